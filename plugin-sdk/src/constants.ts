@@ -1,0 +1,11 @@
+/** Plain constants of the contract, kept apart from the schemas so a bundled plugin stays small. */
+export const CONTRACT_VERSION = 1 as const;
+
+/** Tags the host puts on every resource it creates. */
+export const TAG_CLUSTER = 'kadende.cluster';
+export const TAG_GROUP = 'kadende.group';
+export const TAG_RESOURCE = 'kadende.resource';
+export const TAG_SPEC = 'kadende.spec';
+
+export type PluginMethod = 'describe' | 'create' | 'delete';
+export const PLUGIN_METHODS: readonly PluginMethod[] = ['describe', 'create', 'delete'];
