@@ -1,0 +1,34 @@
+/** Opens what a command needs (the store, the plugin host, the service) and closes it afterwards. */
+import { join, resolve } from 'node:path';
+import envPaths from 'env-paths';
+import { KadendeService } from '../controller/service.js';
+import { PluginHost } from '../plugins/host.js';
+import { localSources, PluginResolver } from '../plugins/resolve.js';
+import { LevelStore } from '../store/level-store.js';
+
+export interface GlobalOptions {
+  dataDir?: string;
+  output?: 'table' | 'json';
+}
+
+/** --data-dir, else KADENDE_DATA_DIR, else the XDG data dir (~/.local/share/kadende). */
+export function dataDir(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(options.dataDir ?? env.KADENDE_DATA_DIR ?? envPaths('kadende', { suffix: '' }).data);
+}
+
+export async function withService<T>(options: GlobalOptions, run: (service: KadendeService) => Promise<T>): Promise<T> {
+  const store = await LevelStore.open(join(dataDir(options), 'store'));
+  const plugins = new PluginHost(new PluginResolver(localSources()));
+  try {
+    return await run(new KadendeService(store, plugins, backoffFromEnv()));
+  } finally {
+    await plugins.close();
+    await store.close();
+  }
+}
+
+/** KADENDE_CREATE_BACKOFF_MS tunes the first create retry delay (tests shorten it). */
+function backoffFromEnv() {
+  const raw = process.env.KADENDE_CREATE_BACKOFF_MS;
+  return raw !== undefined && /^\d+$/.test(raw) ? { createBackoffMs: Number(raw) } : {};
+}

@@ -1,0 +1,301 @@
+/**
+ * One reconcile pass over a cluster: per group, observe (describe by tags),
+ * plan (pure), act, record. Groups run concurrently; each plugin's pool bounds
+ * how many calls run at once. Intent is written before every create and delete,
+ * and each record change goes into the store atomically with its event.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { v7 as uuidv7 } from 'uuid';
+import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, TAG_SPEC, type Resource } from '@kadende/plugin-sdk';
+import { DEFAULT_POLICY, type GroupPolicy } from '../config/types.js';
+import { makeEvent, type EventData, type EventType, type KadendeEvent } from '../events/event.js';
+import type { PluginHost } from '../plugins/host.js';
+import type { PluginPool } from '../plugins/pool.js';
+import type { ClusterRecord, PluginPin, ResourceRecord, Store } from '../store/types.js';
+import { planGroup, type Action, type GroupStatus, type GroupTarget } from './plan.js';
+import { specHash } from './spec-hash.js';
+
+export interface ReconcileOptions {
+  /** Create attempts before a record is marked failed. */
+  createAttempts?: number;
+  /** First retry delay; doubles each attempt. */
+  createBackoffMs?: number;
+  /** Observe and plan only. */
+  dryRun?: boolean;
+  now?: () => Date;
+}
+
+export interface GroupReport {
+  path: string;
+  plugin: string;
+  retired: boolean;
+  status?: GroupStatus;
+  actions: Array<{ kind: Action['kind']; cause: string }>;
+  /** Why the group could not be reconciled (its plugin failed to describe, ...). */
+  error?: { code: string; message: string };
+}
+
+export interface ReconcileReport {
+  clusterId: string;
+  clusterName: string;
+  groups: GroupReport[];
+  /** Every group converged and nothing was done. */
+  converged: boolean;
+  durationMs: number;
+}
+
+/** A group as the reconciler handles it: from the spec, or retired (reconciled to zero). */
+interface WorkGroup {
+  target: GroupTarget;
+  pin: PluginPin;
+  properties: Record<string, unknown>;
+  retired: boolean;
+}
+
+const RETIRED_POLICY: GroupPolicy = { ...DEFAULT_POLICY, orphanMinAgeSeconds: 0 };
+
+export function workGroups(cluster: ClusterRecord): WorkGroup[] {
+  const active: WorkGroup[] = cluster.deleting
+    ? []
+    : cluster.spec.groups.map((group) => {
+        const pin = cluster.pins[group.path]!;
+        return {
+          target: { clusterId: cluster.id, path: group.path, size: group.size, specHash: specHash(pin, group.properties), policy: group.policy },
+          pin,
+          properties: group.properties,
+          retired: false,
+        };
+      });
+  const retiring = cluster.deleting
+    ? [...cluster.spec.groups.map((g) => [g.path, { pin: cluster.pins[g.path]!, properties: g.properties }] as const), ...Object.entries(cluster.retired)]
+    : Object.entries(cluster.retired);
+  const retired: WorkGroup[] = retiring.map(([path, { pin, properties }]) => ({
+    target: { clusterId: cluster.id, path, size: 0, specHash: specHash(pin, properties), policy: RETIRED_POLICY },
+    pin,
+    properties,
+    retired: true,
+  }));
+  return [...active, ...retired];
+}
+
+export class Reconciler {
+  private readonly attempts: number;
+  private readonly backoffMs: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly store: Store,
+    private readonly plugins: PluginHost,
+    options: ReconcileOptions = {},
+  ) {
+    this.attempts = options.createAttempts ?? 3;
+    this.backoffMs = options.createBackoffMs ?? 500;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async reconcile(cluster: ClusterRecord, options: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
+    const started = Date.now();
+    const groups = await Promise.all(workGroups(cluster).map((work) => this.reconcileGroup(cluster, work, options.dryRun ?? false)));
+    const converged = groups.every((g) => g.status?.converged === true || (g.retired && g.status?.actual === 0 && g.actions.length === 0));
+    if (!options.dryRun) {
+      const acted = groups.reduce((n, g) => n + g.actions.filter((a) => a.kind !== 'wait').length, 0);
+      if (acted > 0) {
+        await this.store.commit({
+          events: [
+            this.event('io.kadende.reconcile.completed', {
+              clusterId: cluster.id,
+              cause: `reconcile took ${acted} action(s) over ${groups.length} group(s)`,
+              groups: groups.map((g) => ({ path: g.path, status: g.status, error: g.error?.message })),
+            }),
+          ],
+        });
+      }
+    }
+    return { clusterId: cluster.id, clusterName: cluster.name, groups, converged, durationMs: Date.now() - started };
+  }
+
+  private async reconcileGroup(cluster: ClusterRecord, work: WorkGroup, dryRun: boolean): Promise<GroupReport> {
+    const { target, pin, properties } = work;
+    const report: GroupReport = { path: target.path, plugin: `${pin.name}@${pin.version}`, retired: work.retired, actions: [] };
+    let pool: PluginPool;
+    let observed: Resource[];
+    try {
+      pool = await this.plugins.pool(pin);
+      ({ resources: observed } = await pool.call<{ resources: Resource[] }>('describe', {
+        tags: { [TAG_CLUSTER]: cluster.id, [TAG_GROUP]: target.path },
+        properties,
+      }));
+    } catch (error) {
+      const { code = 'KADENDE_ERR_DESCRIBE', message } = error as { code?: string; message: string };
+      report.error = { code, message };
+      // Without an observation nothing can be decided safely: this group waits for the next pass.
+      if (!dryRun) {
+        await this.store.commit({
+          events: [this.event('io.kadende.group.describe-failed', { clusterId: cluster.id, groupPath: target.path, cause: message, code })],
+        });
+      }
+      return report;
+    }
+    const records = await this.store.listResources(cluster.id, target.path);
+    const plan = planGroup({ group: target, records, observed, now: this.now().getTime() });
+    report.status = plan.status;
+    report.actions = plan.actions.map((a) => ({ kind: a.kind, cause: a.cause }));
+    if (!dryRun) await this.act(plan.actions, work, pool);
+    return report;
+  }
+
+  private async act(actions: Action[], work: WorkGroup, pool: PluginPool): Promise<void> {
+    const { clusterId, path } = work.target;
+    const about = (record: ResourceRecord, extra: Partial<EventData> = {}): EventData => ({
+      clusterId,
+      groupPath: path,
+      resourceId: record.id,
+      providerId: record.providerId,
+      cause: '',
+      ...extra,
+    });
+
+    // Bookkeeping first, in one batch: what describe confirmed, what is gone.
+    const puts: ResourceRecord[] = [];
+    const deletes: ResourceRecord[] = [];
+    const events: KadendeEvent[] = [];
+    for (const action of actions) {
+      if (action.kind === 'observe') {
+        const { record, resource } = action;
+        const confirmed = record.state === 'creating';
+        puts.push({
+          ...record,
+          state: 'active',
+          providerId: resource.id,
+          status: resource.status,
+          address: resource.address,
+          observedAt: this.now().toISOString(),
+          updatedAt: this.now().toISOString(),
+        });
+        if (confirmed || record.status !== resource.status) {
+          events.push(
+            this.event(confirmed ? 'io.kadende.resource.created' : 'io.kadende.resource.observed', about(record, { providerId: resource.id, cause: action.cause, status: resource.status })),
+          );
+        }
+      } else if (action.kind === 'forget') {
+        deletes.push(action.record);
+        events.push(this.event(action.reason === 'lost' ? 'io.kadende.resource.lost' : 'io.kadende.resource.deleted', about(action.record, { cause: action.cause })));
+      } else if (action.kind === 'halt') {
+        events.push(this.event('io.kadende.group.halted', { clusterId, groupPath: path, cause: action.cause, unhealthy: action.unhealthy, allowed: action.allowed }));
+      }
+    }
+    if (events.length > 0) await this.store.commit({ putResources: puts, deleteResources: deletes, events });
+
+    const calls: Array<Promise<void>> = [];
+    for (const action of actions) {
+      if (action.kind === 'create') calls.push(this.create(work, pool, action.cause));
+      else if (action.kind === 'resume-create') calls.push(this.runCreate(work, pool, action.record));
+      else if (action.kind === 'delete') calls.push(this.delete(work, pool, action));
+      else if (action.kind === 'delete-orphan') calls.push(this.deleteOrphan(work, pool, action.resource, action.cause));
+    }
+    await Promise.all(calls);
+  }
+
+  private async create(work: WorkGroup, pool: PluginPool, cause: string): Promise<void> {
+    const now = this.now().toISOString();
+    const record: ResourceRecord = {
+      id: uuidv7(),
+      clusterId: work.target.clusterId,
+      groupPath: work.target.path,
+      state: 'creating',
+      specHash: work.target.specHash,
+      createdAt: now,
+      updatedAt: now,
+      attempts: 0,
+    };
+    // Intent before action: a crash from here on leaves a record to resume, never an untracked resource.
+    await this.store.commit({
+      putResources: [record],
+      events: [this.event('io.kadende.resource.creating', { clusterId: record.clusterId, groupPath: record.groupPath, resourceId: record.id, cause })],
+    });
+    await this.runCreate(work, pool, record);
+  }
+
+  /** Create attempts with backoff; the token is the record id, so a retry never makes a second resource. */
+  private async runCreate(work: WorkGroup, pool: PluginPool, start: ResourceRecord): Promise<void> {
+    let record = start;
+    const data = (cause: string, extra: Partial<EventData> = {}): EventData => ({
+      clusterId: record.clusterId,
+      groupPath: record.groupPath,
+      resourceId: record.id,
+      cause,
+      ...extra,
+    });
+    while (record.attempts < this.attempts) {
+      if (record.attempts > 0) await sleep(this.backoffMs * 2 ** (record.attempts - 1));
+      const attempt = record.attempts + 1;
+      try {
+        const resource = await pool.call<Resource>('create', {
+          properties: work.properties,
+          token: record.id,
+          tags: {
+            [TAG_CLUSTER]: record.clusterId,
+            [TAG_GROUP]: record.groupPath,
+            [TAG_RESOURCE]: record.id,
+            [TAG_SPEC]: record.specHash,
+          },
+        });
+        const now = this.now().toISOString();
+        record = { ...record, state: 'active', attempts: attempt, providerId: resource.id, status: resource.status, address: resource.address, updatedAt: now, lastError: undefined };
+        await this.store.commit({
+          putResources: [record],
+          events: [this.event('io.kadende.resource.created', data(`created ${resource.id}${attempt > 1 ? ` on attempt ${attempt}` : ''}`, { providerId: resource.id, status: resource.status }))],
+        });
+        return;
+      } catch (error) {
+        const message = (error as Error).message;
+        const gaveUp = attempt >= this.attempts;
+        record = { ...record, attempts: attempt, lastError: message, updatedAt: this.now().toISOString(), state: gaveUp ? 'failed' : 'creating' };
+        const events = [this.event('io.kadende.resource.create-failed', data(`attempt ${attempt} of ${this.attempts}: ${message}`, { code: (error as { code?: string }).code }))];
+        if (gaveUp) {
+          events.push(this.event('io.kadende.resource.failed', data(`gave up after ${attempt} create attempts; last error: ${message}`)));
+        }
+        await this.store.commit({ putResources: [record], events });
+      }
+    }
+  }
+
+  private async delete(work: WorkGroup, pool: PluginPool, action: Extract<Action, { kind: 'delete' }>): Promise<void> {
+    let record = action.record;
+    const providerId = action.providerId ?? record.providerId;
+    if (record.state !== 'deleting') {
+      record = { ...record, state: 'deleting', deleteReason: action.reason, updatedAt: this.now().toISOString() };
+      await this.store.commit({
+        putResources: [record],
+        events: [this.event('io.kadende.resource.deleting', { clusterId: record.clusterId, groupPath: record.groupPath, resourceId: record.id, providerId, cause: action.cause, reason: action.reason })],
+      });
+    }
+    const base = { clusterId: record.clusterId, groupPath: record.groupPath, resourceId: record.id, providerId };
+    try {
+      if (providerId !== undefined) await pool.call('delete', { id: providerId, properties: work.properties });
+      await this.store.commit({ deleteResources: [record], events: [this.event('io.kadende.resource.deleted', { ...base, cause: `deleted ${providerId ?? record.id} (${action.reason})` })] });
+    } catch (error) {
+      // The record stays `deleting`: the next pass tries again.
+      await this.store.commit({
+        putResources: [{ ...record, lastError: (error as Error).message }],
+        events: [this.event('io.kadende.resource.delete-failed', { ...base, cause: (error as Error).message, code: (error as { code?: string }).code })],
+      });
+    }
+  }
+
+  private async deleteOrphan(work: WorkGroup, pool: PluginPool, resource: Resource, cause: string): Promise<void> {
+    const base = { clusterId: work.target.clusterId, groupPath: work.target.path, resourceId: resource.tags[TAG_RESOURCE], providerId: resource.id };
+    try {
+      await pool.call('delete', { id: resource.id, properties: work.properties });
+      await this.store.commit({ events: [this.event('io.kadende.resource.deleted', { ...base, cause: `deleted orphan: ${cause}`, reason: 'orphan' })] });
+    } catch (error) {
+      await this.store.commit({
+        events: [this.event('io.kadende.resource.delete-failed', { ...base, cause: `orphan ${resource.id}: ${(error as Error).message}`, code: (error as { code?: string }).code })],
+      });
+    }
+  }
+
+  private event(type: EventType, data: EventData): KadendeEvent {
+    return makeEvent(type, data, this.now());
+  }
+}

@@ -1,0 +1,34 @@
+/** Keeps one pool per pinned plugin for the life of the process, and closes them all at the end. */
+import type { PluginPin } from '../store/types.js';
+import type { PluginFolder } from './manifest.js';
+import { PluginPool } from './pool.js';
+import type { PluginResolver } from './resolve.js';
+
+export class PluginHost {
+  private readonly pools = new Map<string, Promise<PluginPool>>();
+
+  constructor(readonly resolver: PluginResolver) {}
+
+  pool(pin: PluginPin): Promise<PluginPool> {
+    const key = `${pin.source}:${pin.name}@${pin.version}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = this.resolver.load(pin).then((folder: PluginFolder) => new PluginPool(folder));
+      this.pools.set(key, pool);
+      pool.catch(() => this.pools.delete(key));
+    }
+    return pool;
+  }
+
+  /** Every pool's call counters, for metrics. */
+  async stats(): Promise<Array<{ plugin: string; calls: number; errors: number }>> {
+    const pools = await Promise.allSettled([...this.pools.values()]);
+    return pools.flatMap((p) => (p.status === 'fulfilled' ? [{ plugin: p.value.id, ...p.value.stats }] : []));
+  }
+
+  async close(): Promise<void> {
+    const pools = await Promise.allSettled([...this.pools.values()]);
+    this.pools.clear();
+    await Promise.all(pools.map((p) => (p.status === 'fulfilled' ? p.value.close() : undefined)));
+  }
+}

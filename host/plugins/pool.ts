@@ -1,0 +1,131 @@
+/**
+ * One worker pool per plugin@version. Every call is checked against the
+ * contract's schemas on this side, runs under the plugin's timeout (a stuck
+ * worker is terminated) and heap limit, and sees only the env names its
+ * manifest declares. A plugin that throws, hangs, exits, runs out of memory or
+ * answers garbage fails that one call with a KadendeError naming the plugin and
+ * the call; the pool replaces the worker and keeps serving.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { createContractValidators, type ContractValidators, type PluginMethod, type WorkerAnswer, type WorkerTask } from '@kadende/plugin-sdk';
+import { KadendeError } from '../errors.js';
+import type { PluginFolder } from './manifest.js';
+
+const workerFile = createRequire(import.meta.url).resolve('@kadende/plugin-sdk/worker');
+let sharedValidators: ContractValidators | undefined;
+
+export class PluginCallError extends KadendeError {
+  constructor(
+    code: string,
+    readonly plugin: string,
+    readonly method: PluginMethod,
+    detail: string,
+    cause?: unknown,
+  ) {
+    super(code, `plugin ${plugin}: ${method} failed: ${detail}`, { cause });
+    this.name = 'PluginCallError';
+  }
+}
+
+export interface PluginStats {
+  calls: number;
+  errors: number;
+}
+
+export class PluginPool {
+  readonly id: string;
+  readonly stats: PluginStats = { calls: 0, errors: 0 };
+  private readonly pool: Piscina;
+  private readonly limit: LimitFunction;
+  private readonly validators: ContractValidators;
+  private closed = false;
+
+  constructor(readonly folder: PluginFolder) {
+    const { manifest, limits } = folder;
+    this.id = `${manifest.name}@${manifest.version}`;
+    this.validators = sharedValidators ??= createContractValidators();
+    this.limit = pLimit(limits.concurrency);
+    const env = Object.fromEntries(
+      manifest.env.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]!]),
+    );
+    // Plugins mostly wait on I/O: a few threads, each with several calls in flight.
+    const maxThreads = Math.max(1, Math.min(limits.concurrency, availableParallelism()));
+    this.pool = new Piscina({
+      filename: workerFile,
+      minThreads: 0,
+      maxThreads,
+      concurrentTasksPerWorker: Math.ceil(limits.concurrency / maxThreads),
+      idleTimeout: 30_000,
+      env,
+      execArgv: [],
+      resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb },
+    });
+    // A crashing worker is reported through the failed call; the pool itself must not throw.
+    this.pool.on('error', () => {});
+  }
+
+  /** Calls one contract method; resolves with the checked answer or rejects with a PluginCallError. */
+  call<T>(method: PluginMethod, request: unknown): Promise<T> {
+    if (this.closed) return Promise.reject(new PluginCallError('KADENDE_ERR_PLUGIN_CLOSED', this.id, method, 'the plugin pool is closed'));
+    const requestProblems = this.validators.request(method, request);
+    if (requestProblems.length > 0) {
+      return Promise.reject(
+        new PluginCallError('KADENDE_ERR_PLUGIN_REQUEST', this.id, method, `the host built an invalid request: ${requestProblems.join('; ')}`),
+      );
+    }
+    // The timeout starts when the call starts, not while it waits for a slot.
+    return this.limit(() => this.run<T>(method, request));
+  }
+
+  private async run<T>(method: PluginMethod, request: unknown): Promise<T> {
+    const { timeoutMs } = this.folder.limits;
+    const task: WorkerTask = { entry: this.folder.entry, method, request, deadline: Date.now() + timeoutMs };
+    this.stats.calls += 1;
+    let answer: WorkerAnswer;
+    try {
+      answer = (await this.pool.run(task, { signal: AbortSignal.timeout(timeoutMs) })) as WorkerAnswer;
+    } catch (error) {
+      this.stats.errors += 1;
+      throw this.workerFailure(method, error, timeoutMs);
+    }
+    if (!answer.ok) {
+      this.stats.errors += 1;
+      const { name, message, code } = answer.error;
+      const error = new PluginCallError('KADENDE_ERR_PLUGIN_THREW', this.id, method, `${code ? `${code}: ` : ''}${message}`);
+      Object.assign(error, { pluginError: { name, message, code } });
+      throw error;
+    }
+    const problems = this.validators.response(method, answer.value);
+    if (problems.length > 0) {
+      this.stats.errors += 1;
+      throw new PluginCallError('KADENDE_ERR_PLUGIN_BAD_RESPONSE', this.id, method, `answer breaks the contract: ${problems.join('; ')}`);
+    }
+    return answer.value as T;
+  }
+
+  private workerFailure(method: PluginMethod, error: unknown, timeoutMs: number): PluginCallError {
+    const err = error as { name?: string; code?: string; message?: string };
+    if (err.name === 'AbortError' || err.name === 'TimeoutError') {
+      return new PluginCallError('KADENDE_ERR_PLUGIN_TIMEOUT', this.id, method, `no answer within ${timeoutMs} ms; the worker was terminated`, error);
+    }
+    if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      return new PluginCallError(
+        'KADENDE_ERR_PLUGIN_OUT_OF_MEMORY',
+        this.id,
+        method,
+        `the worker ran out of memory (limit ${this.folder.limits.memoryMb} MB) and was replaced`,
+        error,
+      );
+    }
+    return new PluginCallError('KADENDE_ERR_PLUGIN_CRASHED', this.id, method, `the worker died: ${err.message ?? String(error)}`, error);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Plugin resolution: a configuration's PluginRef (name + version/range or URL)
+ * becomes one exact PluginPin and a folder on disk. Sources are tried in order;
+ * the first that knows the name answers. Local sources (plugin folders on disk:
+ * KADENDE_PLUGIN_PATH, then the built-in plugins shipped with Kadende) are here;
+ * the registry and URL sources live beside them.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import semver from 'semver';
+import { KadendeError } from '../errors.js';
+import type { PluginRef } from '../config/types.js';
+import type { PluginPin } from '../store/types.js';
+import { readPluginFolder, type PluginFolder } from './manifest.js';
+
+/** Names the specification's sample uses for built-in plugins. */
+const ALIASES: Record<string, string> = { gcd: 'gcp', google: 'gcp', gce: 'gcp', ec2: 'aws', do: 'digitalocean' };
+
+export function canonicalPluginName(name: string): string {
+  const lower = name.toLowerCase();
+  return ALIASES[lower] ?? lower;
+}
+
+export interface ResolvedPlugin {
+  pin: PluginPin;
+  folder: PluginFolder;
+}
+
+export interface PluginSource {
+  /** Resolves a reference, or answers undefined when this source does not have the plugin at all. */
+  resolve(ref: PluginRef): Promise<ResolvedPlugin | undefined>;
+  /** Finds the folder of an exact pin this source made, or undefined. */
+  load(pin: PluginPin): Promise<PluginFolder | undefined>;
+}
+
+/** Picks the version a reference asks for: `latest` is the highest release, a range its highest match. */
+export function pickVersion(versions: string[], wanted: string): string | undefined {
+  if (wanted === 'latest') {
+    return semver.maxSatisfying(versions.filter((v) => semver.prerelease(v) === null), '*') ?? undefined;
+  }
+  if (semver.valid(wanted)) return versions.find((v) => semver.eq(v, wanted));
+  // A prerelease only when asked for exactly.
+  return semver.maxSatisfying(versions, wanted) ?? undefined;
+}
+
+/** Plugin folders found in directories: each child folder with a `kadende` manifest is a plugin. */
+export class LocalPluginSource implements PluginSource {
+  private scanned?: Promise<PluginFolder[]>;
+
+  constructor(
+    private readonly directories: string[],
+    private readonly kind: 'builtin' | 'local',
+  ) {}
+
+  private folders(): Promise<PluginFolder[]> {
+    this.scanned ??= (async () => {
+      const found: PluginFolder[] = [];
+      for (const directory of this.directories) {
+        if (!existsSync(directory)) continue;
+        for (const child of readdirSync(directory).sort()) {
+          const dir = join(directory, child);
+          if (!existsSync(join(dir, 'package.json'))) continue;
+          // A folder that is not a built plugin yet (no manifest, or no main) is not a candidate.
+          const folder = await readPluginFolder(dir).catch(() => undefined);
+          if (folder) found.push(folder);
+        }
+      }
+      return found;
+    })();
+    return this.scanned;
+  }
+
+  async resolve(ref: PluginRef): Promise<ResolvedPlugin | undefined> {
+    if (ref.url) return undefined;
+    const name = canonicalPluginName(ref.name);
+    const candidates = (await this.folders()).filter((f) => f.manifest.name === name);
+    if (candidates.length === 0) return undefined;
+    const version = pickVersion(
+      candidates.map((f) => f.manifest.version),
+      ref.version,
+    );
+    const folder = candidates.find((f) => f.manifest.version === version);
+    if (!folder) {
+      throw new KadendeError(
+        'KADENDE_ERR_PLUGIN_NO_MATCHING_VERSION',
+        `plugin ${name}: no version matches "${ref.version}" (${this.kind} has ${candidates.map((f) => f.manifest.version).join(', ')})`,
+        { exitCode: 2, statusCode: 400 },
+      );
+    }
+    return { pin: { name, version: folder.manifest.version, source: this.kind, requested: { name: ref.name, version: ref.version } }, folder };
+  }
+
+  async load(pin: PluginPin): Promise<PluginFolder | undefined> {
+    if (pin.source !== this.kind) return undefined;
+    return (await this.folders()).find((f) => f.manifest.name === pin.name && f.manifest.version === pin.version);
+  }
+}
+
+/** The built-in plugins shipped in this repository's plugins/ folder. */
+export function builtinPluginsDir(): string {
+  // dist/host/plugins/resolve.js or host/plugins/resolve.ts -> <root>/plugins
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const root = here.includes('/dist/host/') ? join(here, '../../..') : join(here, '../..');
+  return join(root, 'plugins');
+}
+
+export class PluginResolver {
+  constructor(private readonly sources: PluginSource[]) {}
+
+  async resolve(ref: PluginRef): Promise<ResolvedPlugin> {
+    for (const source of this.sources) {
+      const resolved = await source.resolve(ref);
+      if (resolved) return resolved;
+    }
+    throw new KadendeError(
+      'KADENDE_ERR_PLUGIN_NOT_FOUND',
+      ref.url ? `plugin ${ref.name}: nothing can fetch ${ref.url}` : `plugin "${ref.name}" was not found (looked in: built-in plugins, KADENDE_PLUGIN_PATH, configured registries)`,
+      { exitCode: 2, statusCode: 400 },
+    );
+  }
+
+  async load(pin: PluginPin): Promise<PluginFolder> {
+    for (const source of this.sources) {
+      const folder = await source.load(pin);
+      if (folder) return folder;
+    }
+    throw new KadendeError(
+      'KADENDE_ERR_PLUGIN_PIN_UNAVAILABLE',
+      `plugin ${pin.name}@${pin.version} (${pin.source}) is pinned by the cluster but is not available here; re-apply with --upgrade-plugins to re-resolve`,
+    );
+  }
+}
+
+/** Local sources from the environment: KADENDE_PLUGIN_PATH (colon-separated folders of plugin folders), then built-ins. */
+export function localSources(env: NodeJS.ProcessEnv = process.env): PluginSource[] {
+  const paths = (env.KADENDE_PLUGIN_PATH ?? '').split(':').filter(Boolean);
+  return [...(paths.length ? [new LocalPluginSource(paths, 'local')] : []), new LocalPluginSource([builtinPluginsDir()], 'builtin')];
+}

@@ -1,0 +1,2 @@
+export * from './types.js';
+export { LevelStore, type LevelStoreOptions } from './level-store.js';
