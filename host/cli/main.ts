@@ -4,25 +4,13 @@
  * (bad arguments, an invalid configuration, a name already taken).
  */
 import { readFile } from 'node:fs/promises';
-import { Command, CommanderError, Option } from 'commander';
+import { CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { KadendeError } from '../errors.js';
-import { withService, type GlobalOptions } from './context.js';
+import { withService } from './context.js';
 import { renderCluster, renderEvents, renderReport, renderResources } from './render.js';
 import { table } from './format.js';
-
-const program = new Command('kadende')
-  .description('Keeps groups of resources made by plugins at their size and healthy.')
-  .version('0.1.0')
-  .option('--data-dir <dir>', 'where the embedded store lives (default: $KADENDE_DATA_DIR, else ~/.local/share/kadende)')
-  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-  .showHelpAfterError()
-  .exitOverride();
-
-const globals = (): GlobalOptions => program.opts<GlobalOptions>();
-const out = (json: unknown, human: () => string) => {
-  process.stdout.write(globals().output === 'json' ? `${JSON.stringify(json, null, 2)}\n` : `${human()}\n`);
-};
+import { globals, out, program } from './program.js';
 
 async function readConfig(file: string): Promise<string> {
   try {

@@ -1,0 +1,18 @@
+/** The commander program and the output helpers every command module shares. */
+import { Command, Option } from 'commander';
+import type { GlobalOptions } from './context.js';
+
+export const program = new Command('kadende')
+  .description('Keeps groups of resources made by plugins at their size and healthy.')
+  .version('0.1.0')
+  .option('--data-dir <dir>', 'where the embedded store lives (default: $KADENDE_DATA_DIR, else ~/.local/share/kadende)')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+  .showHelpAfterError()
+  .exitOverride();
+
+export const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+/** JSON with -o json, else the human rendering. */
+export function out(json: unknown, human: () => string): void {
+  process.stdout.write(globals().output === 'json' ? `${JSON.stringify(json, null, 2)}\n` : `${human()}\n`);
+}
