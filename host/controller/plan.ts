@@ -207,11 +207,15 @@ export function planGroup(input: PlanInput): Plan {
   let creates = 0;
 
   if (slots > maxTotal) {
-    let surplus = slots - maxTotal;
+    // Remove one at a time: once no outdated resource is left, the surge allowance goes too.
+    let remaining = slots;
+    let outdatedLeft = outdated.length;
+    const cap = () => group.size + (outdatedLeft > 0 && !halted ? effectiveSurge : 0);
+    const cause = `scale-in: ${slots} > ${group.size}`;
     for (const record of failed) {
-      if (surplus === 0) break;
+      if (remaining <= cap()) break;
       actions.push({ kind: 'forget', record, reason: 'surplus', cause: 'scale-in: dropping a failed create' });
-      surplus -= 1;
+      remaining -= 1;
     }
     const byScaleInOrder = [...pool].sort(
       (a, b) =>
@@ -220,7 +224,12 @@ export function planGroup(input: PlanInput): Plan {
         Number(a.ready) - Number(b.ready) ||
         b.record.createdAt.localeCompare(a.record.createdAt),
     );
-    for (const l of byScaleInOrder.slice(0, surplus)) actions.push(removal(l, 'scale-in', `scale-in: ${pool.length + failed.length} > ${group.size}`));
+    for (const l of byScaleInOrder) {
+      if (remaining <= cap()) break;
+      actions.push(removal(l, 'scale-in', cause));
+      remaining -= 1;
+      if (l.outdated) outdatedLeft -= 1;
+    }
   } else if (slots < group.size) {
     creates = group.size - slots;
   } else if (outdated.length > 0 && !halted) {
@@ -282,10 +291,14 @@ function assess(record: ResourceRecord, resource: Resource, group: GroupTarget, 
   return { record, resource, ready: true, outdated };
 }
 
-/** A live resource goes through delete; a create never confirmed has nothing to delete yet. */
+/**
+ * Only a resource observed with this cluster's and group's tags is deleted; a
+ * record whose resource is not seen (a create never confirmed, a lagging
+ * describe) is dropped instead: should the resource turn up, it is an orphan.
+ */
 function removal(l: Live, reason: DeleteReason, cause: string): Action {
-  if (l.resource === undefined && l.record.providerId === undefined) {
-    return { kind: 'forget', record: l.record, reason: 'surplus', cause: `${cause} (its create was never confirmed)` };
+  if (l.resource === undefined) {
+    return { kind: 'forget', record: l.record, reason: 'surplus', cause: `${cause} (its resource is not observed)` };
   }
-  return { kind: 'delete', record: l.record, providerId: l.resource?.id ?? l.record.providerId, reason, cause };
+  return { kind: 'delete', record: l.record, providerId: l.resource.id, reason, cause };
 }

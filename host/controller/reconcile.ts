@@ -262,7 +262,7 @@ export class Reconciler {
 
   private async delete(work: WorkGroup, pool: PluginPool, action: Extract<Action, { kind: 'delete' }>): Promise<void> {
     let record = action.record;
-    const providerId = action.providerId ?? record.providerId;
+    const providerId = action.providerId;
     if (record.state !== 'deleting') {
       record = { ...record, state: 'deleting', deleteReason: action.reason, updatedAt: this.now().toISOString() };
       await this.store.commit({

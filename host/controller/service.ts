@@ -40,6 +40,19 @@ export interface WaitOptions {
   retryFailed?: boolean;
 }
 
+/**
+ * Groups that no further pass will fix: nothing to do but not converged,
+ * because creates failed for good or remediation halted.
+ */
+function stuckGroups(report: ReconcileReport): string[] {
+  return report.groups.flatMap((g) => {
+    if (!g.status || g.status.converged || g.actions.some((a) => a.kind !== 'halt')) return [];
+    if (g.status.halted) return [`${g.path}: remediation halted (${g.actions.find((a) => a.kind === 'halt')?.cause})`];
+    if (g.status.failed > 0) return [`${g.path}: ${g.status.failed} create(s) failed for good (see \`kadende events\`; retry with --retry-failed)`];
+    return [];
+  });
+}
+
 export class KadendeService {
   readonly reconciler: Reconciler;
 
@@ -187,6 +200,12 @@ export class KadendeService {
       const report = await this.reconciler.reconcile(cluster);
       cluster = await this.settleRetired(cluster, report);
       if (!options.wait || report.converged) return report;
+      const stuck = stuckGroups(report);
+      if (stuck.length > 0) {
+        throw new KadendeError('KADENDE_ERR_RECONCILE_STUCK', `cluster ${cluster.name} cannot converge without an operator: ${stuck.join('; ')}`, {
+          details: report,
+        });
+      }
       if (Date.now() >= deadline) {
         throw new KadendeError('KADENDE_ERR_RECONCILE_TIMEOUT', `cluster ${cluster.name} did not converge within ${Math.round((options.timeoutMs ?? 300_000) / 1000)} s`, {
           details: report,

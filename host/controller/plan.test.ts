@@ -1,0 +1,306 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, TAG_SPEC, type Resource } from '@kadende/plugin-sdk';
+import { DEFAULT_POLICY } from '../config/types.js';
+import type { ResourceRecord } from '../store/types.js';
+import { planGroup, resolveAmount, type Action, type GroupTarget, type PlanInput } from './plan.js';
+
+const NOW = Date.parse('2026-11-29T12:00:00Z');
+const iso = (msAgo: number) => new Date(NOW - msAgo).toISOString();
+const target = (over: Partial<GroupTarget> = {}): GroupTarget => ({
+  clusterId: 'c1',
+  path: 'g/a',
+  size: 3,
+  specHash: 'spec-new',
+  policy: { ...DEFAULT_POLICY },
+  ...over,
+});
+const tags = (id: string, spec = 'spec-new', cluster = 'c1', group = 'g/a') => ({
+  [TAG_CLUSTER]: cluster,
+  [TAG_GROUP]: group,
+  [TAG_RESOURCE]: id,
+  [TAG_SPEC]: spec,
+});
+const record = (id: string, over: Partial<ResourceRecord> = {}): ResourceRecord => ({
+  id,
+  clusterId: 'c1',
+  groupPath: 'g/a',
+  state: 'active',
+  specHash: 'spec-new',
+  createdAt: iso(3_600_000),
+  updatedAt: iso(3_600_000),
+  providerId: `p-${id}`,
+  observedAt: iso(60_000),
+  status: 'active',
+  attempts: 1,
+  ...over,
+});
+const resource = (id: string, over: Partial<Resource> = {}): Resource => ({
+  id: `p-${id}`,
+  status: 'active',
+  tags: tags(id),
+  createdAt: iso(3_600_000),
+  ...over,
+});
+const kinds = (actions: Action[]) => actions.map((a) => a.kind).sort();
+
+describe('planGroup: examples', () => {
+  it('creates from zero', () => {
+    const plan = planGroup({ group: target(), records: [], observed: [], now: NOW });
+    expect(kinds(plan.actions)).toEqual(['create', 'create', 'create']);
+    expect(plan.status).toMatchObject({ desired: 3, actual: 0, converged: false });
+  });
+
+  it('is converged when every resource is active, current and observed', () => {
+    const ids = ['a', 'b', 'c'];
+    const plan = planGroup({ group: target(), records: ids.map((i) => record(i)), observed: ids.map((i) => resource(i)), now: NOW });
+    expect(plan.actions).toEqual([]);
+    expect(plan.status).toMatchObject({ desired: 3, actual: 3, healthy: 3, converged: true });
+  });
+
+  it('scales in: unhealthy first, then outdated, then newest', () => {
+    const records = [
+      record('old', { createdAt: iso(9_000_000) }),
+      record('newest', { createdAt: iso(1_000) }),
+      record('outdated', { specHash: 'spec-old', createdAt: iso(8_000_000) }),
+      record('mid', { createdAt: iso(5_000_000) }),
+      record('sick', { status: 'unhealthy' }),
+    ];
+    const observed = [resource('old'), resource('newest'), resource('outdated', { tags: tags('outdated', 'spec-old') }), resource('mid'), resource('sick', { status: 'unhealthy' })];
+    const size1 = planGroup({ group: target({ size: 1 }), records, observed, now: NOW });
+    const deleted = size1.actions.filter((a) => a.kind === 'delete').map((a) => (a as { record: ResourceRecord }).record.id);
+    // The unhealthy one is replaced (remediation); then the surplus of 4 over 1 goes: outdated, newest, mid.
+    expect(deleted).toEqual(['sick', 'outdated', 'newest', 'mid']);
+    expect(size1.actions.some((a) => a.kind === 'create')).toBe(false);
+  });
+
+  it('replaces unhealthy and pending-too-long resources', () => {
+    const records = [record('a'), record('b', { status: 'unhealthy' }), record('c', { status: 'pending' })];
+    const observed = [resource('a'), resource('b', { status: 'unhealthy' }), resource('c', { status: 'pending', createdAt: iso(601_000) })];
+    const plan = planGroup({ group: target(), records, observed, now: NOW });
+    expect(plan.actions.filter((a) => a.kind === 'delete').map((a) => (a as { reason: string }).reason)).toEqual(['unhealthy', 'unhealthy']);
+    expect(plan.actions.filter((a) => a.kind === 'create')).toHaveLength(2);
+  });
+
+  it('halts remediation when more than maxUnhealthy are unhealthy at once', () => {
+    const records = ['a', 'b', 'c'].map((i) => record(i, { status: 'unhealthy' }));
+    const observed = ['a', 'b', 'c'].map((i) => resource(i, { status: 'unhealthy' }));
+    const plan = planGroup({ group: target({ policy: { ...DEFAULT_POLICY, maxUnhealthy: '50%' } }), records, observed, now: NOW });
+    expect(kinds(plan.actions)).toEqual(['halt']);
+    expect(plan.actions[0]!.cause).toContain('3 resources are unhealthy, more than maxUnhealthy (50% = 1)');
+    expect(plan.status).toMatchObject({ halted: true, converged: false });
+  });
+
+  it('deletes old orphans, waits for young ones, never touches what lacks our tags', () => {
+    const observed = [
+      resource('orphan-old', { createdAt: iso(31_000) }),
+      resource('orphan-young', { createdAt: iso(5_000) }),
+      resource('foreign-cluster', { tags: tags('x', 'spec-new', 'c2') }),
+      resource('foreign-group', { tags: tags('y', 'spec-new', 'c1', 'g/b') }),
+      { id: 'untagged', status: 'active', tags: {} } as Resource,
+    ];
+    const plan = planGroup({ group: target({ size: 0 }), records: [], observed, now: NOW });
+    expect(plan.actions.filter((a) => a.kind === 'delete-orphan').map((a) => (a as { resource: Resource }).resource.id)).toEqual(['p-orphan-old']);
+    expect(plan.actions.find((a) => a.kind === 'wait')!.cause).toContain('orphan p-orphan-young is 5 s old');
+  });
+
+  it('drops a record whose resource vanished, and replaces it', () => {
+    const plan = planGroup({ group: target({ size: 1 }), records: [record('gone')], observed: [], now: NOW });
+    expect(kinds(plan.actions)).toEqual(['create', 'forget']);
+  });
+
+  it('gives a never-observed record a grace period before it counts as lost', () => {
+    const fresh = record('fresh', { observedAt: undefined, updatedAt: iso(10_000) });
+    expect(kinds(planGroup({ group: target({ size: 1 }), records: [fresh], observed: [], now: NOW }).actions)).toEqual(['wait']);
+    const stale = record('stale', { observedAt: undefined, updatedAt: iso(200_000) });
+    expect(kinds(planGroup({ group: target({ size: 1 }), records: [stale], observed: [], now: NOW }).actions)).toEqual(['create', 'forget']);
+  });
+
+  it('resumes an unconfirmed create with the same record, and confirms one describe sees', () => {
+    const creating = record('c', { state: 'creating', providerId: undefined, observedAt: undefined });
+    expect(kinds(planGroup({ group: target({ size: 1 }), records: [creating], observed: [], now: NOW }).actions)).toEqual(['resume-create']);
+    const seen = planGroup({ group: target({ size: 1 }), records: [creating], observed: [resource('c')], now: NOW });
+    expect(kinds(seen.actions)).toEqual(['observe']);
+  });
+
+  it('keeps failed creates in their slot (no endless retry) until the spec changes', () => {
+    const failed = record('f', { state: 'failed', providerId: undefined, observedAt: undefined, lastError: 'quota' });
+    const plan = planGroup({ group: target({ size: 1 }), records: [failed], observed: [], now: NOW });
+    expect(plan.actions).toEqual([]);
+    expect(plan.status).toMatchObject({ failed: 1, converged: false });
+    const changed = planGroup({ group: target({ size: 1, specHash: 'spec-newer' }), records: [failed], observed: [], now: NOW });
+    expect(kinds(changed.actions)).toEqual(['create', 'forget']);
+  });
+
+  it('rolls outdated resources within maxSurge and maxUnavailable', () => {
+    const ids = ['a', 'b', 'c'];
+    const records = ids.map((i) => record(i, { specHash: 'spec-old' }));
+    const observed = ids.map((i) => resource(i, { tags: tags(i, 'spec-old') }));
+    // surge 1, unavailable 0: one new first, nothing deleted yet.
+    expect(kinds(planGroup({ group: target(), records, observed, now: NOW }).actions)).toEqual(['create']);
+    // surge 0, unavailable 1: one deleted, one created in its place.
+    const policy = { ...DEFAULT_POLICY, maxSurge: 0, maxUnavailable: 1 };
+    expect(kinds(planGroup({ group: target({ policy }), records, observed, now: NOW }).actions)).toEqual(['create', 'delete']);
+  });
+
+  it('resolves amounts and percentages', () => {
+    expect(resolveAmount(2, 10)).toBe(2);
+    expect(resolveAmount('25%', 10)).toBe(2);
+    expect(resolveAmount('25%', 10, true)).toBe(3);
+    expect(resolveAmount('100%', 7)).toBe(7);
+  });
+});
+
+// ---- properties over random worlds ---------------------------------------------------
+
+const statusArb = fc.constantFrom<Resource['status']>('pending', 'active', 'active', 'active', 'unhealthy', 'terminating');
+const worldArb = fc.record({
+  size: fc.integer({ min: 0, max: 8 }),
+  maxUnhealthy: fc.constantFrom<number | string>('100%', '50%', 0, 1, 2),
+  maxSurge: fc.constantFrom<number | string>(0, 1, 2, '25%'),
+  maxUnavailable: fc.constantFrom<number | string>(0, 1, '25%'),
+  entries: fc.array(
+    fc.record({
+      state: fc.constantFrom<ResourceRecord['state']>('creating', 'active', 'active', 'deleting', 'failed'),
+      recorded: fc.boolean(),
+      observed: fc.boolean(),
+      status: statusArb,
+      outdated: fc.boolean(),
+      ageMs: fc.integer({ min: 0, max: 4_000_000 }),
+      foreign: fc.constantFrom('none', 'none', 'none', 'cluster', 'group'),
+    }),
+    { maxLength: 14 },
+  ),
+});
+
+type World = typeof worldArb extends fc.Arbitrary<infer W> ? W : never;
+
+function inputFor(w: World): PlanInput {
+  const records: ResourceRecord[] = [];
+  const observed: Resource[] = [];
+  w.entries.forEach((e, i) => {
+    const id = `r${i}`;
+    const spec = e.outdated ? 'spec-old' : 'spec-new';
+    if (e.recorded) records.push(record(id, { state: e.state, specHash: spec, createdAt: iso(e.ageMs), updatedAt: iso(e.ageMs), status: e.status }));
+    if (e.observed) {
+      const t = e.foreign === 'cluster' ? tags(id, spec, 'other') : e.foreign === 'group' ? tags(id, spec, 'c1', 'g/other') : tags(id, spec);
+      observed.push(resource(id, { status: e.status, tags: t, createdAt: iso(e.ageMs) }));
+    }
+  });
+  return {
+    group: target({ size: w.size, policy: { ...DEFAULT_POLICY, maxUnhealthy: w.maxUnhealthy, maxSurge: w.maxSurge, maxUnavailable: w.maxUnavailable } }),
+    records,
+    observed,
+    now: NOW,
+  };
+}
+
+/** A provider that does instantly and faithfully what it is asked. */
+function simulate(input: PlanInput, actions: Action[], nextId: () => string): PlanInput {
+  let records = [...input.records];
+  let observed = [...input.observed];
+  const later = new Date(NOW).toISOString();
+  for (const a of actions) {
+    if (a.kind === 'create') {
+      const id = nextId();
+      records.push(record(id, { createdAt: later, updatedAt: later, observedAt: undefined, specHash: input.group.specHash }));
+      observed.push(resource(id, { createdAt: later, tags: tags(id, input.group.specHash) }));
+    } else if (a.kind === 'resume-create') {
+      observed.push(resource(a.record.id, { tags: tags(a.record.id, a.record.specHash) }));
+      records = records.map((r) => (r.id === a.record.id ? { ...r, state: 'active', providerId: `p-${r.id}` } : r));
+    } else if (a.kind === 'observe') {
+      records = records.map((r) => (r.id === a.record.id ? { ...r, state: 'active', status: a.resource.status, providerId: a.resource.id, observedAt: later } : r));
+    } else if (a.kind === 'delete') {
+      records = records.filter((r) => r.id !== a.record.id);
+      observed = observed.filter((o) => o.tags[TAG_RESOURCE] !== a.record.id);
+    } else if (a.kind === 'forget') {
+      records = records.filter((r) => r.id !== a.record.id);
+    } else if (a.kind === 'delete-orphan') {
+      observed = observed.filter((o) => o.id !== a.resource.id);
+    }
+  }
+  // Every resource left is healthy from now on: the world heals, the plan must converge.
+  observed = observed.map((o) => (o.status === 'terminating' ? o : { ...o, status: 'active' }));
+  records = records.map((r) => (r.state === 'failed' ? { ...r, specHash: 'spec-stale' } : r));
+  return { ...input, records, observed };
+}
+
+describe('planGroup: properties', () => {
+  it('is pure: the same input gives the same plan, and the input is not changed', () => {
+    fc.assert(
+      fc.property(worldArb, (world) => {
+        const input = inputFor(world);
+        const frozen = structuredClone(input);
+        expect(planGroup(input)).toEqual(planGroup(structuredClone(input)));
+        expect(input).toEqual(frozen);
+      }),
+    );
+  });
+
+  it('never deletes what lacks this cluster and group tag, nor an orphan younger than the minimum age', () => {
+    fc.assert(
+      fc.property(worldArb, (world) => {
+        const input = inputFor(world);
+        const plan = planGroup(input);
+        for (const action of plan.actions) {
+          if (action.kind === 'delete-orphan') {
+            expect(action.resource.tags[TAG_CLUSTER]).toBe('c1');
+            expect(action.resource.tags[TAG_GROUP]).toBe('g/a');
+            expect(NOW - Date.parse(action.resource.createdAt!)).toBeGreaterThanOrEqual(30_000);
+          }
+          if (action.kind === 'delete' && action.providerId) {
+            const target = input.observed.find((o) => o.id === action.providerId);
+            if (target) expect(target.tags[TAG_CLUSTER]).toBe('c1');
+          }
+        }
+      }),
+    );
+  });
+
+  it('never replaces unhealthy resources while more than maxUnhealthy are unhealthy', () => {
+    fc.assert(
+      fc.property(worldArb, (world) => {
+        const plan = planGroup(inputFor(world));
+        if (plan.status.halted) {
+          expect(plan.actions.some((a) => a.kind === 'delete' && a.reason === 'unhealthy')).toBe(false);
+          expect(plan.actions.some((a) => a.kind === 'halt')).toBe(true);
+        }
+      }),
+    );
+  });
+
+  it('never plans more resources than size plus surge', () => {
+    fc.assert(
+      fc.property(worldArb, (world) => {
+        const input = inputFor(world);
+        const plan = planGroup(input);
+        const creates = plan.actions.filter((a) => a.kind === 'create').length;
+        const removed = plan.actions.filter((a) => a.kind === 'delete' || a.kind === 'forget').length;
+        const surge = resolveAmount(input.group.policy.maxSurge, input.group.size, true);
+        if (creates > 0) expect(plan.status.actual + creates - removed).toBeLessThanOrEqual(input.group.size + Math.max(1, surge));
+      }),
+    );
+  });
+
+  it('converges within a few passes once the provider behaves', () => {
+    fc.assert(
+      fc.property(worldArb, (world) => {
+        let input = inputFor(world);
+        let counter = 0;
+        const nextId = () => `new${(counter += 1)}`;
+        for (let pass = 0; pass < 20; pass += 1) {
+          const plan = planGroup(input);
+          if (plan.status.converged) {
+            expect(plan.status.healthy).toBe(input.group.size);
+            return;
+          }
+          input = simulate(input, plan.actions, nextId);
+          // Time passes: young orphans grow old, lagging records time out.
+          input = { ...input, now: input.now + 200_000 };
+        }
+        throw new Error(`did not converge: ${JSON.stringify(planGroup(input).status)}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
