@@ -1,0 +1,68 @@
+/**
+ * DigitalOcean failures sorted into what the host can act on. dots-wrapper
+ * rejects with axios errors: `response.status` and DO's body `{ id, message }`,
+ * or a connection error `code` (ECONNRESET, ...). Every error the plugin throws
+ * carries a stable `code` (DO_ERR_*), DO's message, and DO's error `id` as
+ * `providerCode`.
+ */
+
+export type DoErrorCode =
+  | 'DO_ERR_AUTH' // token missing, wrong or without the needed scope
+  | 'DO_ERR_VALIDATION' // DO refused the request as written (422, 400, unknown size, tag too long)
+  | 'DO_ERR_NOT_FOUND'
+  | 'DO_ERR_CONFIG' // a property the plugin cannot turn into a request (unknown ssh key name, memory without a size)
+  | 'DO_ERR_THROTTLED'
+  | 'DO_ERR_UNAVAILABLE'
+  | 'DO_ERR_TIMEOUT';
+
+export class DoPluginError extends Error {
+  override readonly name = 'DoPluginError';
+  constructor(
+    readonly code: DoErrorCode,
+    message: string,
+    readonly providerCode?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
+
+interface AxiosLike {
+  code?: string;
+  message?: string;
+  response?: { status?: number; data?: { id?: string; message?: string } };
+}
+
+const asAxios = (error: unknown): AxiosLike => (typeof error === 'object' && error !== null ? (error as AxiosLike) : {});
+
+export function status(error: unknown): number | undefined {
+  return asAxios(error).response?.status;
+}
+
+function isNetwork(error: unknown): boolean {
+  const e = asAxios(error);
+  return e.response === undefined && NETWORK.has(e.code ?? '');
+}
+
+export function retryable(error: unknown): boolean {
+  const s = status(error);
+  return isNetwork(error) || s === 429 || (s !== undefined && s >= 500);
+}
+
+export function translate(error: unknown, signal?: AbortSignal): Error {
+  if (error instanceof DoPluginError) return error;
+  const e = asAxios(error);
+  const s = e.response?.status;
+  const message = e.response?.data?.message ?? e.message ?? String(error);
+  const providerCode = e.response?.data?.id ?? e.code;
+  const fail = (code: DoErrorCode, text = message) => new DoPluginError(code, text, providerCode, { cause: error });
+  if (signal?.aborted) return fail('DO_ERR_TIMEOUT', `DigitalOcean call did not finish before the deadline (last error: ${message})`);
+  if (s === 429) return fail('DO_ERR_THROTTLED');
+  if (isNetwork(error) || (s !== undefined && s >= 500)) return fail('DO_ERR_UNAVAILABLE');
+  if (s === 401 || s === 403) return fail('DO_ERR_AUTH');
+  if (s === 404) return fail('DO_ERR_NOT_FOUND');
+  if (s !== undefined) return fail('DO_ERR_VALIDATION');
+  return error instanceof Error ? error : new Error(message);
+}
