@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NatsServer, readStream, until } from '../../test/support/nats-server.js';
-import { fileCluster, openTestService, type TestService } from '../../test/support/service.js';
-import { makeEvent, type KadendeEvent } from './event.js';
-import { OutboxPublisher } from './publisher.js';
+import { NatsServer, readStream, until } from '../support/nats-server.js';
+import { fileCluster, openTestService, type TestService } from '../support/service.js';
+import { makeEvent, type KadendeEvent } from '../../host/events/event.js';
+import { OutboxPublisher } from '../../host/events/publisher.js';
 
 const logger = pino({ level: 'silent' });
 
