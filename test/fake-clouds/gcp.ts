@@ -44,6 +44,17 @@ export interface GceInstance {
   [field: string]: unknown;
 }
 
+/** The fields of an insert body the fake reads; the rest is kept as sent. */
+interface InsertSpec {
+  name?: string;
+  machineType?: string;
+  labels?: Record<string, string>;
+  metadata?: GceInstance['metadata'];
+  networkInterfaces?: NonNullable<GceInstance['networkInterfaces']>;
+  disks?: { boot?: boolean; initializeParams?: { sourceImage?: string } }[];
+  [field: string]: unknown;
+}
+
 export interface GceOperation {
   kind: 'compute#operation';
   id: string;
@@ -183,7 +194,7 @@ export async function startFakeGce(options: FakeGceOptions = {}): Promise<FakeGc
       const known = requestIds.get(requestId);
       if (known) return json(operations.get(known));
     }
-    let spec: Partial<GceInstance> & { disks?: { boot?: boolean; initializeParams?: { sourceImage?: string } }[] };
+    let spec: InsertSpec;
     try {
       spec = JSON.parse(body);
     } catch {

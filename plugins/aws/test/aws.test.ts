@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Resource } from '@kadende/plugin-sdk';
 import { startFakeEc2, type FakeEc2 } from '../../../test/fake-clouds/aws.js';
 import { contextFor, rejection } from '../../../test/fake-clouds/context.js';
 import plugin from '../src/index.js';
@@ -83,7 +84,7 @@ describe('aws plugin', () => {
   });
 
   it('maps EC2 states onto Kadende statuses, and leaves terminated instances out', async () => {
-    const made = [];
+    const made: Resource[] = [];
     for (let i = 0; i < 6; i++) made.push(await create('states'));
     const states = ['pending', 'running', 'shutting-down', 'stopping', 'stopped', 'terminated'] as const;
     made.forEach((r, i) => (ec2.instances.get(r.id)!.state = states[i]!));

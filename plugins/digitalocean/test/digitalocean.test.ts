@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Resource } from '@kadende/plugin-sdk';
 import { startFakeDigitalOcean, type FakeDigitalOcean } from '../../../test/fake-clouds/digitalocean.js';
 import { contextFor, rejection } from '../../../test/fake-clouds/context.js';
 import { decodeTag, decodeTags, encodeTag } from '../src/tags.js';
@@ -94,7 +95,7 @@ describe('digitalocean plugin', () => {
   });
 
   it('maps droplet statuses, and gives the public address once there is one', async () => {
-    const made = [];
+    const made: Resource[] = [];
     for (let i = 0; i < 4; i++) made.push(await create('states'));
     await new Promise((r) => setTimeout(r, 60));
     (['new', 'active', 'off', 'archive'] as const).forEach((s, i) => (api.instances.get(Number(made[i]!.id))!.status = s));

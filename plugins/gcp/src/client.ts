@@ -11,8 +11,12 @@
  *
  * Clients are kept per configuration so connections are reused in a worker.
  */
+import './cjs-globals.js'; // first: the client library needs __dirname as it loads
 import { readFileSync } from 'node:fs';
-import { InstancesClient, ZoneOperationsClient } from '@google-cloud/compute';
+// The two clients straight from their modules: the package index also loads every other
+// client and the 30 MB static protobuf code, which would make the bundled plugin 70 MB.
+import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client.js';
+import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client.js';
 import { OAuth2Client, PassThroughClient } from 'google-auth-library';
 import type { PluginContext } from '@kadende/plugin-sdk';
 import { GcpPluginError } from './errors.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Resource } from '@kadende/plugin-sdk';
 import { startFakeGce, type FakeGce } from '../../../test/fake-clouds/gcp.js';
 import { contextFor, rejection } from '../../../test/fake-clouds/context.js';
 import { instanceName } from '../src/instances.js';
@@ -97,7 +98,7 @@ describe('gcp plugin', () => {
 
   it('maps GCE statuses onto Kadende statuses', async () => {
     const statuses = ['PROVISIONING', 'STAGING', 'RUNNING', 'STOPPING', 'TERMINATED', 'SUSPENDED', 'REPAIRING'] as const;
-    const made = [];
+    const made: Resource[] = [];
     for (let i = 0; i < statuses.length; i++) made.push(await create('states'));
     made.forEach((r, i) => (stored(r.id).status = statuses[i]!));
     const { resources } = await plugin.describe({ tags: { 'kadende.cluster': 'states' }, properties }, ctx());
