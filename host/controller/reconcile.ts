@@ -184,7 +184,7 @@ export class Reconciler {
         events.push(this.event('io.kadende.group.halted', { clusterId, groupPath: path, cause: action.cause, unhealthy: action.unhealthy, allowed: action.allowed }));
       }
     }
-    if (events.length > 0) await this.store.commit({ putResources: puts, deleteResources: deletes, events });
+    if (puts.length + deletes.length + events.length > 0) await this.store.commit({ putResources: puts, deleteResources: deletes, events });
 
     const calls: Array<Promise<void>> = [];
     for (const action of actions) {

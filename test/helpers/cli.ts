@@ -1,0 +1,46 @@
+/** Runs the built `kadende` CLI as a child process, as an operator would. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const CLI = new URL('../../dist/host/cli/main.js', import.meta.url).pathname;
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function kadende(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, KADENDE_DEBUG: '1', ...env }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    if (input !== undefined) child.stdin!.end(input);
+  });
+}
+
+/** A scratch folder for one test file: a data dir and resource directories. */
+export function scratch(prefix: string) {
+  const root = mkdtempSync(join(tmpdir(), `kadende-${prefix}-`));
+  return {
+    root,
+    env: { KADENDE_DATA_DIR: join(root, 'data'), KADENDE_CACHE_DIR: join(root, 'cache') },
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+/** The resource files of the file plugin in a directory, parsed. */
+export function resourceFiles(directory: string): Array<{ file: string; id: string; status: string; tags: Record<string, string> }> {
+  let names: string[] = [];
+  try {
+    names = readdirSync(directory).filter((n) => n.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  return names.map((file) => ({ file: join(directory, file), ...JSON.parse(readFileSync(join(directory, file), 'utf8')) }));
+}
