@@ -37,14 +37,18 @@ export default async function runTask(task: WorkerTask): Promise<WorkerAnswer> {
       loaded.set(task.entry, plugin);
       plugin.catch(() => loaded.delete(task.entry));
     }
-    const remaining = Math.max(1, task.deadline - Date.now());
-    const signal = AbortSignal.timeout(remaining);
-    const value = await callPluginMethod(await plugin, task.method, task.request, {
-      env: process.env,
-      deadline: task.deadline,
-      signal,
-    });
-    return { ok: true, value };
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new DOMException('the call reached its deadline', 'TimeoutError')), Math.max(1, task.deadline - Date.now()));
+    try {
+      const value = await callPluginMethod(await plugin, task.method, task.request, {
+        env: process.env,
+        deadline: task.deadline,
+        signal: abort.signal,
+      });
+      return { ok: true, value };
+    } finally {
+      clearTimeout(timer);
+    }
   } catch (caught) {
     const error = caught instanceof Error ? caught : new Error(String(caught));
     const code = (error as { code?: unknown }).code;
