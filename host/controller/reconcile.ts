@@ -98,7 +98,8 @@ export class Reconciler {
     const groups = await Promise.all(workGroups(cluster).map((work) => this.reconcileGroup(cluster, work, options.dryRun ?? false)));
     const converged = groups.every((g) => g.status?.converged === true || (g.retired && g.status?.actual === 0 && g.actions.length === 0));
     if (!options.dryRun) {
-      const acted = groups.reduce((n, g) => n + g.actions.filter((a) => a.kind !== 'wait').length, 0);
+      // Passes that only recorded observations are not worth an event.
+      const acted = groups.reduce((n, g) => n + g.actions.filter((a) => a.kind !== 'wait' && a.kind !== 'observe').length, 0);
       if (acted > 0) {
         await this.store.commit({
           events: [

@@ -1,0 +1,29 @@
+// `npm run example`: runs the example cluster for real with the file plugin and
+// the embedded LevelDB store, showing each command as an operator would type
+// it: apply, reconcile until converged, break something, reconcile again.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const env = { ...process.env, KADENDE_DATA_DIR: process.env.KADENDE_DATA_DIR ?? join(root, '.kadende/data') };
+const cli = join(root, 'dist/host/cli/main.js');
+const config = 'examples/basic/cluster.yaml';
+
+function kadende(...args) {
+  process.stdout.write(`\n$ kadende ${args.join(' ')}\n`);
+  execFileSync(process.execPath, [cli, ...args], { cwd: root, env, stdio: 'inherit' });
+}
+
+kadende('apply', '-f', config);
+kadende('reconcile', 'example', '--wait');
+kadende('get', 'resources', 'example');
+
+const web = join(root, '.kadende/example-resources/web');
+const victim = readdirSync(web).find((name) => name.endsWith('.json'));
+process.stdout.write(`\n# Someone deletes a machine behind Kadende's back: rm ${join(web, victim)}\n`);
+rmSync(join(web, victim));
+kadende('reconcile', 'example', '--wait');
+kadende('events', 'example', '--limit', '8');
+process.stdout.write(`\nDone. The resources are files under .kadende/example-resources/; the store is in ${env.KADENDE_DATA_DIR}.\n`);
+process.stdout.write('Clean up with: node dist/host/cli/main.js delete cluster example\n');
