@@ -1,0 +1,169 @@
+/**
+ * The plugin cache: `<cacheDir>/<name>/<version>/` holds one unpacked, verified
+ * plugin plus `.kadende-cache.json` (its tarball's integrity, where it came
+ * from, its signature). A version is unpacked into `<cacheDir>/.tmp/`, checked,
+ * then renamed into place in one step, so a reader never sees half a plugin,
+ * a failed install leaves nothing, and of several processes installing the same
+ * version one rename wins and the others keep its copy (after checking it has
+ * the same digest). A cached version is never overwritten.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KadendeError } from '../errors.js';
+import { readPluginFolder, type PluginFolder } from './manifest.js';
+import { unpackTarball, DEFAULT_UNPACK_LIMITS, type UnpackLimits } from './unpack.js';
+import { integrityOf } from './verify.js';
+
+export const CACHE_META = '.kadende-cache.json';
+/** Temporary folders older than this were left by a process that died mid-install. */
+const STALE_TMP_MS = 60 * 60 * 1000;
+
+export interface CacheMeta {
+  name: string;
+  version: string;
+  integrity: string;
+  source: 'registry' | 'url' | 'builtin';
+  /** Where the tarball came from. */
+  url?: string;
+  signature?: string;
+  installedAt: string;
+}
+
+export interface CachedPlugin {
+  folder: PluginFolder;
+  meta: CacheMeta;
+}
+
+export interface InstallRequest {
+  /** When known beforehand (a registry document), the manifest must agree. */
+  name?: string;
+  version?: string;
+  source: CacheMeta['source'];
+  url?: string;
+  signature?: string;
+  /** For messages: `echo@1.0.0 from http://...`. */
+  where: string;
+}
+
+export class PluginCache {
+  constructor(
+    readonly dir: string,
+    readonly limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
+  ) {}
+
+  folderOf(name: string, version: string): string {
+    return join(this.dir, name, version);
+  }
+
+  /** A cached version, or undefined. */
+  async get(name: string, version: string): Promise<CachedPlugin | undefined> {
+    const dir = this.folderOf(name, version);
+    let meta: CacheMeta;
+    try {
+      meta = JSON.parse(await readFile(join(dir, CACHE_META), 'utf8')) as CacheMeta;
+    } catch {
+      return undefined;
+    }
+    return { folder: await readPluginFolder(dir), meta };
+  }
+
+  /**
+   * Unpacks verified tarball bytes into the cache (the caller checked them
+   * against the expected integrity). Answers the cached copy, which may be one
+   * another process put there first.
+   */
+  async install(bytes: Uint8Array, request: InstallRequest): Promise<CachedPlugin> {
+    const integrity = integrityOf(bytes);
+    if (request.name && request.version) {
+      const existing = await this.get(request.name, request.version);
+      if (existing) return this.same(existing, integrity, request);
+    }
+    const tmpRoot = join(this.dir, '.tmp');
+    await mkdir(tmpRoot, { recursive: true });
+    await this.sweepStale(tmpRoot);
+    const tmp = await mkdtemp(join(tmpRoot, 'install-'));
+    try {
+      const unpacked = join(tmp, 'package');
+      await mkdir(unpacked);
+      await unpackTarball(bytes, unpacked, request.where, this.limits);
+      const folder = await readPluginFolder(unpacked).catch((error: KadendeError) => {
+        throw new KadendeError(error.code ?? 'KADENDE_ERR_PLUGIN_MANIFEST', `${request.where}: ${error.message.replace(unpacked, 'package')}`, { exitCode: 1, details: error.details });
+      });
+      const { name, version } = folder.manifest;
+      if ((request.name && request.name !== name) || (request.version && request.version !== version)) {
+        throw new KadendeError(
+          'KADENDE_ERR_PLUGIN_MANIFEST',
+          `${request.where}: the tarball holds ${name}@${version}, expected ${request.name ?? name}@${request.version ?? version}`,
+        );
+      }
+      const meta: CacheMeta = {
+        name,
+        version,
+        integrity,
+        source: request.source,
+        ...(request.url ? { url: request.url } : {}),
+        ...(request.signature ? { signature: request.signature } : {}),
+        installedAt: new Date().toISOString(),
+      };
+      await writeFile(join(unpacked, CACHE_META), `${JSON.stringify(meta, null, 2)}\n`);
+      await mkdir(join(this.dir, name), { recursive: true });
+      try {
+        await rename(unpacked, this.folderOf(name, version));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+        // Another process won the race: keep its copy if it is the same tarball.
+        const winner = await this.get(name, version);
+        if (!winner) throw error;
+        return this.same(winner, integrity, request);
+      }
+      return { folder: await readPluginFolder(this.folderOf(name, version)), meta };
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  private same(existing: CachedPlugin, integrity: string, request: InstallRequest): CachedPlugin {
+    if (existing.meta.integrity === integrity) return existing;
+    const { name, version } = existing.meta;
+    throw new KadendeError(
+      'KADENDE_ERR_PLUGIN_INTEGRITY',
+      `${request.where}: ${name}@${version} is already cached with digest ${existing.meta.integrity} (from ${existing.meta.url ?? existing.meta.source}); these bytes have ${integrity}. A version is never overwritten`,
+    );
+  }
+
+  /** Every cached version. */
+  async list(): Promise<CacheMeta[]> {
+    if (!existsSync(this.dir)) return [];
+    const found: CacheMeta[] = [];
+    for (const name of (await readdir(this.dir)).sort()) {
+      if (name.startsWith('.') || !(await stat(join(this.dir, name))).isDirectory()) continue;
+      for (const version of (await readdir(join(this.dir, name))).sort()) {
+        const meta = await readFile(join(this.dir, name, version, CACHE_META), 'utf8').then((t) => JSON.parse(t) as CacheMeta, () => undefined);
+        if (meta) found.push(meta);
+      }
+    }
+    return found;
+  }
+
+  /** Removes one version: renamed out of place first, so no reader sees it half-deleted. */
+  async remove(name: string, version: string): Promise<void> {
+    const tmpRoot = join(this.dir, '.tmp');
+    await mkdir(tmpRoot, { recursive: true });
+    const doomed = await mkdtemp(join(tmpRoot, 'prune-'));
+    try {
+      await rename(this.folderOf(name, version), join(doomed, 'package'));
+    } finally {
+      await rm(doomed, { recursive: true, force: true });
+    }
+  }
+
+  private async sweepStale(tmpRoot: string): Promise<void> {
+    for (const child of await readdir(tmpRoot).catch(() => [] as string[])) {
+      const path = join(tmpRoot, child);
+      const info = await stat(path).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > STALE_TMP_MS) await rm(path, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * Plugin sources that download: RegistrySource (plugin name + version/range,
+ * looked up in registries tried in order) and UrlSource (a tarball URL). Both
+ * verify the tarball's sha512 before unpacking it into the cache, pin the
+ * exact version with its digest, and load a pin from the cache without the
+ * network.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import semver from 'semver';
+import { KadendeError } from '../errors.js';
+import type { PluginRef } from '../config/types.js';
+import type { PluginPin } from '../store/types.js';
+import { RegistryClient } from '../../registry/client.js';
+import type { PluginDocument } from '../../registry/document.js';
+import { writeFileAtomic } from './atomic.js';
+import type { CachedPlugin, PluginCache } from './cache.js';
+import { fetchBytes } from './fetch.js';
+import type { PluginFolder } from './manifest.js';
+import { canonicalPluginName, pickVersion, type PluginSource, type ResolvedPlugin } from './resolve.js';
+import { checkSignature, integrityOf, isValidIntegrity, matchesIntegrity } from './verify.js';
+
+export interface DownloadOptions {
+  cache: PluginCache;
+  /** With keys, unsigned or wrongly signed registry plugins are refused. */
+  trustedKeys?: KeyObject[];
+  maxTarballBytes?: number;
+  progress?: boolean;
+}
+
+const integrityError = (what: string, url: string, expected: string, actual: string) =>
+  new KadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `${what}: ${url} does not match its digest: expected ${expected}, got ${actual}`);
+
+export class RegistrySource implements PluginSource {
+  private readonly clients: RegistryClient[];
+
+  constructor(
+    registries: string[],
+    private readonly options: DownloadOptions,
+  ) {
+    this.clients = registries.map((r) => new RegistryClient(r));
+  }
+
+  /** The first registry that has the plugin, with its document; unreachable registries are skipped while another answers. */
+  private async lookup(name: string): Promise<{ client: RegistryClient; doc: PluginDocument } | undefined> {
+    const failures: KadendeError[] = [];
+    for (const client of this.clients) {
+      try {
+        const doc = await client.document(name);
+        if (doc) return { client, doc };
+      } catch (error) {
+        if (!(error instanceof KadendeError)) throw error;
+        failures.push(error);
+      }
+    }
+    // Not found anywhere reachable: if some registry failed, the plugin may be there, so say so.
+    if (failures.length > 0) {
+      if (failures.length === 1) throw failures[0]!;
+      throw new KadendeError(failures[0]!.code, `plugin ${name}: ${failures.map((f) => f.message).join('; ')}`, { statusCode: 502 });
+    }
+    return undefined;
+  }
+
+  async resolve(ref: PluginRef): Promise<ResolvedPlugin | undefined> {
+    if (ref.url) return undefined;
+    const name = canonicalPluginName(ref.name);
+    let found: Awaited<ReturnType<RegistrySource['lookup']>>;
+    try {
+      found = await this.lookup(name);
+    } catch (error) {
+      // Offline, an exact version already in the cache still resolves.
+      const cached = semver.valid(ref.version) ? await this.options.cache.get(name, semver.valid(ref.version)!) : undefined;
+      if (cached?.meta.source === 'registry') return this.resolved(cached, ref);
+      throw error;
+    }
+    if (!found) return undefined;
+    const { client, doc } = found;
+    const versions = Object.keys(doc.versions);
+    const version = ref.version === 'latest' && doc['dist-tags'].latest && doc.versions[doc['dist-tags'].latest] ? doc['dist-tags'].latest : pickVersion(versions, ref.version);
+    if (!version) {
+      throw new KadendeError(
+        'KADENDE_ERR_PLUGIN_NO_MATCHING_VERSION',
+        `plugin ${name}: no version matches "${ref.version}" in registry ${client.base} (it has ${versions.sort(semver.compare).join(', ') || 'none'})`,
+        { exitCode: 2, statusCode: 400 },
+      );
+    }
+    const cached = await this.fetch(client, doc, version);
+    return this.resolved(cached, ref);
+  }
+
+  private resolved(cached: CachedPlugin, ref: PluginRef): ResolvedPlugin {
+    const { name, version, integrity, url } = cached.meta;
+    const pin: PluginPin = { name, version, source: 'registry', integrity, ...(url ? { url } : {}), requested: { name: ref.name, version: ref.version } };
+    return { pin, folder: cached.folder };
+  }
+
+  /** The version from the cache, else downloaded, verified and cached. */
+  private async fetch(client: RegistryClient, doc: PluginDocument, version: string): Promise<CachedPlugin> {
+    const entry = doc.versions[version]!;
+    const { name } = doc;
+    const url = client.tarballUrl(entry);
+    const what = `plugin ${name}@${version}`;
+    checkSignature(this.options.trustedKeys, { name, version, integrity: entry.integrity, signature: entry.signature, where: `registry ${client.base}` });
+    const cached = await this.options.cache.get(name, version);
+    if (cached) {
+      if (cached.meta.integrity !== entry.integrity) {
+        throw new KadendeError(
+          'KADENDE_ERR_PLUGIN_INTEGRITY',
+          `${what}: registry ${client.base} lists digest ${entry.integrity} but the cached copy has ${cached.meta.integrity}; published versions never change, so one of them is not genuine`,
+        );
+      }
+      return cached;
+    }
+    const bytes = await fetchBytes(url, { label: what, maxBytes: this.options.maxTarballBytes, progress: this.options.progress });
+    if (!matchesIntegrity(bytes, entry.integrity)) throw integrityError(what, url, entry.integrity, integrityOf(bytes));
+    return this.options.cache.install(bytes, { name, version, source: 'registry', url, signature: entry.signature, where: `${what} from ${url}` });
+  }
+
+  async load(pin: PluginPin): Promise<PluginFolder | undefined> {
+    if (pin.source !== 'registry') return undefined;
+    const cached = await this.options.cache.get(pin.name, pin.version);
+    if (cached) {
+      if (pin.integrity && cached.meta.integrity !== pin.integrity) {
+        throw new KadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `plugin ${pin.name}@${pin.version}: the cached copy has digest ${cached.meta.integrity}, the cluster pinned ${pin.integrity}`);
+      }
+      checkSignature(this.options.trustedKeys, { ...cached.meta, where: `the cache (${cached.folder.dir})` });
+      return cached.folder;
+    }
+    // Not cached here (another machine, or pruned): fetch exactly the pinned version and digest.
+    const found = await this.lookup(pin.name);
+    const entry = found?.doc.versions[pin.version];
+    if (!found || !entry) return undefined;
+    if (pin.integrity && entry.integrity !== pin.integrity) {
+      throw new KadendeError(
+        'KADENDE_ERR_PLUGIN_INTEGRITY',
+        `plugin ${pin.name}@${pin.version}: registry ${found.client.base} now lists digest ${entry.integrity}, the cluster pinned ${pin.integrity}`,
+      );
+    }
+    return (await this.fetch(found.client, found.doc, pin.version)).folder;
+  }
+}
+
+/**
+ * Tarballs by URL. An `integrity` in the configuration is enforced; without
+ * one, the first digest seen for a URL is recorded in `<cacheDir>/url-digests.json`
+ * and different bytes from that URL are refused afterwards (trust on first use).
+ */
+export class UrlSource implements PluginSource {
+  constructor(private readonly options: DownloadOptions) {}
+
+  private get digestsFile(): string {
+    return join(this.options.cache.dir, 'url-digests.json');
+  }
+
+  async recordedDigests(): Promise<Record<string, { integrity: string; name: string; version: string }>> {
+    try {
+      return JSON.parse(await readFile(this.digestsFile, 'utf8')) as Record<string, { integrity: string; name: string; version: string }>;
+    } catch {
+      return {};
+    }
+  }
+
+  async resolve(ref: PluginRef): Promise<ResolvedPlugin | undefined> {
+    if (!ref.url) return undefined;
+    const cached = await this.install(ref.url, ref.integrity);
+    if (canonicalPluginName(ref.name) !== cached.meta.name) {
+      throw new KadendeError('KADENDE_ERR_PLUGIN_NAME_MISMATCH', `plugin ${ref.name}: ${ref.url} holds plugin "${cached.meta.name}"`, { exitCode: 2 });
+    }
+    const { name, version, integrity } = cached.meta;
+    return {
+      pin: { name, version, source: 'url', integrity, url: ref.url, requested: { name: ref.name, version: ref.version, url: ref.url } },
+      folder: cached.folder,
+    };
+  }
+
+  /** Downloads (or finds in the cache) the tarball at a URL, enforcing the given or recorded digest. */
+  async install(url: string, integrity?: string): Promise<CachedPlugin> {
+    if (integrity !== undefined && !isValidIntegrity(integrity)) {
+      throw new KadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `"${integrity}" is not an integrity string (expected sha512-<base64>)`, { exitCode: 2 });
+    }
+    const recorded = (await this.recordedDigests())[url];
+    const expected = integrity ?? recorded?.integrity;
+    // With a known digest and a cached copy that has it, no network is needed.
+    if (expected && recorded) {
+      const cached = await this.options.cache.get(recorded.name, recorded.version);
+      if (cached && matchesDigestOf(cached.meta.integrity, expected)) return cached;
+    }
+    const bytes = await fetchBytes(url, { label: 'plugin tarball', maxBytes: this.options.maxTarballBytes, progress: this.options.progress });
+    const actual = integrityOf(bytes);
+    if (integrity && !matchesIntegrity(bytes, integrity)) throw integrityError('plugin tarball', url, integrity, actual);
+    if (!integrity && recorded && recorded.integrity !== actual) {
+      throw new KadendeError(
+        'KADENDE_ERR_PLUGIN_INTEGRITY',
+        `plugin tarball ${url} changed: it had digest ${recorded.integrity} when first installed (${recorded.name}@${recorded.version}), now ${actual}. Put the digest you trust in resourcePlugin.integrity`,
+      );
+    }
+    const cached = await this.options.cache.install(bytes, { source: 'url', url, where: `plugin tarball ${url}` });
+    if (!recorded) await this.record(url, cached);
+    return cached;
+  }
+
+  private async record(url: string, cached: CachedPlugin): Promise<void> {
+    const digests = await this.recordedDigests();
+    // Another process may have recorded it meanwhile: the first record stands.
+    digests[url] ??= { integrity: cached.meta.integrity, name: cached.meta.name, version: cached.meta.version };
+    await writeFileAtomic(this.digestsFile, `${JSON.stringify(digests, null, 2)}\n`);
+  }
+
+  async load(pin: PluginPin): Promise<PluginFolder | undefined> {
+    if (pin.source !== 'url' || !pin.url) return undefined;
+    const cached = await this.options.cache.get(pin.name, pin.version);
+    if (cached && (!pin.integrity || cached.meta.integrity === pin.integrity)) return cached.folder;
+    return (await this.install(pin.url, pin.integrity)).folder;
+  }
+}
+
+/** Integrity strings may list several hashes; the cache records sha512 alone. */
+function matchesDigestOf(cachedIntegrity: string, expected: string): boolean {
+  return expected.split(/\s+/).includes(cachedIntegrity);
+}

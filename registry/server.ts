@@ -1,0 +1,137 @@
+/**
+ * The registry: a fastify server keeping, under one folder, each plugin's
+ * document (`<dir>/<name>/document.json`) and tarballs (`<dir>/<name>/<name>-<version>.tgz`).
+ * Publishing needs the bearer token; a published version is immutable (409);
+ * `latest` follows the highest non-prerelease version. Writes are atomic
+ * (temporary file + rename) and serialised per plugin within the process.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { timingSafeEqual } from 'node:crypto';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import semver from 'semver';
+import { KadendeError } from '../host/errors.js';
+import { writeFileAtomic } from '../host/plugins/atomic.js';
+import { integrityOf } from '../host/plugins/verify.js';
+import { latestOf, tarballPath, type PluginDocument } from './document.js';
+import { readTarballManifest } from './tarball.js';
+
+export interface RegistryServerOptions {
+  dir: string;
+  /** Bearer token publishing needs; without one, publishing is refused. */
+  token?: string;
+  maxTarballBytes?: number;
+  logger?: boolean;
+}
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,213}$/;
+
+export async function createRegistryServer(options: RegistryServerOptions): Promise<FastifyInstance> {
+  const { dir } = options;
+  const maxBytes = options.maxTarballBytes ?? 64 * 1024 * 1024;
+  await mkdir(dir, { recursive: true });
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: maxBytes });
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: maxBytes }, (_req, body, done) => done(null, body));
+
+  const locks = new Map<string, Promise<unknown>>();
+  const serialised = <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const next = (locks.get(name) ?? Promise.resolve()).then(run, run);
+    locks.set(name, next.catch(() => {}));
+    return next;
+  };
+  const documentFile = (name: string) => join(dir, name, 'document.json');
+  const readDocument = async (name: string): Promise<PluginDocument | undefined> =>
+    existsSync(documentFile(name)) ? (JSON.parse(await readFile(documentFile(name), 'utf8')) as PluginDocument) : undefined;
+
+  const pluginName = (request: FastifyRequest, reply: FastifyReply): string | undefined => {
+    const name = (request.params as { name: string }).name.toLowerCase();
+    if (NAME.test(name)) return name;
+    void reply.code(400).send({ code: 'KADENDE_ERR_REGISTRY_BAD_NAME', message: `"${name}" is not a plugin name` });
+    return undefined;
+  };
+
+  app.get('/:name', async (request, reply) => {
+    const name = pluginName(request, reply);
+    if (!name) return reply;
+    const doc = await readDocument(name);
+    if (!doc) return reply.code(404).send({ code: 'KADENDE_ERR_PLUGIN_NOT_FOUND', message: `no plugin "${name}" in this registry` });
+    return reply.type('application/json').send(doc);
+  });
+
+  app.get('/:name/-/:file', async (request, reply) => {
+    const name = pluginName(request, reply);
+    if (!name) return reply;
+    const file = (request.params as { file: string }).file;
+    const version = file.startsWith(`${name}-`) && file.endsWith('.tgz') ? file.slice(name.length + 1, -4) : '';
+    const path = join(dir, name, `${name}-${version}.tgz`);
+    if (!semver.valid(version) || !existsSync(path)) return reply.code(404).send({ code: 'KADENDE_ERR_PLUGIN_NOT_FOUND', message: `no tarball ${file}` });
+    return reply.type('application/octet-stream').send(createReadStream(path));
+  });
+
+  app.put('/:name', async (request, reply) => {
+    if (!authorised(options.token, request.headers.authorization)) {
+      return reply.code(401).send({ code: 'KADENDE_ERR_REGISTRY_UNAUTHORIZED', message: options.token ? 'a valid bearer token is required to publish' : 'publishing is disabled: the registry was started without a token' });
+    }
+    const name = pluginName(request, reply);
+    if (!name) return reply;
+    const body = request.body;
+    if (!Buffer.isBuffer(body)) return reply.code(415).send({ code: 'KADENDE_ERR_REGISTRY_PUBLISH', message: 'send the tarball as application/octet-stream' });
+    let manifest;
+    try {
+      manifest = await readTarballManifest(body, `upload for ${name}`);
+    } catch (error) {
+      return reply.code(400).send({ code: (error as KadendeError).code, message: (error as Error).message });
+    }
+    if (manifest.name !== name) {
+      return reply.code(400).send({ code: 'KADENDE_ERR_REGISTRY_PUBLISH', message: `the tarball is plugin "${manifest.name}", not "${name}"` });
+    }
+    const signature = request.headers['x-kadende-signature'];
+    if (signature !== undefined && (typeof signature !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(signature))) {
+      return reply.code(400).send({ code: 'KADENDE_ERR_REGISTRY_PUBLISH', message: 'x-kadende-signature must be base64' });
+    }
+    const { version } = manifest;
+    const integrity = integrityOf(body);
+    return serialised(name, async () => {
+      const doc: PluginDocument = (await readDocument(name)) ?? { name, 'dist-tags': {}, versions: {} };
+      if (doc.versions[version]) {
+        return reply.code(409).send({ code: 'KADENDE_ERR_REGISTRY_VERSION_EXISTS', message: `${name}@${version} is already published; versions are immutable` });
+      }
+      await mkdir(join(dir, name), { recursive: true });
+      // The tarball first: a document never names a tarball that is not there.
+      await writeFileAtomic(join(dir, name, `${name}-${version}.tgz`), body);
+      doc.versions[version] = {
+        tarball: tarballPath(name, version),
+        integrity,
+        contract: manifest.contract,
+        publishedAt: new Date().toISOString(),
+        ...(signature ? { signature } : {}),
+      };
+      const latest = latestOf(Object.keys(doc.versions));
+      doc['dist-tags'] = latest ? { ...doc['dist-tags'], latest } : doc['dist-tags'];
+      await writeFileAtomic(documentFile(name), `${JSON.stringify(doc, null, 2)}\n`);
+      request.log.info({ name, version, integrity }, 'published');
+      return reply.code(201).send({ name, version, integrity });
+    });
+  });
+
+  return app;
+}
+
+function authorised(token: string | undefined, header: string | undefined): boolean {
+  if (!token || !header?.startsWith('Bearer ')) return false;
+  const given = Buffer.from(header.slice('Bearer '.length).trim());
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+/** Reads a token file (first line, trimmed). */
+export async function readTokenFile(file: string): Promise<string> {
+  try {
+    const token = (await readFile(file, 'utf8')).split('\n')[0]!.trim();
+    if (!token) throw new Error('the file is empty');
+    return token;
+  } catch (error) {
+    throw new KadendeError('KADENDE_ERR_TOKEN_FILE', `cannot read a token from ${file}: ${(error as Error).message}`, { exitCode: 2 });
+  }
+}
