@@ -103,6 +103,14 @@ describe('fake clouds', () => {
       expect((await fetch(`${api.url}/v2/droplets/${id}`, { method: 'DELETE', headers })).status).toBe(204);
       expect((await fetch(`${api.url}/v2/droplets/${id}`, { headers })).status).toBe(404);
       expect((await fetch(`${api.url}/v2/droplets`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+      // Injected faults: an auth failure for one request, then added latency.
+      api.faults.add('auth');
+      expect(await (await fetch(`${api.url}/v2/droplets`, { headers })).json()).toEqual({ id: 'Unauthorized', message: 'Unable to authenticate you' });
+      api.faults.latencyMs = 120;
+      const started = Date.now();
+      expect((await fetch(`${api.url}/v2/droplets`, { headers })).status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(115);
+      expect(api.requests.at(-2)).toMatchObject({ action: 'droplets.list', status: 401, fault: 'auth' });
     } finally {
       await api.close();
     }
