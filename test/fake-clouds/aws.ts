@@ -166,7 +166,7 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
   const maxPage = options.maxPageSize ?? 1000;
   const timers = new Timers();
   const instances = new Map<string, Ec2Instance>();
-  const tokens = new Map<string, string>(); // ClientToken -> reservationId
+  const tokens = new Map<string, { reservationId: string; fingerprint: string }>(); // ClientToken -> the first run
   const images = options.images ?? DEFAULT_IMAGES.map((image) => ({ ...image }));
   let addressCounter = 0;
 
@@ -179,10 +179,15 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
   function runInstances(params: Record<string, string>): Answer {
     const token = params.ClientToken;
     if (token && token.length > 64) throw new Ec2Error(400, 'InvalidParameterValue', 'ClientToken is longer than 64 characters');
+    // EC2 compares a repeated token's parameters with the first run's: the same answer, or a mismatch error.
+    const fingerprint = JSON.stringify(Object.entries(params).filter(([k]) => k !== 'ClientToken').sort());
     const known = token ? tokens.get(token) : undefined;
     if (known) {
-      const same = [...instances.values()].filter((i) => i.reservationId === known);
-      return ok('RunInstances', { reservationId: known, ownerId: '123456789012', groupSet: [], instancesSet: same.map(instanceXml) });
+      if (known.fingerprint !== fingerprint) {
+        throw new Ec2Error(400, 'IdempotentParameterMismatch', 'The client token you have provided is associated with a resource that is already deleted or was created with different parameters.');
+      }
+      const same = [...instances.values()].filter((i) => i.reservationId === known.reservationId);
+      return ok('RunInstances', { reservationId: known.reservationId, ownerId: '123456789012', groupSet: [], instancesSet: same.map(instanceXml) });
     }
     const imageId = params.ImageId;
     if (!imageId) throw new Ec2Error(400, 'MissingParameter', 'The request must contain the parameter ImageId');
@@ -230,7 +235,7 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
         if (instance.state === 'pending') instance.state = 'running';
       });
     }
-    if (token) tokens.set(token, reservationId);
+    if (token) tokens.set(token, { reservationId, fingerprint });
     return ok('RunInstances', { reservationId, ownerId: '123456789012', groupSet: [], instancesSet: made.map(instanceXml) });
   }
 

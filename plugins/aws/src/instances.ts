@@ -144,10 +144,26 @@ export async function runInstance(
     UserData: properties.userData === undefined ? undefined : Buffer.from(properties.userData, 'utf8').toString('base64'),
     TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(allTags).map(([Key, Value]) => ({ Key, Value })) }],
   });
-  const answer = await retrying(context, () => client.send(command, { abortSignal: context.signal }));
-  const instance = answer.Instances?.[0];
+  let instance: Instance | undefined;
+  try {
+    const answer = await retrying(context, () => client.send(command, { abortSignal: context.signal }));
+    instance = answer.Instances?.[0];
+  } catch (error) {
+    // The token already made an instance, with other parameters (a newer AMI behind a friendly
+    // name, a changed group): that instance is this create's answer; the host replaces it if outdated.
+    if (!(error instanceof AwsPluginError && error.providerCode === 'IdempotentParameterMismatch')) throw error;
+    instance = await instanceByToken(client, token, context);
+    if (!instance) throw error;
+  }
   if (!instance?.InstanceId) throw new AwsPluginError('AWS_ERR_UNAVAILABLE', 'RunInstances answered without an instance');
   return toResource(instance);
+}
+
+async function instanceByToken(client: EC2Client, token: string, context: PluginContext): Promise<Instance | undefined> {
+  const answer = await retrying(context, () =>
+    client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'client-token', Values: [literal(token)] }] }), { abortSignal: context.signal }),
+  );
+  return answer.Reservations?.flatMap((r) => r.Instances ?? [])[0];
 }
 
 export async function terminateInstance(client: EC2Client, id: string, context: PluginContext): Promise<void> {

@@ -158,6 +158,15 @@ describe('aws plugin', () => {
     expect(ec2.instances.size).toBe(1);
   });
 
+  it('a repeated token with changed parameters answers the instance the token made', async () => {
+    const token = randomUUID();
+    const first = await create('mismatch', properties, token);
+    const again = await create('mismatch', { ...properties, instanceType: 't2.medium' }, token);
+    expect(again.id).toBe(first.id);
+    expect(actions('RunInstances').map((r) => r.status)).toEqual([200, 400]);
+    expect(ec2.instances.size).toBe(1);
+  });
+
   it('delete terminates, and an instance already gone is success', async () => {
     const created = await create('del');
     await plugin.delete({ id: created.id, properties }, ctx());
