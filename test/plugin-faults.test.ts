@@ -87,4 +87,11 @@ describe('plugin faults', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled']);
     expect(pool.stats.errors).toBeGreaterThan(0);
   });
+
+  it('runs calls in parallel, never more at once than the manifest allows', async () => {
+    const answers = (await Promise.all(Array.from({ length: 6 }, () => describeWith('slow')))) as Array<{ resources: Array<{ tags: { inFlight: string } }> }>;
+    const seen = answers.map((a) => Number(a.resources[0]!.tags.inFlight));
+    // limits.concurrency is 2 for this plugin.
+    expect(Math.max(...seen)).toBe(2);
+  });
 });
