@@ -37,11 +37,11 @@ describe('fake clouds', () => {
   });
 
   it('EC2: pending becomes running after pendingMs; DescribeInstances pages with NextToken', async () => {
-    const ec2 = await startFakeEc2({ pendingMs: 20 });
+    const ec2 = await startFakeEc2({ pendingMs: 150 });
     try {
-      for (let i = 0; i < 7; i++) await fetch(ec2.url, runInstances(`p${i}`));
+      await Promise.all(Array.from({ length: 7 }, (_, i) => fetch(ec2.url, runInstances(`p${i}`))));
       expect([...ec2.instances.values()].every((i) => i.state === 'pending')).toBe(true);
-      await new Promise((r) => setTimeout(r, 40));
+      await new Promise((r) => setTimeout(r, 200));
       expect([...ec2.instances.values()].every((i) => i.state === 'running')).toBe(true);
       const first = await (await fetch(ec2.url, ec2Form({ Action: 'DescribeInstances', MaxResults: '5' }))).text();
       const token = /<nextToken>([^<]+)<\/nextToken>/.exec(first)![1]!;

@@ -97,6 +97,10 @@ describe('gcp plugin', () => {
   });
 
   it('maps GCE statuses onto Kadende statuses', async () => {
+    // No status changes of the fake's own while the test sets them.
+    await gce.close();
+    gce = await startFakeGce({ pendingMs: 60_000, operationMs: 5, accessToken: 'good-token' });
+    env.KADENDE_GCP_ENDPOINT = gce.url;
     const statuses = ['PROVISIONING', 'STAGING', 'RUNNING', 'STOPPING', 'TERMINATED', 'SUSPENDED', 'REPAIRING'] as const;
     const made: Resource[] = [];
     for (let i = 0; i < statuses.length; i++) made.push(await create('states'));
