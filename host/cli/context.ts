@@ -3,10 +3,11 @@ import { join, resolve } from 'node:path';
 import envPaths from 'env-paths';
 import { KadendeService } from '../controller/service.js';
 import { PluginHost } from '../plugins/host.js';
-import { localSources, PluginResolver } from '../plugins/resolve.js';
+import { PluginResolver } from '../plugins/resolve.js';
+import { distributionSources, type DistributionOptions } from '../plugins/chain.js';
 import { LevelStore } from '../store/level-store.js';
 
-export interface GlobalOptions {
+export interface GlobalOptions extends DistributionOptions {
   dataDir?: string;
   output?: 'table' | 'json';
 }
@@ -18,7 +19,7 @@ export function dataDir(options: GlobalOptions, env: NodeJS.ProcessEnv = process
 
 export async function withService<T>(options: GlobalOptions, run: (service: KadendeService) => Promise<T>): Promise<T> {
   const store = await LevelStore.open(join(dataDir(options), 'store'));
-  const plugins = new PluginHost(new PluginResolver(localSources()));
+  const plugins = new PluginHost(new PluginResolver(distributionSources(options).sources));
   try {
     return await run(new KadendeService(store, plugins, backoffFromEnv()));
   } finally {

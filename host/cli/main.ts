@@ -11,6 +11,8 @@ import { withService } from './context.js';
 import { renderCluster, renderEvents, renderReport, renderResources } from './render.js';
 import { table } from './format.js';
 import { globals, out, program } from './program.js';
+import { registerPluginCommands } from './commands/plugin.js';
+import { registerRegistryCommands } from './commands/registry.js';
 
 async function readConfig(file: string): Promise<string> {
   try {
@@ -125,6 +127,9 @@ program
     const report = await withService(globals(), (s) => s.deleteCluster(ref, { timeoutMs: seconds(options.timeout) }));
     out({ deleted: report.clusterId, report }, () => `cluster ${report.clusterName} (${report.clusterId}) deleted`);
   });
+
+registerPluginCommands(program);
+registerRegistryCommands(program);
 
 function fail(error: unknown): number {
   if (error instanceof CommanderError) {

@@ -1,0 +1,47 @@
+/**
+ * Bearer-token authentication. The token comes from KADENDE_TOKEN or a token
+ * file; without either the daemon makes one and keeps it in
+ * `<dataDir>/api-token` (mode 0600), where a CLI on the same host finds it.
+ */
+import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KadendeError } from '../errors.js';
+
+export const TOKEN_FILE = 'api-token';
+
+export function readTokenFile(file: string): string {
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new KadendeError('KADENDE_ERR_TOKEN_FILE', `cannot read the API token from ${file}: ${(error as Error).message}`, { exitCode: 2 });
+  }
+  if (token.length < 16) throw new KadendeError('KADENDE_ERR_TOKEN_FILE', `${file}: an API token has at least 16 characters`, { exitCode: 2 });
+  return token;
+}
+
+/** The daemon's token: --token-file, else KADENDE_TOKEN, else `<dataDir>/api-token` (made when missing). */
+export function daemonToken(options: { tokenFile?: string; dataDir: string }, env: NodeJS.ProcessEnv = process.env): { token: string; from: string } {
+  if (options.tokenFile) return { token: readTokenFile(options.tokenFile), from: options.tokenFile };
+  if (env.KADENDE_TOKEN) return { token: env.KADENDE_TOKEN, from: 'KADENDE_TOKEN' };
+  const file = join(options.dataDir, TOKEN_FILE);
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  return { token: readTokenFile(file), from: file };
+}
+
+/** The client's token: --token-file, else KADENDE_TOKEN, else the local daemon's token file if there is one. */
+export function clientToken(options: { tokenFile?: string; dataDir: string }, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (options.tokenFile) return readTokenFile(options.tokenFile);
+  if (env.KADENDE_TOKEN) return env.KADENDE_TOKEN;
+  const file = join(options.dataDir, TOKEN_FILE);
+  return existsSync(file) ? readTokenFile(file) : undefined;
+}
+
+/** Constant-time comparison (of digests, so lengths never leak either). */
+export function tokenMatches(expected: string, header: string | undefined): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!match) return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(expected), digest(match[1]!));
+}

@@ -1,0 +1,158 @@
+/**
+ * The CLI's way to a running daemon (--server URL): the same methods the CLI
+ * calls on KadendeService in-process, over the HTTP API. Errors come back as
+ * the same error classes, codes and messages, so output and exit codes do not
+ * depend on where the store lives.
+ */
+import { Agent, request } from 'undici';
+import { ConfigError, CONFIG_INVALID } from '../config/errors.js';
+import type { ApplyResult, ClusterSummary, KadendeService, WaitOptions } from '../controller/service.js';
+import type { ReconcileReport } from '../controller/reconcile.js';
+import { KadendeError } from '../errors.js';
+import type { KadendeEvent } from '../events/event.js';
+import type { ClusterRecord, EventQuery, ResourceRecord } from '../store/types.js';
+import type { ErrorBody } from './errors.js';
+
+/** What a command may call: KadendeService in-process, or ApiClient against a daemon. */
+export type KadendeOperations = Pick<
+  KadendeService,
+  'cluster' | 'apply' | 'plan' | 'reconcile' | 'listClusters' | 'listResources' | 'listEvents' | 'deleteCluster'
+>;
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+const INVALID_INPUT_STATUS = new Set([400, 409, 413, 415, 422]);
+
+export class ApiClient implements KadendeOperations {
+  private readonly base: URL;
+  // Reconciles with --wait and event streams legitimately take long: no client-side timeouts.
+  private readonly agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, connectTimeout: 10_000 });
+
+  constructor(
+    server: string,
+    private readonly token?: string,
+  ) {
+    try {
+      this.base = new URL(server.endsWith('/') ? server : `${server}/`);
+    } catch {
+      throw new KadendeError('KADENDE_ERR_ARGUMENT', `--server takes a URL such as http://127.0.0.1:7461, got "${server}"`, { exitCode: 2 });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  async cluster(ref: string): Promise<ClusterRecord> {
+    return (await this.call<{ cluster: ClusterRecord }>('GET', `v1/clusters/${enc(ref)}`, { query: { status: false } })).cluster;
+  }
+
+  apply(text: string, file: string, options: { upgradePlugins?: boolean } = {}): Promise<ApplyResult> {
+    return this.call('POST', 'v1/clusters', { query: { file, upgradePlugins: options.upgradePlugins }, text });
+  }
+
+  plan(ref: string | { text: string; file: string }): Promise<ReconcileReport> {
+    if (typeof ref === 'string') return this.call('GET', `v1/clusters/${enc(ref)}/plan`);
+    return this.call('POST', 'v1/plan', { query: { file: ref.file }, text: ref.text });
+  }
+
+  reconcile(ref: string, options: WaitOptions = {}): Promise<ReconcileReport> {
+    return this.call('POST', `v1/clusters/${enc(ref)}/reconcile`, { json: options });
+  }
+
+  listClusters(): Promise<ClusterSummary[]> {
+    return this.call('GET', 'v1/clusters');
+  }
+
+  listResources(ref: string): Promise<ResourceRecord[]> {
+    return this.call('GET', `v1/clusters/${enc(ref)}/resources`);
+  }
+
+  async listEvents(ref: string, query: EventQuery = {}): Promise<KadendeEvent[]> {
+    // The service answers every event when no limit is given: page through them.
+    const events: KadendeEvent[] = [];
+    let after = query.after;
+    for (;;) {
+      const pageSize = Math.min(10_000, query.limit ?? 10_000);
+      const page = await this.call<{ events: KadendeEvent[]; next: string | null }>('GET', `v1/clusters/${enc(ref)}/events`, {
+        query: { after, limit: pageSize, reverse: query.reverse },
+      });
+      events.push(...page.events);
+      if (query.limit !== undefined || page.next === null || query.reverse) return events;
+      after = page.next;
+    }
+  }
+
+  deleteCluster(ref: string, options: { timeoutMs?: number } = {}): Promise<ReconcileReport> {
+    return this.call('DELETE', `v1/clusters/${enc(ref)}`, { query: { timeoutMs: options.timeoutMs } });
+  }
+
+  /** Live events of a cluster (Server-Sent Events), after `after` if given, until `signal` aborts or the daemon ends the stream. */
+  async *follow(ref: string, options: { after?: string; signal?: AbortSignal } = {}): AsyncGenerator<KadendeEvent> {
+    const response = await this.send('GET', `v1/clusters/${enc(ref)}/events/follow`, { query: { after: options.after }, signal: options.signal, accept: 'text/event-stream' });
+    if (response.statusCode >= 400) throw await this.failure(response.statusCode, await response.body.text());
+    let buffer = '';
+    try {
+      for await (const chunk of response.body) {
+        buffer += (chunk as Buffer).toString('utf8');
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = frame
+            .split('\n')
+            .filter((line) => line.startsWith('data:'))
+            .map((line) => line.slice(5).trimStart())
+            .join('\n');
+          if (data) yield JSON.parse(data) as KadendeEvent;
+        }
+      }
+    } catch (error) {
+      if (options.signal?.aborted) return;
+      throw error;
+    }
+  }
+
+  private async call<T>(method: string, path: string, options: { query?: Query; text?: string; json?: unknown } = {}): Promise<T> {
+    const response = await this.send(method, path, options);
+    const text = await response.body.text();
+    if (response.statusCode >= 400) throw await this.failure(response.statusCode, text);
+    return JSON.parse(text) as T;
+  }
+
+  private async send(method: string, path: string, options: { query?: Query; text?: string; json?: unknown; signal?: AbortSignal; accept?: string }) {
+    const url = new URL(path, this.base);
+    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let body: string | undefined;
+    if (options.text !== undefined) {
+      headers['content-type'] = 'application/yaml';
+      body = options.text;
+    } else if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.json);
+    }
+    try {
+      return await request(url, { method: method as 'GET', headers, body, dispatcher: this.agent, signal: options.signal });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      throw new KadendeError('KADENDE_ERR_SERVER_UNREACHABLE', `cannot reach the kadende daemon at ${this.base.origin}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private async failure(status: number, text: string): Promise<Error> {
+    let body: Partial<ErrorBody> = {};
+    try {
+      body = JSON.parse(text) as ErrorBody;
+    } catch {
+      // Not the daemon's JSON (a proxy's page?): report the status.
+    }
+    const error = body.error;
+    if (!error) return new KadendeError('KADENDE_ERR_SERVER', `the daemon at ${this.base.origin} answered HTTP ${status}`, { statusCode: status });
+    if (error.code === CONFIG_INVALID && error.issues) return new ConfigError(error.issues);
+    return new KadendeError(error.code, error.message, { exitCode: INVALID_INPUT_STATUS.has(status) ? 2 : 1, statusCode: status });
+  }
+}
+
+const enc = encodeURIComponent;

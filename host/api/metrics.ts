@@ -1,0 +1,80 @@
+/**
+ * Prometheus metrics of the daemon. Pass outcomes and durations are counted as
+ * they happen; plugin calls, resources and the outbox are read from their
+ * owners when /metrics is scraped, so they cannot drift from the truth.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PassOutcome } from '../controller/scheduler.js';
+import type { PluginHost } from '../plugins/host.js';
+import type { Store } from '../store/types.js';
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  private readonly reconciles: Counter<'outcome'>;
+  private readonly durations: Histogram<'outcome'>;
+  private readonly published: Counter;
+
+  constructor(deps: { store: Store; plugins: PluginHost; outbox: boolean }) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'kadende_' });
+    this.reconciles = new Counter({
+      name: 'kadende_reconciles_total',
+      help: 'Reconcile passes by outcome (converged, progressing, failed, error).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.durations = new Histogram({
+      name: 'kadende_reconcile_duration_seconds',
+      help: 'Duration of reconcile passes.',
+      labelNames: ['outcome'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
+    this.published = new Counter({ name: 'kadende_events_published_total', help: 'Events acknowledged by NATS JetStream.', registers });
+    const pluginCounter = (name: string, help: string, field: 'calls' | 'errors') =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['plugin'],
+        registers,
+        async collect() {
+          // The pools keep their own totals: report them as they are.
+          this.reset();
+          for (const stats of await deps.plugins.stats()) this.inc({ plugin: stats.plugin }, stats[field]);
+        },
+      });
+    pluginCounter('kadende_plugin_calls_total', 'Plugin calls by plugin@version.', 'calls');
+    pluginCounter('kadende_plugin_errors_total', 'Plugin calls that failed, by plugin@version.', 'errors');
+    new Gauge({
+      name: 'kadende_resources',
+      help: 'Resource records by cluster, group and state.',
+      labelNames: ['cluster', 'group', 'state'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const cluster of await deps.store.listClusters()) {
+          for (const record of await deps.store.listResources(cluster.id)) {
+            this.inc({ cluster: cluster.name, group: record.groupPath, state: record.state });
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'kadende_outbox_depth',
+      help: 'Events waiting in the outbox for NATS (0 without a NATS URL).',
+      registers,
+      async collect() {
+        this.set(deps.outbox ? await deps.store.countOutbox() : 0);
+      },
+    });
+  }
+
+  observePass(outcome: PassOutcome, durationMs: number): void {
+    this.reconciles.inc({ outcome });
+    this.durations.observe({ outcome }, durationMs / 1000);
+  }
+
+  eventsPublished(count: number): void {
+    this.published.inc(count);
+  }
+}

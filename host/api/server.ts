@@ -1,0 +1,184 @@
+/**
+ * The daemon's HTTP API (fastify). Every route calls the same KadendeService
+ * method the CLI calls in-process; reconciles and deletes go through the
+ * scheduler's per-cluster lock so that they never overlap a scheduled pass.
+ * Requests are checked against JSON Schemas (TypeBox) before a handler runs.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { Logger } from 'pino';
+import type { Scheduler } from '../controller/scheduler.js';
+import type { KadendeService } from '../controller/service.js';
+import type { EventFeed } from '../events/feed.js';
+import { tokenMatches } from './auth.js';
+import { errorHandler } from './errors.js';
+import type { DaemonMetrics } from './metrics.js';
+import { followEvents, type SseStreams } from './sse.js';
+
+export interface ApiOptions {
+  service: KadendeService;
+  feed: EventFeed;
+  token: string;
+  logger: Logger;
+  scheduler?: Scheduler;
+  metrics?: DaemonMetrics;
+  /** What /readyz reports; ready unless told otherwise. */
+  readiness?: () => { ready: boolean } & Record<string, unknown>;
+  bodyLimit?: number;
+}
+
+export interface Api {
+  app: FastifyInstance;
+  /** Ends every Server-Sent Events stream (at shutdown: they would keep the server open). */
+  endStreams(): void;
+}
+
+const Ref = Type.Object({ ref: Type.String({ minLength: 1, maxLength: 200 }) });
+const ApplyQuery = Type.Object({
+  /** Names the configuration in error messages, as the CLI's -f FILE does. */
+  file: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+  upgradePlugins: Type.Optional(Type.Boolean()),
+});
+const ConfigBody = Type.String({ minLength: 1 });
+const GetQuery = Type.Object({ status: Type.Optional(Type.Boolean({ default: true })) });
+const ReconcileBody = Type.Object(
+  {
+    wait: Type.Optional(Type.Boolean()),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+    intervalMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 3_600_000 })),
+    retryFailed: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+const DeleteQuery = Type.Object({ timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })) });
+const EventId = Type.String({ pattern: '^[0-9a-f-]{36}$' });
+const EventsQuery = Type.Object({
+  after: Type.Optional(EventId),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100 })),
+  reverse: Type.Optional(Type.Boolean()),
+});
+const FollowQuery = Type.Object({ after: Type.Optional(EventId) });
+
+const TEXT_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain', 'application/json'];
+
+export async function buildApi(options: ApiOptions): Promise<Api> {
+  const { service, scheduler } = options;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
+    // Long reconciles (--wait) are legitimate; SSE streams are ended by endStreams().
+    requestTimeout: 0,
+  });
+  const streams: SseStreams = new Set();
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: { code: 'KADENDE_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url === '/healthz' || request.url === '/readyz') return;
+    if (!tokenMatches(options.token, request.headers.authorization)) {
+      reply.header('www-authenticate', 'Bearer realm="kadende"');
+      return reply.status(401).send({ error: { code: 'KADENDE_ERR_UNAUTHORIZED', message: 'a valid bearer token is required (KADENDE_TOKEN, or the daemon token file)' } });
+    }
+  });
+
+  /** Runs under the cluster's lock when a scheduler is there. */
+  const exclusive = async <T>(ref: string, work: (id: string) => Promise<T>): Promise<T> => {
+    const { id } = await service.cluster(ref);
+    return scheduler ? scheduler.exclusive(id, () => work(id)) : work(id);
+  };
+
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (_request, reply) => {
+    const state = options.readiness?.() ?? { ready: true };
+    return reply.status(state.ready ? 200 : 503).send(state);
+  });
+  app.get('/metrics', async (_request, reply) => {
+    if (!options.metrics) return reply.status(404).send({ error: { code: 'KADENDE_ERR_NOT_FOUND', message: 'metrics are not enabled' } });
+    return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+
+  app.get('/v1/clusters', async () => service.listClusters());
+
+  app.get<{ Params: Static<typeof Ref>; Querystring: Static<typeof GetQuery> }>(
+    '/v1/clusters/:ref',
+    { schema: { params: Ref, querystring: GetQuery } },
+    async (request) => {
+      const cluster = await service.cluster(request.params.ref);
+      if (request.query.status === false) return { cluster };
+      return { cluster, status: await service.plan(cluster.id) };
+    },
+  );
+
+  app.delete<{ Params: Static<typeof Ref>; Querystring: Static<typeof DeleteQuery> }>(
+    '/v1/clusters/:ref',
+    { schema: { params: Ref, querystring: DeleteQuery } },
+    async (request) => exclusive(request.params.ref, (id) => service.deleteCluster(id, { timeoutMs: request.query.timeoutMs })),
+  );
+
+  app.get<{ Params: Static<typeof Ref> }>('/v1/clusters/:ref/plan', { schema: { params: Ref } }, async (request) => service.plan(request.params.ref));
+
+  app.post<{ Params: Static<typeof Ref>; Body: Static<typeof ReconcileBody> | undefined }>(
+    '/v1/clusters/:ref/reconcile',
+    { schema: { params: Ref, body: Type.Optional(ReconcileBody) } },
+    async (request) => exclusive(request.params.ref, (id) => service.reconcile(id, request.body ?? {})),
+  );
+
+  app.get<{ Params: Static<typeof Ref> }>('/v1/clusters/:ref/resources', { schema: { params: Ref } }, async (request) =>
+    service.listResources(request.params.ref),
+  );
+
+  app.get<{ Params: Static<typeof Ref>; Querystring: Static<typeof EventsQuery> }>(
+    '/v1/clusters/:ref/events',
+    { schema: { params: Ref, querystring: EventsQuery } },
+    async (request) => {
+      const { after, limit = 100, reverse } = request.query;
+      const events = await service.listEvents(request.params.ref, { after, limit, reverse });
+      // The next page starts after the last event of this one.
+      return { events, next: events.length === limit ? events.at(-1)!.id : null };
+    },
+  );
+
+  app.get<{ Params: Static<typeof Ref>; Querystring: Static<typeof FollowQuery> }>(
+    '/v1/clusters/:ref/events/follow',
+    { schema: { params: Ref, querystring: FollowQuery } },
+    async (request, reply) => {
+      const cluster = await service.cluster(request.params.ref);
+      const lastEventId = request.headers['last-event-id'];
+      const after = request.query.after ?? (typeof lastEventId === 'string' && /^[0-9a-f-]{36}$/.test(lastEventId) ? lastEventId : undefined);
+      await followEvents({ service, feed: options.feed, clusterId: cluster.id, after, request, reply, streams });
+    },
+  );
+
+  // Configurations arrive as text (YAML, or JSON, which is YAML too) so that
+  // errors point at lines and columns of what the operator sent.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(TEXT_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+    scope.post<{ Querystring: Static<typeof ApplyQuery>; Body: string }>(
+      '/v1/clusters',
+      { schema: { querystring: ApplyQuery, body: ConfigBody } },
+      async (request, reply) => {
+        const result = await service.apply(request.body, request.query.file ?? 'request body', { upgradePlugins: request.query.upgradePlugins });
+        if (result.changed || result.created) scheduler?.request(result.cluster.id);
+        return reply.status(result.created ? 201 : 200).send(result);
+      },
+    );
+
+    scope.post<{ Querystring: Static<typeof ApplyQuery>; Body: string }>(
+      '/v1/plan',
+      { schema: { querystring: ApplyQuery, body: ConfigBody } },
+      async (request) => service.plan({ text: request.body, file: request.query.file ?? 'request body' }),
+    );
+  });
+
+  return {
+    app,
+    endStreams() {
+      for (const end of streams) end();
+    },
+  };
+}

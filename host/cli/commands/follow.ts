@@ -1,0 +1,85 @@
+/**
+ * `kadende events CLUSTER --follow`: the recent events, then new ones as they
+ * happen, from a daemon's API (Server-Sent Events) or, with --nats URL,
+ * straight from the JetStream stream the daemon publishes to.
+ */
+import { ApiClient } from '../../api/client.js';
+import { clientToken } from '../../api/auth.js';
+import { KadendeError } from '../../errors.js';
+import type { KadendeEvent } from '../../events/event.js';
+import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from '../../events/publisher.js';
+import { dataDir, withService } from '../context.js';
+import { globals } from '../program.js';
+
+function print(event: KadendeEvent): void {
+  const line =
+    globals().output === 'json'
+      ? JSON.stringify(event)
+      : [event.time, event.type.replace(/^io\.kadende\./, ''), event.subject.split('/').slice(1).join('/') || '-', event.data.cause].join('  ');
+  process.stdout.write(`${line}\n`);
+}
+
+/** Aborts on SIGINT/SIGTERM: following ends normally (exit 0) when the operator stops it. */
+function interruption(): AbortController {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  return controller;
+}
+
+export async function followEvents(ref: string, options: { limit: number; after?: string; nats?: string }): Promise<void> {
+  const globalOptions = globals();
+  const server = globalOptions.server ?? (process.env.KADENDE_SERVER || undefined);
+  const nats = options.nats ?? (server ? undefined : process.env.KADENDE_NATS_URL || undefined);
+  if (nats) return followNats(ref, nats);
+  if (!server) {
+    throw new KadendeError('KADENDE_ERR_ARGUMENT', '--follow needs a running daemon (--server URL or KADENDE_SERVER) or a NATS server (--nats URL)', {
+      exitCode: 2,
+    });
+  }
+  const client = new ApiClient(server, clientToken({ dataDir: dataDir(globalOptions) }));
+  const controller = interruption();
+  try {
+    const recent = options.after
+      ? await client.listEvents(ref, { after: options.after, limit: options.limit })
+      : (await client.listEvents(ref, { limit: options.limit, reverse: true })).reverse();
+    recent.forEach(print);
+    const after = recent.at(-1)?.id ?? options.after;
+    for await (const event of client.follow(ref, { after, signal: controller.signal })) print(event);
+    if (!controller.signal.aborted) {
+      throw new KadendeError('KADENDE_ERR_STREAM_ENDED', `the daemon at ${server} ended the event stream (shutting down?)`);
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+async function followNats(ref: string, url: string): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { DeliverPolicy, jetstream } = await import('@nats-io/jetstream');
+  // The subject carries the cluster id: find it by name where the store or a daemon can tell.
+  let clusterId = ref;
+  try {
+    clusterId = (await withService(globals(), (s) => s.cluster(ref))).id;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'KADENDE_ERR_STORE_LOCKED') throw error;
+  }
+  const controller = interruption();
+  let nc;
+  try {
+    nc = await connect({ servers: url, reconnect: true, maxReconnectAttempts: -1 });
+  } catch (error) {
+    throw new KadendeError('KADENDE_ERR_NATS_UNREACHABLE', `cannot reach NATS at ${url}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const consumer = await jetstream(nc).consumers.get(DEFAULT_STREAM, {
+      filter_subjects: `${DEFAULT_SUBJECT_PREFIX}.${clusterId}.>`,
+      deliver_policy: DeliverPolicy.New,
+    });
+    const messages = await consumer.consume();
+    controller.signal.addEventListener('abort', () => void messages.close());
+    for await (const message of messages) print(message.json<KadendeEvent>());
+  } finally {
+    await nc.close();
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * Keeps every stored cluster converged from inside the daemon: a reconcile pass
+ * per cluster on an interval, at once when asked (apply, API), never two passes
+ * of one cluster at a time, at most `concurrency` passes at once over all
+ * clusters. A cluster whose pass fails backs off on its own schedule, so it
+ * neither hogs the slots nor delays the others.
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { Logger } from 'pino';
+import type { ReconcileReport } from './reconcile.js';
+import type { KadendeService } from './service.js';
+
+export type PassOutcome = 'converged' | 'progressing' | 'failed' | 'error';
+
+export interface SchedulerOptions {
+  logger: Logger;
+  /** Between passes of a converged cluster. */
+  intervalMs?: number;
+  /** Passes running at once, over all clusters. */
+  concurrency?: number;
+  /** After a pass that acted but has not converged yet (a create to confirm): sooner than the interval. */
+  followUpMs?: number;
+  /** Longest pause of a failing cluster. */
+  maxBackoffMs?: number;
+  /** How often the list of clusters is checked for passes that are due. */
+  tickMs?: number;
+  onPass?: (clusterId: string, outcome: PassOutcome, durationMs: number, report?: ReconcileReport) => void;
+}
+
+interface ClusterState {
+  nextAt: number;
+  failures: number;
+  /** Queued or running. */
+  busy: boolean;
+  /** Asked for while busy: run again as soon as the current pass ends. */
+  requested: boolean;
+}
+
+export class Scheduler {
+  private readonly intervalMs: number;
+  private readonly followUpMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly tickMs: number;
+  private readonly limit: LimitFunction;
+  private readonly states = new Map<string, ClusterState>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly inflight = new Set<Promise<void>>();
+  private timer?: NodeJS.Timeout;
+  private ticking = false;
+  private tickAgain = false;
+  private stopping = false;
+
+  constructor(
+    private readonly service: KadendeService,
+    private readonly options: SchedulerOptions,
+  ) {
+    this.intervalMs = options.intervalMs ?? 30_000;
+    this.followUpMs = Math.min(options.followUpMs ?? 1000, this.intervalMs);
+    this.maxBackoffMs = Math.max(options.maxBackoffMs ?? 600_000, this.intervalMs);
+    this.tickMs = options.tickMs ?? Math.min(1000, this.intervalMs);
+    this.limit = pLimit(options.concurrency ?? 4);
+  }
+
+  start(): void {
+    if (this.timer || this.stopping) return;
+    this.timer = setInterval(() => this.tick(), this.tickMs);
+    this.timer.unref();
+    this.tick();
+  }
+
+  /** A pass of this cluster as soon as a slot is free (after the current one, if one is running). */
+  request(clusterId: string): void {
+    if (this.stopping) return;
+    const state = this.state(clusterId);
+    if (state.busy) state.requested = true;
+    else state.nextAt = 0;
+    this.tick();
+  }
+
+  /**
+   * Runs `work` while no scheduled pass (or other exclusive work) of the same
+   * cluster runs: the API's reconcile and delete go through here too.
+   */
+  exclusive<T>(clusterId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(clusterId) ?? Promise.resolve();
+    const result = previous.then(work, work);
+    const settled = result.catch(() => undefined);
+    this.locks.set(clusterId, settled);
+    void settled.then(() => {
+      if (this.locks.get(clusterId) === settled) this.locks.delete(clusterId);
+    });
+    return result;
+  }
+
+  get running(): number {
+    return this.inflight.size;
+  }
+
+  /** Takes no new work, drops queued passes, and waits up to `graceMs` for running ones. */
+  async stop(graceMs = 10_000): Promise<boolean> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    this.limit.clearQueue();
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      Promise.allSettled([...this.inflight, ...this.locks.values()]).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    ]);
+    clearTimeout(timer);
+    return finished;
+  }
+
+  private state(clusterId: string): ClusterState {
+    let state = this.states.get(clusterId);
+    if (!state) {
+      state = { nextAt: 0, failures: 0, busy: false, requested: false };
+      this.states.set(clusterId, state);
+    }
+    return state;
+  }
+
+  private tick(): void {
+    if (this.stopping) return;
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    this.ticking = true;
+    void this.schedule()
+      .catch((error: Error) => this.options.logger.error({ err: { message: error.message } }, 'cannot list clusters to schedule'))
+      .finally(() => {
+        this.ticking = false;
+        if (this.tickAgain) {
+          this.tickAgain = false;
+          this.tick();
+        }
+      });
+  }
+
+  private async schedule(): Promise<void> {
+    const clusters = await this.service.store.listClusters();
+    const now = Date.now();
+    const present = new Set(clusters.map((c) => c.id));
+    for (const [id, state] of this.states) if (!present.has(id) && !state.busy) this.states.delete(id);
+    for (const cluster of clusters) {
+      const state = this.state(cluster.id);
+      if (this.stopping || state.busy || state.nextAt > now) continue;
+      state.busy = true;
+      void this.limit(() => this.track(this.pass(cluster.id, state)));
+    }
+  }
+
+  private track(pass: Promise<void>): Promise<void> {
+    this.inflight.add(pass);
+    return pass.finally(() => this.inflight.delete(pass));
+  }
+
+  private async pass(clusterId: string, state: ClusterState): Promise<void> {
+    if (this.stopping) return;
+    const started = Date.now();
+    try {
+      const report = await this.exclusive(clusterId, () => this.reconcileOnce(clusterId));
+      const failing = report.groups.some((g) => g.error !== undefined || g.status?.halted);
+      const outcome: PassOutcome = failing ? 'failed' : report.converged ? 'converged' : 'progressing';
+      this.options.onPass?.(clusterId, outcome, Date.now() - started, report);
+      if (failing) {
+        state.failures += 1;
+        state.nextAt = Date.now() + this.backoff(state.failures);
+        const errors = report.groups.filter((g) => g.error).map((g) => `${g.path}: ${g.error!.message}`);
+        this.options.logger.warn({ cluster: report.clusterName, clusterId, failures: state.failures, retryInMs: state.nextAt - Date.now(), errors }, 'reconcile did not succeed; backing off');
+      } else {
+        if (state.failures > 0) this.options.logger.info({ cluster: report.clusterName, clusterId }, 'reconcile succeeds again');
+        state.failures = 0;
+        state.nextAt = Date.now() + (report.converged ? this.intervalMs : this.followUpMs);
+      }
+    } catch (error) {
+      const { code, message } = error as { code?: string; message: string };
+      this.options.onPass?.(clusterId, 'error', Date.now() - started);
+      if (code === 'KADENDE_ERR_CLUSTER_NOT_FOUND') {
+        // Deleted while queued.
+        this.states.delete(clusterId);
+      } else {
+        state.failures += 1;
+        state.nextAt = Date.now() + this.backoff(state.failures);
+        this.options.logger.error({ clusterId, code, err: { message }, failures: state.failures }, 'reconcile failed; backing off');
+      }
+    } finally {
+      state.busy = false;
+      if (state.requested) {
+        state.requested = false;
+        state.nextAt = 0;
+        this.tick();
+      }
+    }
+  }
+
+  /** One pass; a cluster being deleted whose resources are all gone is removed, finishing an interrupted delete. */
+  private async reconcileOnce(clusterId: string): Promise<ReconcileReport> {
+    const report = await this.service.reconcile(clusterId);
+    const cluster = await this.service.store.getCluster(clusterId);
+    if (cluster?.deleting && report.converged && (await this.service.store.listResources(clusterId)).length === 0) {
+      await this.service.deleteCluster(clusterId);
+      this.options.logger.info({ cluster: cluster.name, clusterId }, 'finished deleting the cluster');
+    }
+    return report;
+  }
+
+  /** interval x 2, x 4, ... up to maxBackoff. */
+  private backoff(failures: number): number {
+    return Math.min(this.maxBackoffMs, this.intervalMs * 2 ** Math.min(failures, 20));
+  }
+}

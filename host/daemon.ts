@@ -1,0 +1,111 @@
+/**
+ * The long-running host: holds the store, reconciles every cluster on a
+ * schedule, serves the HTTP API and (with a NATS URL) publishes every event.
+ * stop() is the orderly shutdown: no new work, in-flight work finished (or
+ * abandoned after a grace period: intent records make that safe), events
+ * flushed, pools and store closed.
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { buildApi } from './api/server.js';
+import { DaemonMetrics } from './api/metrics.js';
+import { Scheduler } from './controller/scheduler.js';
+import { KadendeService } from './controller/service.js';
+import { FeedStore } from './events/feed.js';
+import { OutboxPublisher } from './events/publisher.js';
+import type { PluginHost } from './plugins/host.js';
+import { LevelStore } from './store/level-store.js';
+import type { ReconcileOptions } from './controller/reconcile.js';
+
+export interface DaemonOptions {
+  dataDir: string;
+  plugins: PluginHost;
+  token: string;
+  logger: Logger;
+  host?: string;
+  port?: number;
+  natsUrl?: string;
+  intervalMs?: number;
+  concurrency?: number;
+  /** How long stop() waits for in-flight reconciles and requests. */
+  graceMs?: number;
+  reconcile?: ReconcileOptions;
+}
+
+export interface Daemon {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { logger, plugins } = options;
+  const graceMs = options.graceMs ?? 10_000;
+  // The outbox only fills when something drains it.
+  const level = await LevelStore.open(join(options.dataDir, 'store'), { outbox: options.natsUrl !== undefined });
+  const store = new FeedStore(level);
+  const service = new KadendeService(store, plugins, options.reconcile);
+  const metrics = new DaemonMetrics({ store, plugins, outbox: options.natsUrl !== undefined });
+  const scheduler = new Scheduler(service, {
+    logger: logger.child({ component: 'scheduler' }),
+    intervalMs: options.intervalMs,
+    concurrency: options.concurrency,
+    onPass: (_id, outcome, ms) => metrics.observePass(outcome, ms),
+  });
+  let publisher: OutboxPublisher | undefined;
+  if (options.natsUrl) {
+    publisher = new OutboxPublisher({
+      servers: options.natsUrl,
+      store,
+      feed: store.feed,
+      logger: logger.child({ component: 'publisher' }),
+      onPublished: (n) => metrics.eventsPublished(n),
+    });
+  } else {
+    logger.info('no NATS URL (--nats or KADENDE_NATS_URL): running on the embedded default, events are kept in the local store only');
+  }
+
+  let ready = false;
+  const api = await buildApi({
+    service,
+    feed: store.feed,
+    token: options.token,
+    logger,
+    scheduler,
+    metrics,
+    readiness: () => ({ ready, scheduler: { running: scheduler.running }, nats: publisher ? publisher.status() : 'not configured' }),
+  });
+  try {
+    await api.app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7461 });
+  } catch (error) {
+    await plugins.close();
+    await store.close();
+    throw error;
+  }
+  const address = api.app.server.address() as { address: string; port: number };
+  const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+  scheduler.start();
+  publisher?.start();
+  ready = true;
+  logger.info({ url, nats: options.natsUrl ?? null, intervalSeconds: (options.intervalMs ?? 30_000) / 1000 }, 'kadende daemon ready');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      ready = false;
+      logger.info('stopping: no new work; finishing what is in flight');
+      api.endStreams();
+      const closing = api.app.close();
+      const finished = await scheduler.stop(graceMs);
+      if (!finished) logger.warn({ graceMs }, 'reconciles still running after the grace period are abandoned (their intent records stay)');
+      const timer = setTimeout(() => api.app.server.closeAllConnections(), graceMs);
+      await closing;
+      clearTimeout(timer);
+      await publisher?.stop(graceMs);
+      const left = options.natsUrl ? await store.countOutbox() : 0;
+      if (left > 0) logger.warn({ left }, 'events not yet delivered to NATS stay in the outbox for the next start');
+      await plugins.close();
+      await store.close();
+      logger.info('stopped');
+    })());
+  return { url, stop };
+}
