@@ -1,6 +1,8 @@
 /** Opens what a command needs (the store, the plugin host, the service) and closes it afterwards. */
 import { join, resolve } from 'node:path';
 import envPaths from 'env-paths';
+import { clientToken } from '../api/auth.js';
+import { ApiClient, type KadendeOperations } from '../api/client.js';
 import { KadendeService } from '../controller/service.js';
 import { PluginHost } from '../plugins/host.js';
 import { PluginResolver } from '../plugins/resolve.js';
@@ -10,6 +12,8 @@ import { LevelStore } from '../store/level-store.js';
 export interface GlobalOptions extends DistributionOptions {
   dataDir?: string;
   output?: 'table' | 'json';
+  /** --server URL / KADENDE_SERVER: a running `kadende daemon`. */
+  server?: string;
 }
 
 /** --data-dir, else KADENDE_DATA_DIR, else the XDG data dir (~/.local/share/kadende). */
@@ -17,7 +21,17 @@ export function dataDir(options: GlobalOptions, env: NodeJS.ProcessEnv = process
   return resolve(options.dataDir ?? env.KADENDE_DATA_DIR ?? envPaths('kadende', { suffix: '' }).data);
 }
 
-export async function withService<T>(options: GlobalOptions, run: (service: KadendeService) => Promise<T>): Promise<T> {
+export async function withService<T>(options: GlobalOptions, run: (service: KadendeOperations) => Promise<T>): Promise<T> {
+  const server = options.server ?? (process.env.KADENDE_SERVER || undefined);
+  if (server) {
+    // A running daemon holds the store: every command goes through its API.
+    const client = new ApiClient(server, clientToken({ dataDir: dataDir(options) }));
+    try {
+      return await run(client);
+    } finally {
+      await client.close();
+    }
+  }
   const store = await LevelStore.open(join(dataDir(options), 'store'));
   const plugins = new PluginHost(new PluginResolver(distributionSources(options).sources));
   try {

@@ -13,6 +13,8 @@ import { table } from './format.js';
 import { globals, out, program } from './program.js';
 import { registerPluginCommands } from './commands/plugin.js';
 import { registerRegistryCommands } from './commands/registry.js';
+import { registerDaemon } from './commands/daemon.js';
+import { followEvents } from './commands/follow.js';
 
 async function readConfig(file: string): Promise<string> {
   try {
@@ -107,9 +109,12 @@ program
   .argument('<cluster>', 'cluster id or name')
   .option('--limit <n>', 'the newest N events', '50')
   .option('--after <event-id>', 'only events after this one')
-  .action(async (cluster: string, options: { limit: string; after?: string }) => {
+  .option('--follow', 'then print new events as they happen (from --server, or live from NATS with --nats URL)')
+  .option('--nats <url>', 'with --follow: read live events from this NATS server (default: $KADENDE_NATS_URL)')
+  .action(async (cluster: string, options: { limit: string; after?: string; follow?: boolean; nats?: string }) => {
     const limit = Number(options.limit);
     if (!Number.isInteger(limit) || limit <= 0) throw new KadendeError('KADENDE_ERR_ARGUMENT', `--limit takes a positive integer, got "${options.limit}"`, { exitCode: 2 });
+    if (options.follow) return followEvents(cluster, { limit, after: options.after, nats: options.nats });
     const events = await withService(globals(), async (s) =>
       options.after ? s.listEvents(cluster, { after: options.after, limit }) : (await s.listEvents(cluster, { limit, reverse: true })).reverse(),
     );
@@ -130,6 +135,7 @@ program
 
 registerPluginCommands(program);
 registerRegistryCommands(program);
+registerDaemon(program);
 
 function fail(error: unknown): number {
   if (error instanceof CommanderError) {

@@ -9,6 +9,7 @@ export const program = new Command('kadende')
   .option('--cache-dir <dir>', 'where downloaded plugins are cached (default: $KADENDE_CACHE_DIR, else ~/.cache/kadende/plugins)')
   .option('--registry <urls>', 'plugin registries, comma-separated, tried in order (default: $KADENDE_REGISTRY)')
   .option('--trusted-keys <file>', 'Ed25519 public keys (PEM); registry plugins must be signed by one (default: $KADENDE_TRUSTED_KEYS)')
+  .option('--server <url>', 'use a running `kadende daemon` through its API (default: $KADENDE_SERVER; token: $KADENDE_TOKEN, else the local daemon\'s)')
   .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
   .showHelpAfterError()
   .exitOverride();
