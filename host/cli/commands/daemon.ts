@@ -5,7 +5,8 @@ import { daemonToken } from '../../api/auth.js';
 import { startDaemon } from '../../daemon.js';
 import { KadendeError } from '../../errors.js';
 import { PluginHost } from '../../plugins/host.js';
-import { localSources, PluginResolver } from '../../plugins/resolve.js';
+import { distributionSources } from '../../plugins/chain.js';
+import { PluginResolver } from '../../plugins/resolve.js';
 import { dataDir } from '../context.js';
 import { globals } from '../program.js';
 
@@ -44,7 +45,8 @@ export function registerDaemon(program: Command): void {
       logger.info({ dataDir: directory, token: from }, 'starting the kadende daemon');
       const daemon = await startDaemon({
         dataDir: directory,
-        plugins: new PluginHost(new PluginResolver(localSources())),
+        // The same plugin sources (local, registry, URL, cache) as every other command.
+        plugins: new PluginHost(new PluginResolver(distributionSources(options).sources)),
         token,
         logger,
         host: flags.host,

@@ -1,0 +1,188 @@
+/** The HTTP API end to end on 127.0.0.1: real fastify, real store, the built-in file plugin. */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../../host/api/client.js';
+import { buildApi, type Api } from '../../host/api/server.js';
+import { DaemonMetrics } from '../../host/api/metrics.js';
+import { Scheduler } from '../../host/controller/scheduler.js';
+import type { KadendeEvent } from '../../host/events/event.js';
+import { until } from '../support/nats-server.js';
+import { fileCluster, openTestService, type TestService } from '../support/service.js';
+
+const TOKEN = 'test-token-0123456789abcdef';
+const logger = pino({ level: 'silent' });
+
+describe('HTTP API', () => {
+  let t: TestService;
+  let api: Api;
+  let scheduler: Scheduler;
+  let base: string;
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  const call = (method: string, path: string, options: { body?: string; type?: string; headers?: Record<string, string> } = {}) =>
+    request(`${base}${path}`, {
+      method: method as 'GET',
+      body: options.body,
+      headers: { ...auth, ...(options.type ? { 'content-type': options.type } : {}), ...options.headers },
+    });
+  const json = async (method: string, path: string, options: Parameters<typeof call>[2] = {}) => {
+    const response = await call(method, path, options);
+    return { status: response.statusCode, body: (await response.body.json()) as any };
+  };
+
+  beforeAll(async () => {
+    t = await openTestService();
+    scheduler = new Scheduler(t.service, { logger, intervalMs: 60_000, followUpMs: 50 });
+    api = await buildApi({ service: t.service, feed: t.store.feed, token: TOKEN, logger, scheduler, metrics: new DaemonMetrics({ store: t.store, plugins: t.plugins, outbox: false }) });
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}`;
+    scheduler.start();
+  });
+  afterAll(async () => {
+    api?.endStreams();
+    await scheduler?.stop(5000);
+    await api?.app.close();
+    await t?.close();
+  });
+
+  it('refuses requests without the bearer token, with a JSON error and no stack', async () => {
+    for (const headers of [{ authorization: '' }, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Basic ${TOKEN}` }]) {
+      const response = await call('GET', '/v1/clusters', { headers });
+      expect(response.statusCode).toBe(401);
+      expect(response.headers['www-authenticate']).toContain('Bearer');
+      const body = (await response.body.json()) as any;
+      expect(body.error.code).toBe('KADENDE_ERR_UNAUTHORIZED');
+      expect(JSON.stringify(body)).not.toMatch(/\bat .*\.(ts|js):\d+/);
+    }
+    // Probes need no token.
+    expect((await request(`${base}/healthz`)).statusCode).toBe(200);
+    expect((await request(`${base}/readyz`)).statusCode).toBe(200);
+  });
+
+  it('applies a YAML configuration, converges it at once, and reports status, resources and metrics', async () => {
+    const directory = join(t.dir, 'web');
+    const applied = await json('POST', '/v1/clusters?file=web.yaml', { body: fileCluster('web', directory, 2), type: 'application/yaml' });
+    expect(applied.status).toBe(201);
+    expect(applied.body).toMatchObject({ created: true, changed: true, cluster: { name: 'web', generation: 1 } });
+    // The scheduler reconciles an applied cluster at once: no reconcile request needed.
+    await until(() => existsSync(directory) && readdirSync(directory).filter((f) => f.endsWith('.json')).length === 2, 15_000, 'two resource files');
+    await until(async () => (await json('GET', '/v1/clusters/web')).body.status.converged === true, 15_000, 'converged');
+
+    const got = await json('GET', '/v1/clusters/web');
+    expect(got.body.cluster.pins.web).toMatchObject({ name: 'file', source: 'builtin' });
+    expect(got.body.status.groups[0].status).toMatchObject({ desired: 2, actual: 2, healthy: 2 });
+    expect((await json('GET', '/v1/clusters')).body).toEqual([expect.objectContaining({ name: 'web', resources: 2 })]);
+    expect((await json('GET', '/v1/clusters/web/resources')).body).toHaveLength(2);
+
+    const again = await json('POST', '/v1/clusters?file=web.yaml', { body: fileCluster('web', directory, 2), type: 'text/yaml' });
+    expect(again.status).toBe(200);
+    expect(again.body.changed).toBe(false);
+
+    const metrics = await (await call('GET', '/metrics')).body.text();
+    expect(metrics).toMatch(/kadende_resources\{cluster="web",group="web",state="active"\} 2/);
+    expect(metrics).toMatch(/kadende_plugin_calls_total\{plugin="file@0\.1\.0"\} [1-9]/);
+    expect(metrics).toContain('kadende_outbox_depth 0');
+  });
+
+  it('answers invalid configurations with 400 and the located issues, like the CLI', async () => {
+    const bad = 'version: "0.0.1"\nname: bad\ngroups:\n  web:\n    size: two\n    resourcePlugin:\n      name: file\n    resourceProperties:\n      directory: /tmp/x\n';
+    const response = await json('POST', '/v1/clusters?file=bad.yaml', { body: bad, type: 'application/yaml' });
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('KADENDE_ERR_CONFIG_INVALID');
+    expect(response.body.error.issues).toEqual([expect.objectContaining({ file: 'bad.yaml', line: 5, column: 11, path: 'groups.web.size' })]);
+    expect(response.body.error.message).toBe('bad.yaml:5:11: groups.web.size: must be an integer >= 0, got "two"');
+
+    // A JSON body is a configuration too, with positions in the JSON text.
+    const asJson = await json('POST', '/v1/clusters?file=bad.json', { body: '{"version":"0.0.1","name":"bad","groups":{"web":{"size":-1}}}', type: 'application/json' });
+    expect(asJson.status).toBe(400);
+    expect(asJson.body.error.issues.length).toBeGreaterThan(0);
+    expect(asJson.body.error.issues[0].file).toBe('bad.json');
+  });
+
+  it('rejects malformed requests with 4xx JSON errors', async () => {
+    const empty = await json('POST', '/v1/clusters', { body: '', type: 'application/yaml' });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.code).toBe('KADENDE_ERR_REQUEST_INVALID');
+
+    const badMedia = await json('POST', '/v1/clusters', { body: 'x', type: 'image/png' });
+    expect(badMedia.status).toBe(415);
+    expect(badMedia.body.error.code).toBe('KADENDE_ERR_UNSUPPORTED_MEDIA_TYPE');
+
+    const brokenJson = await json('POST', '/v1/clusters/web/reconcile', { body: '{"wait": tru', type: 'application/json' });
+    expect(brokenJson.status).toBe(400);
+    expect(brokenJson.body.error.code).toBe('KADENDE_ERR_REQUEST_INVALID');
+
+    const wrongType = await json('POST', '/v1/clusters/web/reconcile', { body: '{"wait":"yes","bogus":1}', type: 'application/json' });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body.error.message).toMatch(/invalid request/);
+
+    const badQuery = await json('GET', '/v1/clusters/web/events?limit=0');
+    expect(badQuery.status).toBe(400);
+
+    const missing = await json('GET', '/v1/clusters/nope');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('KADENDE_ERR_CLUSTER_NOT_FOUND');
+
+    const noRoute = await json('GET', '/v2/anything');
+    expect(noRoute.status).toBe(404);
+    expect(noRoute.body.error.code).toBe('KADENDE_ERR_NOT_FOUND');
+  });
+
+  it('reconciles on request and pages through events', async () => {
+    const report = await json('POST', '/v1/clusters/web/reconcile', { body: '{"wait":true,"timeoutMs":20000}', type: 'application/json' });
+    expect(report.status).toBe(200);
+    expect(report.body.converged).toBe(true);
+
+    const all = await t.store.listEvents((await t.service.cluster('web')).id);
+    expect(all.length).toBeGreaterThanOrEqual(4);
+    const pages: KadendeEvent[][] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await json('GET', `/v1/clusters/web/events?limit=2${after ? `&after=${after}` : ''}`);
+      expect(page.status).toBe(200);
+      pages.push(page.body.events);
+      if (page.body.next === null) break;
+      expect(page.body.next).toBe(page.body.events.at(-1).id);
+      after = page.body.next;
+    }
+    expect(pages.flat().map((e) => e.id)).toEqual(all.map((e) => e.id));
+    expect(pages[0]).toHaveLength(2);
+  });
+
+  it('follows events live with Server-Sent Events, resuming after a given id', async () => {
+    const client = new ApiClient(base, TOKEN);
+    const cluster = await client.cluster('web');
+    const before = await t.store.listEvents(cluster.id);
+    const controller = new AbortController();
+    const seen: KadendeEvent[] = [];
+    // Resume from the second stored event: the backlog after it comes first, then live events.
+    const following = (async () => {
+      for await (const event of client.follow('web', { after: before[1]!.id, signal: controller.signal })) {
+        seen.push(event);
+        if (seen.some((e) => e.type === 'io.kadende.resource.created' && e.id > before.at(-1)!.id)) controller.abort();
+      }
+    })();
+    // Lose a resource: the reconcile replaces it and the stream shows it as it happens.
+    const directory = join(t.dir, 'web');
+    const { rm } = await import('node:fs/promises');
+    await rm(join(directory, readdirSync(directory).find((f) => f.endsWith('.json'))!));
+    await json('POST', '/v1/clusters/web/reconcile', { body: '{}', type: 'application/json' });
+    await Promise.race([following, new Promise((_, reject) => setTimeout(() => reject(new Error('no live event within 15 s')), 15_000))]);
+    await client.close();
+
+    const ids = seen.map((e) => e.id);
+    expect(ids.slice(0, before.length - 2)).toEqual(before.slice(2).map((e) => e.id));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+    expect(seen.map((e) => e.type)).toContain('io.kadende.resource.lost');
+  });
+
+  it('deletes a cluster with all its resources', async () => {
+    const deleted = await json('DELETE', '/v1/clusters/web?timeoutMs=20000');
+    expect(deleted.status).toBe(200);
+    expect(readdirSync(join(t.dir, 'web')).filter((f) => f.endsWith('.json'))).toEqual([]);
+    expect((await json('GET', '/v1/clusters/web')).status).toBe(404);
+  });
+});
