@@ -13,6 +13,7 @@ import { KadendeError } from '../errors.js';
 import type { PluginRef } from '../config/types.js';
 import type { PluginPin } from '../store/types.js';
 import { readPluginFolder, type PluginFolder } from './manifest.js';
+import { builtinIntegrity } from './builtin-index.js';
 
 /** Names the specification's sample uses for built-in plugins. */
 const ALIASES: Record<string, string> = { gcd: 'gcp', google: 'gcp', gce: 'gcp', ec2: 'aws', do: 'digitalocean' };
@@ -88,7 +89,8 @@ export class LocalPluginSource implements PluginSource {
         { exitCode: 2, statusCode: 400 },
       );
     }
-    return { pin: { name, version: folder.manifest.version, source: this.kind, requested: { name: ref.name, version: ref.version } }, folder };
+    const integrity = this.kind === 'builtin' ? builtinIntegrity(this.directories[0]!, name, folder.manifest.version) : undefined;
+    return { pin: { name, version: folder.manifest.version, source: this.kind, ...(integrity ? { integrity } : {}), requested: { name: ref.name, version: ref.version } }, folder };
   }
 
   async load(pin: PluginPin): Promise<PluginFolder | undefined> {
