@@ -7,6 +7,7 @@
  * integrity; concurrent installs from several processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -143,6 +144,22 @@ describe('plugin distribution through the CLI', () => {
     );
     const applied = json<{ pins: Record<string, { source: string; version: string; url: string }> }>(await kadende(['-o', 'json', 'apply', '-f', urlConfig], env));
     expect(applied.pins.web).toMatchObject({ source: 'url', version: '1.1.0', url: tarball });
+  });
+
+  it('signs on publish, and with trusted keys installs only what a trusted key signed', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const signKey = join(tmp.root, 'publisher.pem');
+    const trusted = join(tmp.root, 'trusted.pem');
+    writeFileSync(signKey, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(trusted, publicKey.export({ type: 'spki', format: 'pem' }));
+    const packed = json<{ file: string }>(await kadende(['-o', 'json', 'plugin', 'pack', echoPlugin(tmp.root, '2.0.0'), '--out-dir', tmp.root]));
+    const published = json<{ signed: boolean }>(await kadende(['-o', 'json', 'plugin', 'publish', packed.file, '--registry', url, '--token-file', tokenFile, '--sign-key', signKey]));
+    expect(published.signed).toBe(true);
+    const keysEnv = { KADENDE_CACHE_DIR: join(tmp.root, 'signed-cache'), KADENDE_TRUSTED_KEYS: trusted, KADENDE_REGISTRY: url };
+    expect(json<{ pin: { version: string } }>(await kadende(['-o', 'json', 'plugin', 'install', 'echo@2.0.0'], keysEnv)).pin.version).toBe('2.0.0');
+    const unsigned = await kadende(['plugin', 'install', 'echo@1.1.0'], keysEnv);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stderr).toMatch(/echo@1\.1\.0 from registry http.* is not signed.*KADENDE_ERR_PLUGIN_UNSIGNED/);
   });
 
   it('ends with one good copy when several processes install the same plugin at once', async () => {
