@@ -2,3 +2,6 @@ export * from './schemas.js';
 export * from './define.js';
 export * from './validate.js';
 export type { WorkerTask, WorkerAnswer } from './worker.js';
+export * from './retry.js';
+export * from './plugin-error.js';
+export * from './tag-escape.js';

@@ -1,6 +1,6 @@
 /**
- * The plugins as the host runs them: bundled into one file the way
- * scripts/build-plugins.mjs does, loaded by the SDK's worker runtime in a
+ * The plugins as the host runs them: bundled into one file by the build's own
+ * bundler (scripts/plugin-bundle.mjs), loaded by the SDK's worker runtime in a
  * piscina pool whose workers see only the manifest's env and get its heap
  * limit, then driven against the fake clouds. Catches what source-level tests
  * cannot: a dependency that does not survive bundling, a plugin reading an
@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { build } from 'esbuild';
 import { Piscina } from 'piscina';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { WorkerAnswer } from '@kadende/plugin-sdk';
+import { bundlePlugin } from '../../scripts/plugin-bundle.mjs';
 import { startFakeEc2 } from './aws.js';
 import { startFakeGce } from './gcp.js';
 import { startFakeDigitalOcean } from './digitalocean.js';
@@ -26,17 +26,12 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 async function bundle(name: string): Promise<{ entry: string; manifest: { env: string[]; limits: { memoryMb: number } } }> {
   const manifest = JSON.parse(readFileSync(join(root, 'plugins', name, 'package.json'), 'utf8')).kadende;
   const outfile = join(out, name, 'plugin.js');
-  await build({
-    entryPoints: [join(root, 'plugins', name, 'src/index.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    banner: { js: "import { createRequire as __kadendeCreateRequire } from 'node:module'; const require = __kadendeCreateRequire(import.meta.url);" },
-    legalComments: 'none',
-    logLevel: 'error',
-  });
+  await bundlePlugin(join(root, 'plugins', name, 'src/index.ts'), outfile, { logLevel: 'error' });
+  // The SDK's runtime helpers (withRetry, PluginError, escapeTagText) must come without its
+  // validator: "sideEffects": false lets esbuild leave out ajv and typebox.
+  const text = readFileSync(outfile, 'utf8');
+  expect(text).not.toContain('node_modules/ajv/');
+  expect(text).not.toContain('node_modules/@sinclair/typebox/');
   return { entry: pathToFileURL(outfile).href, manifest };
 }
 

@@ -11,6 +11,19 @@ import type { AwsProperties } from './properties.js';
 
 const clients = new Map<string, EC2Client>();
 
+/**
+ * The SDK warns, once per process, at the first client's construction, that
+ * its releases after January 2027 will need Node 22. Kadende supports Node 20
+ * and pins the SDK in the bundle, so on every host run that warning would reach
+ * the operator's terminal as noise they cannot act on. The SDK reads this
+ * variable only from process.env (which, in the host's worker threads, is the
+ * worker's own copy: the host's environment is untouched). Set only when
+ * unset, so a process that wants the warning keeps it.
+ */
+function quietNodeVersionWarning(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
 export function ec2For(properties: AwsProperties, context: PluginContext): { client: EC2Client; region: string } {
   const env = context.env;
   const region = properties.region ?? env.AWS_REGION;
@@ -27,11 +40,12 @@ export function ec2For(properties: AwsProperties, context: PluginContext): { cli
   const cacheKey = JSON.stringify([region, endpoint, accessKeyId, secretAccessKey, sessionToken]);
   let client = clients.get(cacheKey);
   if (!client) {
+    quietNodeVersionWarning();
     client = new EC2Client({
       region,
       endpoint,
       credentials: { accessKeyId, secretAccessKey, sessionToken },
-      // Retries are ours (retry.ts): they stop at the call's deadline.
+      // Retries are ours (withRetry from the SDK): they stop at the call's deadline.
       maxAttempts: 1,
     });
     clients.set(cacheKey, client);

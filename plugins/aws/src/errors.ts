@@ -3,6 +3,7 @@
  * throws carries a stable `code` (AWS_ERR_*) and keeps EC2's own message and
  * error code (`providerCode`), so an operator sees what AWS said.
  */
+import { CONNECTION_ERROR_CODES, PluginError, type RetryPolicy } from '@kadende/plugin-sdk';
 
 export type AwsErrorCode =
   | 'AWS_ERR_AUTH' // credentials missing, wrong, expired or not allowed
@@ -13,16 +14,8 @@ export type AwsErrorCode =
   | 'AWS_ERR_UNAVAILABLE' // 5xx or dropped connections until the deadline came near
   | 'AWS_ERR_TIMEOUT'; // the call's deadline passed
 
-export class AwsPluginError extends Error {
+export class AwsPluginError extends PluginError<AwsErrorCode> {
   override readonly name = 'AwsPluginError';
-  constructor(
-    readonly code: AwsErrorCode,
-    message: string,
-    readonly providerCode?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 const THROTTLING = new Set([
@@ -50,9 +43,6 @@ const AUTH = new Set([
   'CredentialsProviderError',
 ]);
 
-/** Errors of the connection itself: the request may or may not have reached EC2. */
-const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'UND_ERR_SOCKET']);
-
 interface SdkError {
   name?: string;
   code?: string;
@@ -69,7 +59,7 @@ export function isThrottling(error: unknown): boolean {
 
 export function isNetwork(error: unknown): boolean {
   const e = asSdk(error);
-  return e.$metadata?.httpStatusCode === undefined && (NETWORK.has(e.code ?? '') || e.name === 'TimeoutError');
+  return e.$metadata?.httpStatusCode === undefined && (CONNECTION_ERROR_CODES.has(e.code ?? '') || e.name === 'TimeoutError');
 }
 
 export function isServerError(error: unknown): boolean {
@@ -105,3 +95,6 @@ export function translate(error: unknown, signal?: AbortSignal): Error {
   // Not an answer from EC2 at all: a bug or an unexpected local failure; keep it as it is.
   return error instanceof Error ? error : new Error(message);
 }
+
+/** How every EC2 call is retried (see withRetry in the SDK). */
+export const RETRY: RetryPolicy = { isRetryable: retryable, translate };

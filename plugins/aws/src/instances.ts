@@ -11,10 +11,9 @@ import {
   type Instance,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import type { PluginContext, Resource, ResourceStatus, Tags } from '@kadende/plugin-sdk';
-import { AwsPluginError, NOT_FOUND, retryable, translate } from './errors.js';
+import { withRetry, type PluginContext, type Resource, type ResourceStatus, type Tags } from '@kadende/plugin-sdk';
+import { AwsPluginError, NOT_FOUND, RETRY } from './errors.js';
 import { AMI_ID, imageFilter, type AwsProperties } from './properties.js';
-import { withRetry } from './retry.js';
 
 /** EC2 instance-state-name -> Kadende status. Stopped instances do no work: unhealthy, so they get replaced. */
 export const STATUS: Record<string, ResourceStatus> = {
@@ -52,15 +51,6 @@ export function toResource(instance: Instance): Resource {
 /** EC2 filter values treat * and ? as wildcards; Kadende's tags are literal. */
 export const literal = (value: string) => value.replace(/[\\*?]/g, '\\$&');
 
-function retrying<T>(context: PluginContext, attempt: () => Promise<T>): Promise<T> {
-  return withRetry(attempt, {
-    deadline: context.deadline,
-    signal: context.signal,
-    retryable,
-    translate: (error) => translate(error, context.signal),
-  });
-}
-
 export async function describeInstances(client: EC2Client, tags: Tags, context: PluginContext): Promise<Resource[]> {
   const filters = [
     ...Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [literal(value)] })),
@@ -69,7 +59,7 @@ export async function describeInstances(client: EC2Client, tags: Tags, context: 
   const resources: Resource[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await retrying(context, () =>
+    const page = await withRetry(context, RETRY, () =>
       client.send(new DescribeInstancesCommand({ Filters: filters, MaxResults: 1000, NextToken: nextToken }), {
         abortSignal: context.signal,
       }),
@@ -96,7 +86,7 @@ export async function resolveImage(client: EC2Client, region: string, properties
   const cacheKey = `${region}|${properties.image}|${architecture}`;
   const cached = images.get(cacheKey);
   if (cached && cached.expires > Date.now()) return cached.id;
-  const answer = await retrying(context, () =>
+  const answer = await withRetry(context, RETRY, () =>
     client.send(
       new DescribeImagesCommand({
         Owners: [filter.owner],
@@ -146,7 +136,7 @@ export async function runInstance(
   });
   let instance: Instance | undefined;
   try {
-    const answer = await retrying(context, () => client.send(command, { abortSignal: context.signal }));
+    const answer = await withRetry(context, RETRY, () => client.send(command, { abortSignal: context.signal }));
     instance = answer.Instances?.[0];
   } catch (error) {
     // The token already made an instance, with other parameters (a newer AMI behind a friendly
@@ -160,7 +150,7 @@ export async function runInstance(
 }
 
 async function instanceByToken(client: EC2Client, token: string, context: PluginContext): Promise<Instance | undefined> {
-  const answer = await retrying(context, () =>
+  const answer = await withRetry(context, RETRY, () =>
     client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'client-token', Values: [literal(token)] }] }), { abortSignal: context.signal }),
   );
   return answer.Reservations?.flatMap((r) => r.Instances ?? [])[0];
@@ -168,7 +158,7 @@ async function instanceByToken(client: EC2Client, token: string, context: Plugin
 
 export async function terminateInstance(client: EC2Client, id: string, context: PluginContext): Promise<void> {
   try {
-    await retrying(context, () => client.send(new TerminateInstancesCommand({ InstanceIds: [id] }), { abortSignal: context.signal }));
+    await withRetry(context, RETRY, () => client.send(new TerminateInstancesCommand({ InstanceIds: [id] }), { abortSignal: context.signal }));
   } catch (error) {
     // Already gone is what delete wants.
     if (error instanceof AwsPluginError && error.providerCode === NOT_FOUND) return;

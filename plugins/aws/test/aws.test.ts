@@ -2,19 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Resource } from '@kadende/plugin-sdk';
 import { startFakeEc2, type FakeEc2 } from '../../../test/fake-clouds/aws.js';
-import { contextFor, rejection } from '../../../test/fake-clouds/context.js';
+import { contextFor, kadendeTags, rejection } from '../../../test/fake-clouds/context.js';
 import plugin from '../src/index.js';
 
 const properties = { key: 'mwas', instanceType: 't2.small', image: 'debian' };
 let ec2: FakeEc2;
 let env: Record<string, string>;
 const ctx = (timeoutMs?: number) => contextFor(env, timeoutMs);
-const tagsFor = (cluster: string, token: string, group = 'group2/sub-group1') => ({
-  'kadende.cluster': cluster,
-  'kadende.group': group,
-  'kadende.resource': token,
-  'kadende.spec': 'spec1',
-});
+const tagsFor = (cluster: string, token: string, group = 'group2/sub-group1') => kadendeTags(cluster, token, group);
 const create = (cluster: string, props: Record<string, unknown> = properties, token = randomUUID()) =>
   plugin.create({ properties: props, tags: tagsFor(cluster, token), token }, ctx());
 const actions = (name: string) => ec2.requests.filter((r) => r.action === name);

@@ -3,11 +3,10 @@
  * following, SSH key names, and create/delete with retries inside the deadline.
  */
 import { createHash } from 'node:crypto';
-import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, type PluginContext, type Resource, type ResourceStatus, type Tags } from '@kadende/plugin-sdk';
+import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, withRetry, type PluginContext, type Resource, type ResourceStatus, type Tags } from '@kadende/plugin-sdk';
 import type { DoApi } from './client.js';
-import { DoPluginError, retryable, status, translate } from './errors.js';
+import { DoPluginError, RETRY, status } from './errors.js';
 import { DEFAULT_REGION, imageSlug, sizeSlug, type DoProperties } from './properties.js';
-import { withRetry } from './retry.js';
 import { decodeTags, encodeTag } from './tags.js';
 
 interface Droplet {
@@ -49,10 +48,6 @@ export function toResource(droplet: Droplet): Resource {
   return resource;
 }
 
-function retrying<T>(context: PluginContext, attempt: () => Promise<T>): Promise<T> {
-  return withRetry(attempt, { deadline: context.deadline, signal: context.signal, retryable, translate: (error) => translate(error, context.signal) });
-}
-
 function encodeAll(tags: Tags): string[] {
   return Object.entries(tags).map(([key, value]) => {
     const tag = encodeTag(key, value);
@@ -81,7 +76,7 @@ export async function listDroplets(api: DoApi, tags: Tags, context: PluginContex
   let page: number | undefined = 1;
   while (page !== undefined) {
     const current: number = page;
-    const { data } = await retrying(context, () => api.droplet.listDroplets({ tag_name: tagName, page: current, per_page: PER_PAGE }));
+    const { data } = await withRetry(context, RETRY, () => api.droplet.listDroplets({ tag_name: tagName, page: current, per_page: PER_PAGE }));
     for (const droplet of data.droplets) resources.push(toResource(droplet as unknown as Droplet));
     page = nextPage(data.links?.pages?.next);
     // A broken next link must not loop forever.
@@ -99,7 +94,7 @@ async function sshKeyIds(api: DoApi, properties: DoProperties, context: PluginCo
     let page: number | undefined = 1;
     while (page !== undefined) {
       const current: number = page;
-      const { data } = await retrying(context, () => api.sshKey.listSshKeys({ page: current, per_page: PER_PAGE }));
+      const { data } = await withRetry(context, RETRY, () => api.sshKey.listSshKeys({ page: current, per_page: PER_PAGE }));
       for (const key of data.ssh_keys) byName.set(key.name, key.id);
       page = nextPage(data.links?.pages?.next);
       if (page !== undefined && page <= current) page = undefined;
@@ -132,32 +127,29 @@ export async function createDroplet(api: DoApi, properties: DoProperties, tags: 
   const size = sizeSlug(properties);
   const sshKeys = await sshKeyIds(api, properties, context);
   const lookup = { [TAG_RESOURCE]: resourceTags[TAG_RESOURCE]! };
-  return withRetry(
-    async () => {
-      const [existing] = await listDroplets(api, lookup, context);
-      if (existing) return existing;
-      const { data } = await api.droplet.createDroplet({
-        name: dropletName(token, tags[TAG_GROUP]),
-        region: properties.region ?? DEFAULT_REGION,
-        size,
-        image: imageSlug(properties.image),
-        ssh_keys: sshKeys.length > 0 ? sshKeys : undefined,
-        tags: [...new Set([...(properties.tags ?? []), ...encoded])],
-        user_data: properties.userData,
-        vpc_uuid: properties.vpcUuid,
-        monitoring: properties.monitoring,
-        ipv6: properties.ipv6,
-        backups: properties.backups,
-      });
-      return toResource(data.droplet as unknown as Droplet);
-    },
-    { deadline: context.deadline, signal: context.signal, retryable, translate: (error) => translate(error, context.signal) },
-  );
+  return withRetry(context, RETRY, async () => {
+    const [existing] = await listDroplets(api, lookup, context);
+    if (existing) return existing;
+    const { data } = await api.droplet.createDroplet({
+      name: dropletName(token, tags[TAG_GROUP]),
+      region: properties.region ?? DEFAULT_REGION,
+      size,
+      image: imageSlug(properties.image),
+      ssh_keys: sshKeys.length > 0 ? sshKeys : undefined,
+      tags: [...new Set([...(properties.tags ?? []), ...encoded])],
+      user_data: properties.userData,
+      vpc_uuid: properties.vpcUuid,
+      monitoring: properties.monitoring,
+      ipv6: properties.ipv6,
+      backups: properties.backups,
+    });
+    return toResource(data.droplet as unknown as Droplet);
+  });
 }
 
 export async function deleteDroplet(api: DoApi, id: string, context: PluginContext): Promise<void> {
   try {
-    await retrying(context, () => api.droplet.deleteDroplet({ droplet_id: Number(id) }));
+    await withRetry(context, RETRY, () => api.droplet.deleteDroplet({ droplet_id: Number(id) }));
   } catch (error) {
     // Already gone is what delete wants.
     if (error instanceof DoPluginError && status(error.cause) === 404) return;

@@ -5,6 +5,7 @@
  * carries a stable `code` (DO_ERR_*), DO's message, and DO's error `id` as
  * `providerCode`.
  */
+import { CONNECTION_ERROR_CODES, PluginError, type RetryPolicy } from '@kadende/plugin-sdk';
 
 export type DoErrorCode =
   | 'DO_ERR_AUTH' // token missing, wrong or without the needed scope
@@ -15,19 +16,9 @@ export type DoErrorCode =
   | 'DO_ERR_UNAVAILABLE'
   | 'DO_ERR_TIMEOUT';
 
-export class DoPluginError extends Error {
+export class DoPluginError extends PluginError<DoErrorCode> {
   override readonly name = 'DoPluginError';
-  constructor(
-    readonly code: DoErrorCode,
-    message: string,
-    readonly providerCode?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
-
-const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
 
 interface AxiosLike {
   code?: string;
@@ -43,7 +34,7 @@ export function status(error: unknown): number | undefined {
 
 function isNetwork(error: unknown): boolean {
   const e = asAxios(error);
-  return e.response === undefined && NETWORK.has(e.code ?? '');
+  return e.response === undefined && CONNECTION_ERROR_CODES.has(e.code ?? '');
 }
 
 export function retryable(error: unknown): boolean {
@@ -66,3 +57,6 @@ export function translate(error: unknown, signal?: AbortSignal): Error {
   if (s !== undefined) return fail('DO_ERR_VALIDATION');
   return error instanceof Error ? error : new Error(message);
 }
+
+/** How every DigitalOcean call is retried (see withRetry in the SDK). */
+export const RETRY: RetryPolicy = { isRetryable: retryable, translate };

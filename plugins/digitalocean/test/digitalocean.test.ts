@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Resource } from '@kadende/plugin-sdk';
 import { startFakeDigitalOcean, type FakeDigitalOcean } from '../../../test/fake-clouds/digitalocean.js';
-import { contextFor, rejection } from '../../../test/fake-clouds/context.js';
+import { contextFor, kadendeTags, rejection } from '../../../test/fake-clouds/context.js';
 import { decodeTag, decodeTags, encodeTag } from '../src/tags.js';
 import { sizeSlug } from '../src/properties.js';
 import plugin from '../src/index.js';
@@ -15,12 +15,7 @@ const properties = { instanceType: 'standard', memory: 1, sshKey: 'mwas' };
 let api: FakeDigitalOcean;
 let env: Record<string, string>;
 const ctx = (timeoutMs?: number) => contextFor(env, timeoutMs);
-const tagsFor = (cluster: string, token: string, group = 'group2/sub-group2') => ({
-  'kadende.cluster': cluster,
-  'kadende.group': group,
-  'kadende.resource': token,
-  'kadende.spec': 'spec1',
-});
+const tagsFor = (cluster: string, token: string, group = 'group2/sub-group2') => kadendeTags(cluster, token, group);
 const create = (cluster: string, props: Record<string, unknown> = properties, token = randomUUID(), group?: string) =>
   plugin.create({ properties: props, tags: tagsFor(cluster, token, group), token }, ctx());
 const actions = (name: string) => api.requests.filter((r) => r.action === name);

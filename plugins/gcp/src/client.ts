@@ -11,7 +11,6 @@
  *
  * Clients are kept per configuration so connections are reused in a worker.
  */
-import './cjs-globals.js'; // first: the client library needs __dirname as it loads
 import { readFileSync } from 'node:fs';
 // The two clients straight from their modules: the package index also loads every other
 // client and the 30 MB static protobuf code, which would make the bundled plugin 70 MB.

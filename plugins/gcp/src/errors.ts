@@ -5,6 +5,7 @@
  * `code` (ECONNRESET, ...). Every error the plugin throws carries a stable
  * `code` (GCP_ERR_*), GCE's own message, and GCE's `reason` as `providerCode`.
  */
+import { CONNECTION_ERROR_CODES, PluginError, type RetryPolicy } from '@kadende/plugin-sdk';
 
 export type GcpErrorCode =
   | 'GCP_ERR_AUTH' // no, bad or insufficient credentials
@@ -17,19 +18,10 @@ export type GcpErrorCode =
   | 'GCP_ERR_UNAVAILABLE'
   | 'GCP_ERR_TIMEOUT';
 
-export class GcpPluginError extends Error {
+export class GcpPluginError extends PluginError<GcpErrorCode> {
   override readonly name = 'GcpPluginError';
-  constructor(
-    readonly code: GcpErrorCode,
-    message: string,
-    readonly providerCode?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
-const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 const RATE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded']);
 const SERVER_REASONS = new Set(['backendError', 'internalError']);
 
@@ -54,7 +46,7 @@ export function parse(error: unknown): Parsed {
   } catch {
     // Not a JSON body: a connection failure or a local error.
   }
-  return { status, reason, message, network: status === undefined && typeof e.code === 'string' && NETWORK.has(e.code) };
+  return { status, reason, message, network: status === undefined && typeof e.code === 'string' && CONNECTION_ERROR_CODES.has(e.code) };
 }
 
 export function retryable(error: unknown): boolean {
@@ -77,3 +69,6 @@ export function translate(error: unknown, signal?: AbortSignal): Error {
   if ((error as { code?: unknown })?.code === 4) return fail('GCP_ERR_TIMEOUT');
   return error instanceof Error ? error : new Error(message);
 }
+
+/** How every Compute Engine call is retried (see withRetry in the SDK). */
+export const RETRY: RetryPolicy = { isRetryable: retryable, translate };

@@ -5,7 +5,6 @@
  * inserts a VM with a name derived from the token and waits for the zone
  * operation, delete deletes (a VM already gone is success).
  */
-import './cjs-globals.js'; // first: the client library needs __dirname as it loads
 import { definePlugin } from '@kadende/plugin-sdk';
 import { gceFor } from './client.js';
 import { createInstance, deleteInstance, listInstances } from './instances.js';

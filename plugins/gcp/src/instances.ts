@@ -5,12 +5,11 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { protos } from '@google-cloud/compute';
-import { TAG_GROUP, TAG_RESOURCE, type PluginContext, type Resource, type ResourceStatus, type Tags } from '@kadende/plugin-sdk';
+import { TAG_GROUP, TAG_RESOURCE, withRetry, type PluginContext, type Resource, type ResourceStatus, type Tags } from '@kadende/plugin-sdk';
 import type { Gce } from './client.js';
-import { GcpPluginError, retryable, translate } from './errors.js';
+import { GcpPluginError, RETRY } from './errors.js';
 import { labelFilter, originalTags, tagsToLabels, TAGS_METADATA_KEY } from './labels.js';
 import { machineType, sourceImage, type GcpProperties } from './properties.js';
-import { withRetry } from './retry.js';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 type Operation = protos.google.cloud.compute.v1.IOperation;
@@ -74,16 +73,12 @@ export function instanceName(token: string, group: string | undefined): string {
 
 const options = (context: PluginContext) => ({ timeout: Math.max(1, context.deadline - Date.now()), maxRetries: 0 });
 
-function retrying<T>(context: PluginContext, attempt: () => Promise<T>): Promise<T> {
-  return withRetry(attempt, { deadline: context.deadline, signal: context.signal, retryable, translate: (error) => translate(error, context.signal) });
-}
-
 export async function listInstances(gce: Gce, tags: Tags, context: PluginContext): Promise<Resource[]> {
   const filter = labelFilter(tags);
   const resources: Resource[] = [];
   let pageToken: string | undefined;
   do {
-    const [items, next] = await retrying(context, () =>
+    const [items, next] = await withRetry(context, RETRY, () =>
       gce.instances.list({ project: gce.project, zone: gce.zone, filter, maxResults: 500, pageToken }, { ...options(context), autoPaginate: false }),
     );
     for (const instance of items) resources.push(toResource(instance, gce.zone));
@@ -97,7 +92,7 @@ async function waitForOperation(gce: Gce, zone: string, operation: Operation, co
   let current = operation;
   // zoneOperations.wait answers when the operation is DONE or after about two minutes, whichever is first.
   while (String(current.status) !== 'DONE') {
-    [current] = await retrying(context, () => gce.operations.wait({ project: gce.project, zone, operation: operation.name! }, options(context)));
+    [current] = await withRetry(context, RETRY, () => gce.operations.wait({ project: gce.project, zone, operation: operation.name! }, options(context)));
   }
   const errors = current.error?.errors ?? [];
   if (errors.length > 0) {
@@ -106,7 +101,7 @@ async function waitForOperation(gce: Gce, zone: string, operation: Operation, co
 }
 
 async function getInstance(gce: Gce, zone: string, name: string, context: PluginContext): Promise<Instance> {
-  const [instance] = await retrying(context, () => gce.instances.get({ project: gce.project, zone, instance: name }, options(context)));
+  const [instance] = await withRetry(context, RETRY, () => gce.instances.get({ project: gce.project, zone, instance: name }, options(context)));
   return instance;
 }
 
@@ -152,7 +147,7 @@ export async function createInstance(gce: Gce, properties: GcpProperties, tags: 
   const requestId = randomUUID();
   let operation: Operation;
   try {
-    const [lro] = await retrying(context, () => gce.instances.insert({ project: gce.project, zone, requestId, instanceResource: resource }, options(context)));
+    const [lro] = await withRetry(context, RETRY, () => gce.instances.insert({ project: gce.project, zone, requestId, instanceResource: resource }, options(context)));
     operation = lro.latestResponse as Operation;
   } catch (error) {
     if (!(error instanceof GcpPluginError && error.code === 'GCP_ERR_CONFLICT')) throw error;
@@ -173,7 +168,7 @@ export async function deleteInstance(gce: Gce, id: string, context: PluginContex
   const { zone, name } = parseId(id, gce.zone);
   const requestId = randomUUID();
   try {
-    const [lro] = await retrying(context, () => gce.instances.delete({ project: gce.project, zone, instance: name, requestId }, options(context)));
+    const [lro] = await withRetry(context, RETRY, () => gce.instances.delete({ project: gce.project, zone, instance: name, requestId }, options(context)));
     await waitForOperation(gce, zone, lro.latestResponse as Operation, context);
   } catch (error) {
     // Already gone is what delete wants.

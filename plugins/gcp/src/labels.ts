@@ -8,7 +8,7 @@
  * - the original tags are also kept verbatim, as JSON, in the instance
  *   metadata item `kadende-tags`, and describe answers those.
  *
- * Encoding: every character outside [a-z0-9-] (including '_' itself and upper
+ * Encoding (the SDK's escapeTagText): every character outside [a-z0-9-] (including '_' itself and upper
  * case) becomes '_' plus two lowercase hex digits per UTF-8 byte:
  * `kadende.group` -> `kadende_2egroup`, `group2/sub-group1` ->
  * `group2_2fsub-group1`, `Web` -> `_57eb`. It is reversible, so labels made by
@@ -18,41 +18,26 @@
  * so hashed and escaped labels cannot collide.
  */
 import { createHash } from 'node:crypto';
+import { escapeTagText, unescapeTagText } from '@kadende/plugin-sdk';
 
 export const TAGS_METADATA_KEY = 'kadende-tags';
-
-function escape(text: string): string {
-  let out = '';
-  for (const byte of Buffer.from(text, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    out += /[a-z0-9-]/.test(c) ? c : `_${byte.toString(16).padStart(2, '0')}`;
-  }
-  return out;
-}
 
 const sha = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 export function encodeLabelValue(value: string): string {
-  const escaped = escape(value);
+  const escaped = escapeTagText(value);
   return escaped.length <= 63 ? escaped : `_h${sha(value).slice(0, 61)}`;
 }
 
 export function encodeLabelKey(key: string): string {
-  const escaped = escape(key);
+  const escaped = escapeTagText(key);
   return escaped.length <= 63 && /^[a-z]/.test(escaped) ? escaped : `k_h${sha(key).slice(0, 60)}`;
 }
 
 /** The original text of an escaped label, or undefined for a hashed one (or a label not made by this encoding). */
 export function decodeLabel(label: string): string | undefined {
-  if (/_h/.test(label) || !/^(?:[a-z0-9-]|_[0-9a-f]{2})*$/.test(label)) return undefined;
-  const bytes: number[] = [];
-  for (let i = 0; i < label.length; i++) {
-    if (label[i] === '_') {
-      bytes.push(parseInt(label.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else bytes.push(label.charCodeAt(i));
-  }
-  return Buffer.from(bytes).toString('utf8');
+  // A hash ('_h' + hex) is not in the escaped shape ('h' is no hex digit): undefined.
+  return unescapeTagText(label);
 }
 
 export function tagsToLabels(tags: Record<string, string>): Record<string, string> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Resource } from '@kadende/plugin-sdk';
 import { startFakeGce, type FakeGce } from '../../../test/fake-clouds/gcp.js';
-import { contextFor, rejection } from '../../../test/fake-clouds/context.js';
+import { contextFor, kadendeTags, rejection } from '../../../test/fake-clouds/context.js';
 import { instanceName } from '../src/instances.js';
 import plugin from '../src/index.js';
 
@@ -10,12 +10,7 @@ const properties = { key: 'mwas', instanceType: 't2.micro', image: 'amazonlinux'
 let gce: FakeGce;
 let env: Record<string, string>;
 const ctx = (timeoutMs?: number) => contextFor(env, timeoutMs);
-const tagsFor = (cluster: string, token: string, group = 'group2/sub-group1') => ({
-  'kadende.cluster': cluster,
-  'kadende.group': group,
-  'kadende.resource': token,
-  'kadende.spec': 'spec1',
-});
+const tagsFor = (cluster: string, token: string, group = 'group2/sub-group1') => kadendeTags(cluster, token, group);
 const create = (cluster: string, props: Record<string, unknown> = properties, token = randomUUID(), group?: string) =>
   plugin.create({ properties: props, tags: tagsFor(cluster, token, group), token }, ctx());
 const actions = (name: string) => gce.requests.filter((r) => r.action === name);

@@ -1,0 +1,82 @@
+/**
+ * One retry policy for every plugin that calls a remote API: capped
+ * exponential backoff with full jitter, bounded by the call's deadline.
+ *
+ * The host terminates the worker at the deadline, so stopping a little before
+ * it lets the plugin say why (the provider's last answer, through `translate`)
+ * instead of being killed mid-sleep. Plugins switch their SDK's own retries off
+ * so that this is the only policy and it honours the deadline.
+ *
+ * No runtime imports beyond Node's timers: plugin bundles pull this in, and
+ * must not pull in ajv or typebox with it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PluginContext } from './define.js';
+
+export interface RetryPolicy {
+  /** Whether this failure may succeed if tried again (throttling, 5xx, a dropped connection). */
+  isRetryable(error: unknown): boolean;
+  /**
+   * The error to throw when retrying stops (not retryable, deadline near, aborted): the
+   * provider's message under a stable code. `signal` tells a deadline apart. Default: as is.
+   */
+  translate?(error: unknown, signal: AbortSignal): unknown;
+  /** First delay ceiling, ms (default 100). */
+  baseMs?: number;
+  /** Largest delay ceiling, ms (default 5000). */
+  capMs?: number;
+  /** Stop this long before the deadline, so the answer gets back to the host in time (default 200). */
+  marginMs?: number;
+}
+
+/** What bounds the retries: a plugin method's context is one. */
+export type RetryBounds = Pick<PluginContext, 'deadline' | 'signal'>;
+
+/** The delay before retry `n` (0-based): uniform in [0, min(cap, base * 2^n)). */
+export function backoffDelay(n: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+  return random() * Math.min(capMs, baseMs * 2 ** n);
+}
+
+/**
+ * Runs `attempt` (given the attempt number, from 0) until it succeeds, fails
+ * with an error `isRetryable` refuses, the signal aborts, or the next sleep
+ * would end within `marginMs` of the deadline.
+ */
+export async function withRetry<T>(bounds: RetryBounds, policy: RetryPolicy, attempt: (n: number) => Promise<T>): Promise<T> {
+  const base = policy.baseMs ?? 100;
+  const cap = policy.capMs ?? 5_000;
+  const margin = policy.marginMs ?? 200;
+  const { deadline, signal } = bounds;
+  const giveUp = (error: unknown): unknown => (policy.translate ? policy.translate(error, signal) : error);
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      if (signal.aborted || !policy.isRetryable(error)) throw giveUp(error);
+      const delay = backoffDelay(n, base, cap);
+      if (Date.now() + delay >= deadline - margin) throw giveUp(error);
+      try {
+        await sleep(delay, undefined, { signal });
+      } catch {
+        throw giveUp(error);
+      }
+    }
+  }
+}
+
+/**
+ * Error codes of the connection itself (Node's socket errors, undici's, axios'):
+ * the request may or may not have reached the provider, so retry only what is
+ * idempotent or guarded by a token.
+ */
+export const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+]);

@@ -1,0 +1,37 @@
+// How a plugin becomes one self-contained ES module: shared by the build
+// (build-plugins.mjs), the bundle tests and the convergence benchmark, so all
+// of them run exactly what ships.
+import { build } from 'esbuild';
+
+/**
+ * CommonJS dependencies bundled into an ES module still expect `require`,
+ * `__filename` and `__dirname` (google-gax computes paths from `__dirname` as
+ * it loads). The banner defines them once at the top of the bundle, from the
+ * bundle's own URL. esbuild wraps each CommonJS module in a function, so their
+ * own uses see these; an ES module of the bundle declaring a top-level
+ * `__dirname` of its own would clash, and loading the bundle (tested in
+ * test/fake-clouds/bundles.test.ts) would say so at once.
+ */
+export const BANNER = [
+  "import { createRequire as __kadendeCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __kadendeFileURLToPath } from 'node:url';",
+  "import { dirname as __kadendeDirname } from 'node:path';",
+  'const require = __kadendeCreateRequire(import.meta.url);',
+  'const __filename = __kadendeFileURLToPath(import.meta.url);',
+  'const __dirname = __kadendeDirname(__filename);',
+].join('\n');
+
+/** Bundles the plugin entry (its src/index.ts) into outfile. */
+export async function bundlePlugin(entry, outfile, { logLevel = 'warning' } = {}) {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner: { js: BANNER },
+    legalComments: 'none',
+    logLevel,
+  });
+}
