@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { startFakeEc2 } from './aws.js';
 import { startFakeGce } from './gcp.js';
 import { startFakeDigitalOcean } from './digitalocean.js';
+import { digitalOceanEnv, ec2Env, FAKE_CREDENTIALS, gceEnv } from './env.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -25,22 +26,20 @@ const options = {
 };
 
 const cloud = positionals[0];
-let close: () => Promise<void>;
+let started: { close(): Promise<void>; env: Record<string, string> };
 if (cloud === 'aws') {
-  const ec2 = await startFakeEc2(options);
-  close = ec2.close;
-  console.log(`AWS_ACCESS_KEY_ID=AKIDFAKE AWS_SECRET_ACCESS_KEY=fake AWS_REGION=us-east-1 KADENDE_AWS_ENDPOINT=${ec2.url}`);
+  const ec2 = await startFakeEc2({ ...options, ...FAKE_CREDENTIALS.ec2 });
+  started = { close: ec2.close, env: ec2Env(ec2) };
 } else if (cloud === 'gcp') {
-  const gce = await startFakeGce(options);
-  close = gce.close;
-  console.log(`GOOGLE_CLOUD_PROJECT=kadende-fake KADENDE_GCP_ENDPOINT=${gce.url}`);
+  const gce = await startFakeGce({ ...options, ...FAKE_CREDENTIALS.gce });
+  started = { close: gce.close, env: gceEnv(gce) };
 } else if (cloud === 'digitalocean') {
-  const api = await startFakeDigitalOcean(options);
-  close = api.close;
-  console.log(`DIGITALOCEAN_TOKEN=fake KADENDE_DIGITALOCEAN_ENDPOINT=${api.url}/v2 NO_PROXY=127.0.0.1,localhost`);
+  const api = await startFakeDigitalOcean({ ...options, ...FAKE_CREDENTIALS.digitalOcean });
+  started = { close: api.close, env: digitalOceanEnv(api) };
 } else {
   console.error('usage: serve.ts aws|gcp|digitalocean [--create-duration ms] [--max-concurrent-creates n] [--pending ms]');
   process.exit(2);
 }
-process.on('SIGINT', () => void close().then(() => process.exit(0)));
-process.on('SIGTERM', () => void close().then(() => process.exit(0)));
+console.log(Object.entries(started.env).map(([name, value]) => `${name}=${value}`).join(' '));
+process.on('SIGINT', () => void started.close().then(() => process.exit(0)));
+process.on('SIGTERM', () => void started.close().then(() => process.exit(0)));
