@@ -86,7 +86,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   scheduler.start();
   publisher?.start();
   ready = true;
-  logger.info({ url, nats: options.natsUrl ?? null, intervalSeconds: (options.intervalMs ?? 30_000) / 1000 }, 'kadende daemon ready');
+  logger.info({ url, ui: `${url}/ui/`, nats: options.natsUrl ?? null, intervalSeconds: (options.intervalMs ?? 30_000) / 1000 }, 'kadende daemon ready');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -14,6 +14,7 @@ import { tokenMatches } from './auth.js';
 import { errorHandler } from './errors.js';
 import type { DaemonMetrics } from './metrics.js';
 import { followEvents, type SseStreams } from './sse.js';
+import { isUiPath, registerUi } from './ui.js';
 
 export interface ApiOptions {
   service: KadendeService;
@@ -77,7 +78,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url === '/healthz' || request.url === '/readyz') return;
+    if (request.url === '/healthz' || request.url === '/readyz' || isUiPath(request.url)) return;
     if (!tokenMatches(options.token, request.headers.authorization)) {
       reply.header('www-authenticate', 'Bearer realm="kadende"');
       return reply.status(401).send({ error: { code: 'KADENDE_ERR_UNAUTHORIZED', message: 'a valid bearer token is required (KADENDE_TOKEN, or the daemon token file)' } });
@@ -90,6 +91,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     return scheduler ? scheduler.exclusive(id, () => work(id)) : work(id);
   };
 
+  registerUi(app);
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_request, reply) => {
     const state = options.readiness?.() ?? { ready: true };
