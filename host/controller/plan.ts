@@ -253,7 +253,8 @@ export function planGroup(input: PlanInput): Plan {
     actions.push({ kind: 'create', cause: slots < group.size ? `${slots} of ${group.size} resources exist` : 'rolling replacement of an outdated resource' });
   }
 
-  const changing = actions.some((a) => a.kind !== 'observe');
+  // A status refresh is bookkeeping; a first observation still has to be recorded before the group counts as converged.
+  const changing = actions.some((a) => a.kind !== 'observe' || a.record.state === 'creating' || a.record.observedAt === undefined);
   const healthy = pool.filter((l) => l.ready).length;
   return {
     actions,

@@ -241,6 +241,7 @@ function start() {
 }
 window.addEventListener('hashchange', start);
 start();
+// Status also changes without events (a pass that only confirms what it created): poll it too.
 setInterval(() => {
-  if (!$('#app').hidden) loadClusters().catch(report);
+  if (!$('#app').hidden) Promise.all([loadClusters(), loadCluster()]).catch(report);
 }, 5000);
