@@ -94,4 +94,20 @@ describe('plugin faults', () => {
     // limits.concurrency is 2 for this plugin.
     expect(Math.max(...seen)).toBe(2);
   });
+
+  it('keeps limits.concurrency calls in flight even with fewer threads (no abortable piscina tasks)', async () => {
+    // piscina runs an abortable task alone on its thread; the host must not make calls abortable.
+    const folder = await readPluginFolder(fixture);
+    const wide = new PluginPool({ ...folder, limits: { ...folder.limits, concurrency: 6 } });
+    const markers = mkdtempSync(join(tmpdir(), 'kadende-wide-'));
+    const slow = () => wide.call('describe', { tags: {}, properties: { directory: markers, fault: 'slow' } }) as Promise<{ resources: Array<{ tags: { inFlight: string } }> }>;
+    try {
+      await Promise.all(Array.from({ length: 6 }, slow)); // threads started
+      const answers = await Promise.all(Array.from({ length: 12 }, slow));
+      expect(Math.max(...answers.map((a) => Number(a.resources[0]!.tags.inFlight)))).toBe(6);
+    } finally {
+      await wide.close();
+      rmSync(markers, { recursive: true, force: true });
+    }
+  });
 });

@@ -16,6 +16,7 @@ import type { PluginFolder } from './manifest.js';
 
 const workerFile = createRequire(import.meta.url).resolve('@kadende/plugin-sdk/worker');
 let sharedValidators: ContractValidators | undefined;
+const TIMED_OUT = Symbol('timed out');
 
 export class PluginCallError extends KadendeError {
   constructor(
@@ -38,7 +39,10 @@ export interface PluginStats {
 export class PluginPool {
   readonly id: string;
   readonly stats: PluginStats = { calls: 0, errors: 0 };
-  private readonly pool: Piscina;
+  private pool: Piscina;
+  /** Pools left after a timeout, with the timer that destroys each. */
+  private readonly retired = new Map<Piscina, NodeJS.Timeout>();
+  private readonly env: Record<string, string>;
   private readonly limit: LimitFunction;
   private readonly validators: ContractValidators;
   private closed = false;
@@ -48,23 +52,48 @@ export class PluginPool {
     this.id = `${manifest.name}@${manifest.version}`;
     this.validators = sharedValidators ??= createContractValidators();
     this.limit = pLimit(limits.concurrency);
-    const env = Object.fromEntries(
+    this.env = Object.fromEntries(
       manifest.env.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]!]),
     );
+    this.pool = this.startPool();
+  }
+
+  private startPool(): Piscina {
+    const { limits } = this.folder;
     // Plugins mostly wait on I/O: a few threads, each with several calls in flight.
     const maxThreads = Math.max(1, Math.min(limits.concurrency, availableParallelism()));
-    this.pool = new Piscina({
+    const pool = new Piscina({
       filename: workerFile,
       minThreads: 0,
       maxThreads,
       concurrentTasksPerWorker: Math.ceil(limits.concurrency / maxThreads),
       idleTimeout: 30_000,
-      env,
+      env: this.env,
       execArgv: [],
       resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb },
     });
     // A crashing worker is reported through the failed call; the pool itself must not throw.
-    this.pool.on('error', () => {});
+    pool.on('error', () => {});
+    return pool;
+  }
+
+  /**
+   * A call got no answer by its timeout although the worker runtime aborts the
+   * plugin's signal at the deadline: its thread may be stuck in a loop that only
+   * termination ends. Calls from now on go to a fresh pool; the old one is
+   * destroyed (its threads terminated) once every call it still runs has passed
+   * its own deadline, so no other call is cut short.
+   */
+  private retire(pool: Piscina): void {
+    if (pool !== this.pool || this.closed) return;
+    this.pool = this.startPool();
+    const destroy = () => {
+      this.retired.delete(pool);
+      void pool.destroy().catch(() => {});
+    };
+    const timer = setTimeout(destroy, this.folder.limits.timeoutMs + 1_000);
+    timer.unref();
+    this.retired.set(pool, timer);
   }
 
   /** Calls one contract method; resolves with the checked answer or rejects with a PluginCallError. */
@@ -85,14 +114,24 @@ export class PluginPool {
     const task: WorkerTask = { entry: this.folder.entry, method, request, deadline: Date.now() + timeoutMs };
     this.stats.calls += 1;
     let answer: WorkerAnswer;
-    // A plain controller and timer: cheaper per call than AbortSignal.timeout, and cleared on answer.
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    // No abort signal for piscina: it runs an abortable task alone on its thread, which would
+    // cap calls in flight at the thread count whatever limits.concurrency says. The timeout is
+    // raced here instead, and a timed-out pool is retired (see retire).
+    const pool = this.pool;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+    });
     try {
-      answer = (await this.pool.run(task, { signal: abort.signal })) as WorkerAnswer;
+      const settled = await Promise.race([pool.run(task) as Promise<WorkerAnswer>, timedOut]);
+      if (settled === TIMED_OUT) {
+        this.retire(pool);
+        throw new PluginCallError('KADENDE_ERR_PLUGIN_TIMEOUT', this.id, method, `no answer within ${timeoutMs} ms; the worker was terminated`);
+      }
+      answer = settled;
     } catch (error) {
       this.stats.errors += 1;
-      throw this.workerFailure(method, error, timeoutMs);
+      throw error instanceof PluginCallError ? error : this.workerFailure(method, error);
     } finally {
       clearTimeout(timer);
     }
@@ -111,11 +150,8 @@ export class PluginPool {
     return answer.value as T;
   }
 
-  private workerFailure(method: PluginMethod, error: unknown, timeoutMs: number): PluginCallError {
+  private workerFailure(method: PluginMethod, error: unknown): PluginCallError {
     const err = error as { name?: string; code?: string; message?: string };
-    if (err.name === 'AbortError' || err.name === 'TimeoutError' || err.code === 'ABORT_ERR') {
-      return new PluginCallError('KADENDE_ERR_PLUGIN_TIMEOUT', this.id, method, `no answer within ${timeoutMs} ms; the worker was terminated`, error);
-    }
     if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
       return new PluginCallError(
         'KADENDE_ERR_PLUGIN_OUT_OF_MEMORY',
@@ -131,6 +167,9 @@ export class PluginPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.destroy();
+    const retired = [...this.retired.entries()];
+    this.retired.clear();
+    for (const [, timer] of retired) clearTimeout(timer);
+    await Promise.all([this.pool.destroy(), ...retired.map(([pool]) => pool.destroy().catch(() => {}))]);
   }
 }
