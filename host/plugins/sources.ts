@@ -163,7 +163,7 @@ export class UrlSource implements PluginSource {
 
   async resolve(ref: PluginRef): Promise<ResolvedPlugin | undefined> {
     if (!ref.url) return undefined;
-    const cached = await this.install(ref.url, ref.integrity);
+    const cached = await this.install(ref.url, ref.integrity, `plugin ${ref.name}`);
     if (canonicalPluginName(ref.name) !== cached.meta.name) {
       throw new KadendeError('KADENDE_ERR_PLUGIN_NAME_MISMATCH', `plugin ${ref.name}: ${ref.url} holds plugin "${cached.meta.name}"`, { exitCode: 2 });
     }
@@ -175,7 +175,7 @@ export class UrlSource implements PluginSource {
   }
 
   /** Downloads (or finds in the cache) the tarball at a URL, enforcing the given or recorded digest. */
-  async install(url: string, integrity?: string): Promise<CachedPlugin> {
+  async install(url: string, integrity?: string, label = 'plugin tarball'): Promise<CachedPlugin> {
     if (integrity !== undefined && !isValidIntegrity(integrity)) {
       throw new KadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `"${integrity}" is not an integrity string (expected sha512-<base64>)`, { exitCode: 2 });
     }
@@ -186,9 +186,9 @@ export class UrlSource implements PluginSource {
       const cached = await this.options.cache.get(recorded.name, recorded.version);
       if (cached && matchesDigestOf(cached.meta.integrity, expected)) return cached;
     }
-    const bytes = await fetchBytes(url, { label: 'plugin tarball', maxBytes: this.options.maxTarballBytes, progress: this.options.progress });
+    const bytes = await fetchBytes(url, { label, maxBytes: this.options.maxTarballBytes, progress: this.options.progress });
     const actual = integrityOf(bytes);
-    if (integrity && !matchesIntegrity(bytes, integrity)) throw integrityError('plugin tarball', url, integrity, actual);
+    if (integrity && !matchesIntegrity(bytes, integrity)) throw integrityError(label, url, integrity, actual);
     if (!integrity && recorded && recorded.integrity !== actual) {
       throw new KadendeError(
         'KADENDE_ERR_PLUGIN_INTEGRITY',
