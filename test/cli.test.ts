@@ -1,6 +1,6 @@
 // The controller end to end: the real CLI, the real file plugin in its worker
 // pool, the real LevelDB store; a person's edits to the files are the faults.
-import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LevelStore } from '../host/store/level-store.js';
@@ -253,6 +253,19 @@ describe('kadende CLI: invalid input', () => {
     expect(result.stderr).toContain(`${file}:8:18: groups.g2.resourceProperties.directory: must be string`);
     expect(result.stderr).toMatch(new RegExp(`${file}:9:7: groups\\.g2\\.resourceProperties\\.colour: .*`));
     expect((await json('get', 'clusters')).map((c: { name: string }) => c.name)).not.toContain('props');
+  });
+
+  it("resolves the specification's sample offline; only its unreachable URL plugin is reported", async () => {
+    // The sample as written, but its URL plugin points at a closed local port: tests reach nothing outside.
+    const sample = join(box.root, 'basic-cluster.yaml');
+    const text = readFileSync(new URL('../host/config/fixtures/basic-cluster.yaml', import.meta.url), 'utf8');
+    writeFileSync(sample, text.replace(/url: https:\/\/github\.com\/\S+/, 'url: http://127.0.0.1:9/plugin.so'));
+    const result = await run('apply', '-f', sample);
+    expect(result.code).toBe(2);
+    // aws, gcd@0.0.1 and digitalOcean resolve to built-ins and accept the properties as written.
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^kadende: ${sample}:37:5: groups\\.customDatacenter\\.resourcePlugin: plugin my-custom-plugin: cannot fetch http://127\\.0\\.0\\.1:9/plugin\\.so`)),
+    ]);
   });
 
   it('rejects an unknown plugin at its line', async () => {
