@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LevelStore } from '../host/store/level-store.js';
-import { kadende, resourceFiles, scratch } from './helpers/cli.js';
+import { kadende, resourceFiles, scratch } from './support/cli.js';
 
 const box = scratch('cli');
 const dirs = { web: join(box.root, 'res/web'), queue: join(box.root, 'res/queue'), batch: join(box.root, 'res/batch') };

@@ -13,7 +13,7 @@ import { startFakeDigitalOcean, type FakeDigitalOcean } from './fake-clouds/digi
 import type { FakeCloudBase } from './fake-clouds/common.js';
 import { digitalOceanEnv, ec2Env, FAKE_CREDENTIALS, gceEnv } from './fake-clouds/env.js';
 import { heldByDigitalOcean, heldByEc2, heldByGce, type Held } from './fake-clouds/tagged.js';
-import { kadende, scratch } from './helpers/cli.js';
+import { kadende, scratch } from './support/cli.js';
 
 const box = scratch('clouds');
 const configFile = join(box.root, 'cluster.yaml');

@@ -9,6 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import semver from 'semver';
+import { latestOf } from '../../registry/document.js';
 import { KadendeError } from '../errors.js';
 import type { PluginRef } from '../config/types.js';
 import type { PluginPin } from '../store/types.js';
@@ -37,9 +38,7 @@ export interface PluginSource {
 
 /** Picks the version a reference asks for: `latest` is the highest release, a range its highest match. */
 export function pickVersion(versions: string[], wanted: string): string | undefined {
-  if (wanted === 'latest') {
-    return semver.maxSatisfying(versions.filter((v) => semver.prerelease(v) === null), '*') ?? undefined;
-  }
+  if (wanted === 'latest') return latestOf(versions);
   if (semver.valid(wanted)) return versions.find((v) => semver.eq(v, wanted));
   // A prerelease only when asked for exactly.
   return semver.maxSatisfying(versions, wanted) ?? undefined;

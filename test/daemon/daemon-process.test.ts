@@ -4,28 +4,17 @@
  * serves the CLI's --server mode with the same output and exit codes, and
  * exits 0 on SIGTERM.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsServer, readStream, until } from '../support/nats-server.js';
 import { fileCluster } from '../support/service.js';
+import { CLI as MAIN, kadende } from '../support/cli.js';
 
-const MAIN = resolve('dist/host/cli/main.js');
 const TOKEN = 'daemon-test-token-0123456789';
-const run = promisify(execFile);
-
-async function cli(args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = kadende;
 
 describe('kadende daemon (process)', () => {
   let dir: string;

@@ -1,21 +1,15 @@
 /** Shared by the plugin distribution tests: a real registry on a free port, fixture plugins, raw tarballs, cache snapshots. */
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import { createRegistryServer } from '../../registry/server.js';
 
 export const FIXTURE = new URL('../fixtures/distribution/echo', import.meta.url).pathname;
-export const CLI = new URL('../../dist/host/cli/main.js', import.meta.url).pathname;
 export const TOKEN = 'test-token-0123456789';
 
-export function tempDir(prefix: string): { root: string; cleanup: () => void } {
-  const root = mkdtempSync(join(tmpdir(), `kadende-${prefix}-`));
-  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
-}
+export { CLI, kadende, tempDir, type CliResult } from '../support/cli.js';
 
 /** A copy of the echo fixture plugin with another version (and optionally other manifest fields). */
 export function echoPlugin(parent: string, version: string, patch: Record<string, unknown> = {}): string {
@@ -99,17 +93,3 @@ export function cacheSnapshot(dir: string): string[] {
   return out;
 }
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The built CLI as a child process. */
-export function kadende(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, KADENDE_REGISTRY: '', KADENDE_TRUSTED_KEYS: '', ...env }, timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}

@@ -1,4 +1,4 @@
-/** Runs the built `kadende` CLI as a child process, as an operator would. */
+/** The built `kadende` CLI as a child process, as an operator runs it, and scratch folders for tests. */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,21 +17,24 @@ export function kadende(args: string[], env: Record<string, string | undefined> 
     const child = execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { ...process.env, KADENDE_DEBUG: '1', ...env }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      // Ambient registry and trust settings of the machine must not leak into a test.
+      { env: { ...process.env, KADENDE_DEBUG: '1', KADENDE_REGISTRY: '', KADENDE_TRUSTED_KEYS: '', ...env }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
     if (input !== undefined) child.stdin!.end(input);
   });
 }
 
-/** A scratch folder for one test file: a data dir and resource directories. */
-export function scratch(prefix: string) {
+/** A temporary folder and its removal. */
+export function tempDir(prefix: string): { root: string; cleanup: () => void } {
   const root = mkdtempSync(join(tmpdir(), `kadende-${prefix}-`));
-  return {
-    root,
-    env: { KADENDE_DATA_DIR: join(root, 'data'), KADENDE_CACHE_DIR: join(root, 'cache') },
-    cleanup: () => rmSync(root, { recursive: true, force: true }),
-  };
+  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** A scratch folder for one test file, with the env that puts the CLI's data and cache in it. */
+export function scratch(prefix: string) {
+  const dir = tempDir(prefix);
+  return { ...dir, env: { KADENDE_DATA_DIR: join(dir.root, 'data'), KADENDE_CACHE_DIR: join(dir.root, 'cache') } };
 }
 
 /** The resource files of the file plugin in a directory, parsed. */
