@@ -3,6 +3,7 @@
  * happen, from a daemon's API (Server-Sent Events) or, with --nats URL,
  * straight from the JetStream stream the daemon publishes to.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient } from '../../api/client.js';
 import { clientToken } from '../../api/auth.js';
 import { KadendeError } from '../../errors.js';
@@ -44,10 +45,26 @@ export async function followEvents(ref: string, options: { limit: number; after?
       ? await client.listEvents(ref, { after: options.after, limit: options.limit })
       : (await client.listEvents(ref, { limit: options.limit, reverse: true })).reverse();
     recent.forEach(print);
-    const after = recent.at(-1)?.id ?? options.after;
-    for await (const event of client.follow(ref, { after, signal: controller.signal })) print(event);
-    if (!controller.signal.aborted) {
-      throw new KadendeError('KADENDE_ERR_STREAM_ENDED', `the daemon at ${server} ended the event stream (shutting down?)`);
+    let after = recent.at(-1)?.id ?? options.after;
+    // A daemon that restarts ends the stream or refuses connections for a while: resume after the
+    // last event printed, so nothing is missed or shown twice. Anything else (auth, an unknown
+    // cluster) ends following with its error.
+    for (let retry = 0; !controller.signal.aborted; ) {
+      try {
+        for await (const event of client.follow(ref, { after, signal: controller.signal })) {
+          print(event);
+          after = event.id;
+          retry = 0;
+        }
+        if (controller.signal.aborted) break;
+        process.stderr.write(`kadende: the daemon at ${server} ended the event stream; resuming\n`);
+      } catch (error) {
+        if (controller.signal.aborted) break;
+        if ((error as { code?: string }).code !== 'KADENDE_ERR_SERVER_UNREACHABLE') throw error;
+        if (retry === 0) process.stderr.write(`kadende: ${(error as Error).message}; retrying until it answers (Ctrl-C to stop)\n`);
+      }
+      retry += 1;
+      await sleep(Math.min(10_000, 250 * 2 ** Math.min(retry, 6)), undefined, { signal: controller.signal }).catch(() => {});
     }
   } finally {
     await client.close();
