@@ -241,6 +241,9 @@ describe('kadende CLI: invalid input', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${file}:5:11: groups.g1.size: must be an integer >= 0, got "two"`);
     expect(result.stderr).toContain(`${file}:6:5: groups.g1.resourcePlugin.name: is required`);
+    // g2 is well-formed, so its properties are checked against the file plugin's schema in the same run.
+    expect(result.stderr).toContain(`${file}:11:38: groups.g2.resourceProperties.directory: must be string`);
+    expect(result.stderr).toContain('kadende: 3 problems in');
     expect(result.stderr).toContain('[KADENDE_ERR_CONFIG_INVALID]');
     expect((await json('get', 'clusters')).map((c: { name: string }) => c.name)).not.toContain('bad');
   });

@@ -1,5 +1,5 @@
 /** Cluster configuration: load, validate, flatten, and check plugin properties. */
-export { loadClusterConfig, type LoadedConfig } from './load.js';
+export { loadClusterConfig, loadClusterConfigPartially, type LoadedConfig } from './load.js';
 export { checkResourceProperties } from './properties.js';
 export { ConfigError, CONFIG_INVALID, formatIssue, formatPath } from './errors.js';
 export type { Anchor, DocumentPath, Position } from './locate.js';

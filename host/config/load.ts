@@ -27,14 +27,23 @@ import {
 import { DEFAULT_POLICY, type ClusterSpec, type ConfigIssue, type GroupPolicy, type LeafGroup } from './types.js';
 
 export interface LoadedConfig {
+  /** The header and the valid leaf groups. */
   spec: ClusterSpec;
+  /** Problems of the rest (always empty from loadClusterConfig, which throws instead). */
+  issues: ConfigIssue[];
   /** 1-based position of a document path; a missing key gives its nearest existing parent. */
   locate(path: DocumentPath, at?: Anchor): Position;
   /** Where a leaf group sits in the document (`group2/sub-group1` -> ['groups', 'group2', 'sub-group1']). */
   documentPath(groupPath: string): DocumentPath | undefined;
 }
 
-export function loadClusterConfig(text: string, file: string): LoadedConfig {
+/**
+ * Loads what is valid of a configuration: its header and its valid leaf
+ * groups, with the issues of the rest, so that a caller can check the valid
+ * groups further (their plugins' schemas) and report every problem at once.
+ * Throws only when nothing is usable (a YAML syntax error, a bad header).
+ */
+export function loadClusterConfigPartially(text: string, file: string): LoadedConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -52,16 +61,24 @@ export function loadClusterConfig(text: string, file: string): LoadedConfig {
   const locator = createLocator(doc, lineCounter);
   const walk = new Walk(file, locator);
   const spec = walk.document(doc.toJS());
-  if (walk.issues.length > 0 || !spec) throw new ConfigError(walk.issues);
+  if (!spec) throw new ConfigError(walk.issues);
   const paths = walk.documentPaths;
   return {
     spec,
+    issues: walk.issues,
     locate: (path, at) => locator.locate(path, at),
     documentPath: (groupPath) => {
       const path = paths.get(groupPath);
       return path && [...path];
     },
   };
+}
+
+/** Loads a configuration, throwing a ConfigError with every problem found. */
+export function loadClusterConfig(text: string, file: string): LoadedConfig {
+  const loaded = loadClusterConfigPartially(text, file);
+  if (loaded.issues.length > 0) throw new ConfigError(loaded.issues);
+  return loaded;
 }
 
 /** Compiled once: the schemas never change. */
@@ -110,9 +127,9 @@ class Walk {
       this.issue([], `must be a mapping with version, name and groups, got ${describeValue(data)}`);
       return undefined;
     }
-    this.validate(getValidators().header, data, [], ClusterHeaderSchema);
+    const headerValid = this.validate(getValidators().header, data, [], ClusterHeaderSchema);
     if (Object.hasOwn(data, 'groups')) this.groups(data.groups, ['groups'], '');
-    if (this.issues.length > 0) return undefined;
+    if (!headerValid) return undefined;
     const header = data as ClusterDocument;
     return {
       ...(header.id !== undefined && { id: header.id }),

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
-import { checkResourceProperties, ConfigError, loadClusterConfig, formatPath, type ConfigIssue, type LeafGroup } from '../config/index.js';
+import { checkResourceProperties, ConfigError, loadClusterConfigPartially, formatPath, type ConfigIssue, type LeafGroup } from '../config/index.js';
 import { KadendeError, conflict, notFound } from '../errors.js';
 import { makeEvent, type KadendeEvent } from '../events/event.js';
 import type { PluginHost } from '../plugins/host.js';
@@ -121,7 +121,8 @@ export class KadendeService {
 
   /** Loads, validates and resolves a configuration without storing anything. */
   async prepare(text: string, file: string, options: { upgradePlugins?: boolean } = {}) {
-    const loaded = loadClusterConfig(text, file);
+    // Every problem at once: the structure's, then the plugins' and properties' of the valid groups.
+    const loaded = loadClusterConfigPartially(text, file);
     const { spec } = loaded;
     const existing = spec.id ? await this.store.getCluster(spec.id) : await this.store.findClusterByName(spec.name);
     const holder = await this.store.findClusterByName(spec.name);
@@ -134,7 +135,7 @@ export class KadendeService {
     if (existing?.deleting) {
       throw conflict('KADENDE_ERR_CLUSTER_DELETING', `cluster ${existing.name} is being deleted; wait until \`kadende delete cluster\` finishes`);
     }
-    const issues: ConfigIssue[] = [];
+    const issues: ConfigIssue[] = [...loaded.issues];
     const pins: Record<string, PluginPin> = {};
     const schemas = new Map<string, object>();
     await Promise.all(
