@@ -42,7 +42,8 @@ const json = async (...args: string[]) => {
   return JSON.parse(result.stdout);
 };
 const counts = () => ({ web: resourceFiles(dirs.web).length, queue: resourceFiles(dirs.queue).length, batch: resourceFiles(dirs.batch).length });
-const eventTypes = async () => ((await json('events', 'shop', '--limit', '1000')) as Array<{ type: string; data: { cause: string } }>);
+const eventTypesOf = async (cluster: string) => (await json('events', cluster, '--limit', '1000')) as Array<{ type: string; data: { cause: string } }>;
+const eventTypes = () => eventTypesOf('shop');
 
 let clusterId: string;
 
@@ -230,6 +231,38 @@ describe('kadende CLI: failing creates', () => {
     const retried = await kadende(['reconcile', 'flaky', '--wait', '--retry-failed'], env);
     expect(retried.code).toBe(0);
     expect(resourceFiles(dir)).toHaveLength(1);
+  });
+});
+
+describe('kadende CLI: remediation storms', () => {
+  const dir = join(box.root, 'res/storm');
+  const file = join(box.root, 'storm.yaml');
+
+  it('stops replacing when more than maxUnhealthy are unhealthy at once, says why, and resumes when it is safe', async () => {
+    writeFileSync(file, `version: "1"\nname: storm\ngroups:\n  g:\n    size: 4\n    maxUnhealthy: 25%\n    resourcePlugin: { name: file }\n    resourceProperties: { directory: ${dir} }\n`);
+    expect((await run('apply', '-f', file)).code).toBe(0);
+    expect((await run('reconcile', 'storm', '--wait')).code).toBe(0);
+    const before = resourceFiles(dir).map((r) => r.id).sort();
+    const [a, b] = resourceFiles(dir);
+    for (const sick of [a!, b!]) writeFileSync(sick.file, JSON.stringify({ id: sick.id, status: 'unhealthy', tags: sick.tags }));
+
+    const halted = await run('reconcile', 'storm', '--wait');
+    expect(halted.code).toBe(1);
+    expect(halted.stderr).toContain('g: remediation halted (2 resources are unhealthy, more than maxUnhealthy (25% = 1)');
+    // Nothing was deleted: a storm is not answered with more churn.
+    expect(resourceFiles(dir).map((r) => r.id).sort()).toEqual(before);
+    const events = await eventTypesOf('storm');
+    expect(events.some((e) => e.type === 'io.kadende.group.halted')).toBe(true);
+    expect(events.some((e) => e.type === 'io.kadende.resource.deleting')).toBe(false);
+
+    // One recovers by itself: one unhealthy is within the limit, so it is replaced.
+    writeFileSync(a!.file, JSON.stringify({ id: a!.id, status: 'active', tags: a!.tags }));
+    expect((await run('reconcile', 'storm', '--wait')).code).toBe(0);
+    const after = resourceFiles(dir);
+    expect(after).toHaveLength(4);
+    expect(after.map((r) => r.id)).not.toContain(b!.id);
+    expect(after.every((r) => r.status === 'active')).toBe(true);
+    expect((await run('delete', 'cluster', 'storm')).code).toBe(0);
   });
 });
 
