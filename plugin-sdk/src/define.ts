@@ -45,14 +45,13 @@ export function isDefinedPlugin(value: unknown): value is DefinedPlugin {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PLUGIN_BRAND] === 1;
 }
 
-export function callPluginMethod(
+export async function callPluginMethod(
   plugin: PluginImplementation,
   method: PluginMethod,
   request: unknown,
   context: PluginContext,
 ): Promise<unknown> {
+  const value = await (plugin[method] as (r: unknown, c: PluginContext) => Promise<unknown>).call(plugin, request, context);
   // `delete` may resolve to nothing: the contract's answer is then `{}`.
-  return Promise.resolve(
-    (plugin[method] as (r: unknown, c: PluginContext) => Promise<unknown>).call(plugin, request, context),
-  ).then((value) => (method === 'delete' && value === undefined ? {} : value));
+  return method === 'delete' && value === undefined ? {} : value;
 }
