@@ -248,9 +248,13 @@ describe('planGroup: properties', () => {
             expect(action.resource.tags[TAG_GROUP]).toBe('g/a');
             expect(NOW - Date.parse(action.resource.createdAt!)).toBeGreaterThanOrEqual(30_000);
           }
-          if (action.kind === 'delete' && action.providerId) {
+          if (action.kind === 'delete') {
+            // A delete always names a resource describe saw with this cluster's and group's tags.
             const target = input.observed.find((o) => o.id === action.providerId);
-            if (target) expect(target.tags[TAG_CLUSTER]).toBe('c1');
+            expect(target, `delete of ${action.providerId} (record ${action.record.id}) that describe did not see`).toBeDefined();
+            expect(target!.tags[TAG_CLUSTER]).toBe('c1');
+            expect(target!.tags[TAG_GROUP]).toBe('g/a');
+            expect(target!.tags[TAG_RESOURCE]).toBe(action.record.id);
           }
         }
       }),
@@ -260,10 +264,26 @@ describe('planGroup: properties', () => {
   it('never replaces unhealthy resources while more than maxUnhealthy are unhealthy', () => {
     fc.assert(
       fc.property(worldArb, (world) => {
-        const plan = planGroup(inputFor(world));
-        if (plan.status.halted) {
-          expect(plan.actions.some((a) => a.kind === 'delete' && a.reason === 'unhealthy')).toBe(false);
-          expect(plan.actions.some((a) => a.kind === 'halt')).toBe(true);
+        const input = inputFor(world);
+        const plan = planGroup(input);
+        const allowed = resolveAmount(input.group.policy.maxUnhealthy, input.group.size);
+        // Counted here, not taken from the plan's status: recorded, observed with our tags, unhealthy or pending too long.
+        const startupMs = input.group.policy.startupTimeoutSeconds * 1000;
+        const unhealthy = input.records.filter((r) => {
+          if (r.state !== 'active' && r.state !== 'creating') return false;
+          const seen = input.observed.find(
+            (o) => o.tags[TAG_RESOURCE] === r.id && o.tags[TAG_CLUSTER] === 'c1' && o.tags[TAG_GROUP] === 'g/a' && o.status !== 'terminating',
+          );
+          return seen !== undefined && (seen.status === 'unhealthy' || (seen.status === 'pending' && NOW - Date.parse(seen.createdAt!) > startupMs));
+        }).length;
+        const replaced = plan.actions.filter((a) => a.kind === 'delete' && a.reason === 'unhealthy').length;
+        if (unhealthy > allowed) {
+          expect(replaced).toBe(0);
+          expect(plan.actions.filter((a) => a.kind === 'halt')).toEqual([expect.objectContaining({ unhealthy, allowed })]);
+          expect(plan.status.halted).toBe(true);
+        } else {
+          expect(replaced).toBe(unhealthy);
+          expect(plan.status.halted).toBe(false);
         }
       }),
     );
@@ -292,6 +312,10 @@ describe('planGroup: properties', () => {
           const plan = planGroup(input);
           if (plan.status.converged) {
             expect(plan.status.healthy).toBe(input.group.size);
+            // Counted in the world, not taken from the plan: exactly size resources of ours, all active.
+            const ours = input.observed.filter((o) => o.tags[TAG_CLUSTER] === 'c1' && o.tags[TAG_GROUP] === 'g/a' && o.status !== 'terminating');
+            expect(ours.map((o) => o.status)).toEqual(Array.from({ length: input.group.size }, () => 'active'));
+            expect(plan.actions.filter((a) => a.kind !== 'observe')).toEqual([]);
             return;
           }
           input = simulate(input, plan.actions, nextId);
