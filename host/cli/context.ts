@@ -21,8 +21,13 @@ export function dataDir(options: GlobalOptions, env: NodeJS.ProcessEnv = process
   return resolve(options.dataDir ?? env.KADENDE_DATA_DIR ?? envPaths('kadende', { suffix: '' }).data);
 }
 
+/** --server, else KADENDE_SERVER: a running daemon to talk to, if any. */
+export function serverUrl(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return options.server ?? (env.KADENDE_SERVER || undefined);
+}
+
 export async function withService<T>(options: GlobalOptions, run: (service: KadendeOperations) => Promise<T>): Promise<T> {
-  const server = options.server ?? (process.env.KADENDE_SERVER || undefined);
+  const server = serverUrl(options);
   if (server) {
     // A running daemon holds the store: every command goes through its API.
     const client = new ApiClient(server, clientToken({ dataDir: dataDir(options) }));
@@ -42,8 +47,8 @@ export async function withService<T>(options: GlobalOptions, run: (service: Kade
   }
 }
 
-/** KADENDE_CREATE_BACKOFF_MS tunes the first create retry delay (tests shorten it). */
-function backoffFromEnv() {
+/** KADENDE_CREATE_BACKOFF_MS tunes the first create retry delay, for the CLI and the daemon alike (tests shorten it). */
+export function backoffFromEnv(): { createBackoffMs?: number } {
   const raw = process.env.KADENDE_CREATE_BACKOFF_MS;
   return raw !== undefined && /^\d+$/.test(raw) ? { createBackoffMs: Number(raw) } : {};
 }

@@ -7,7 +7,7 @@ import { KadendeError } from '../../errors.js';
 import { PluginHost } from '../../plugins/host.js';
 import { distributionSources } from '../../plugins/chain.js';
 import { PluginResolver } from '../../plugins/resolve.js';
-import { dataDir } from '../context.js';
+import { backoffFromEnv, dataDir } from '../context.js';
 import { globals } from '../program.js';
 
 interface DaemonFlags {
@@ -70,10 +70,4 @@ export function registerDaemon(program: Command): void {
       logger.flush();
       process.exit(0);
     });
-}
-
-/** KADENDE_CREATE_BACKOFF_MS tunes the first create retry delay, as for the CLI (tests shorten it). */
-function backoffFromEnv() {
-  const raw = process.env.KADENDE_CREATE_BACKOFF_MS;
-  return raw !== undefined && /^\d+$/.test(raw) ? { createBackoffMs: Number(raw) } : {};
 }

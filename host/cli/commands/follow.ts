@@ -9,7 +9,7 @@ import { clientToken } from '../../api/auth.js';
 import { KadendeError } from '../../errors.js';
 import type { KadendeEvent } from '../../events/event.js';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from '../../events/publisher.js';
-import { dataDir, withService } from '../context.js';
+import { dataDir, serverUrl, withService } from '../context.js';
 import { globals } from '../program.js';
 
 function print(event: KadendeEvent): void {
@@ -30,7 +30,7 @@ function interruption(): AbortController {
 
 export async function followEvents(ref: string, options: { limit: number; after?: string; nats?: string }): Promise<void> {
   const globalOptions = globals();
-  const server = globalOptions.server ?? (process.env.KADENDE_SERVER || undefined);
+  const server = serverUrl(globalOptions);
   const nats = options.nats ?? (server ? undefined : process.env.KADENDE_NATS_URL || undefined);
   if (nats) return followNats(ref, nats);
   if (!server) {
