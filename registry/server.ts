@@ -125,8 +125,13 @@ function authorised(token: string | undefined, header: string | undefined): bool
   return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
+/** The publish token: from --token-file, else KADENDE_REGISTRY_TOKEN (the registry and the publisher read it alike). */
+export async function registryToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  return tokenFile ? readTokenFile(tokenFile) : env.KADENDE_REGISTRY_TOKEN;
+}
+
 /** Reads a token file (first line, trimmed). */
-export async function readTokenFile(file: string): Promise<string> {
+async function readTokenFile(file: string): Promise<string> {
   try {
     const token = (await readFile(file, 'utf8')).split('\n')[0]!.trim();
     if (!token) throw new Error('the file is empty');

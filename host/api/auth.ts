@@ -21,21 +21,27 @@ export function readTokenFile(file: string): string {
   return token;
 }
 
-/** The daemon's token: --token-file, else KADENDE_TOKEN, else `<dataDir>/api-token` (made when missing). */
-export function daemonToken(options: { tokenFile?: string; dataDir: string }, env: NodeJS.ProcessEnv = process.env): { token: string; from: string } {
+/** --token-file, else KADENDE_TOKEN, else `<dataDir>/api-token` if it exists: the token and where it came from. */
+function findToken(options: { tokenFile?: string; dataDir: string }, env: NodeJS.ProcessEnv): { token: string; from: string } | undefined {
   if (options.tokenFile) return { token: readTokenFile(options.tokenFile), from: options.tokenFile };
   if (env.KADENDE_TOKEN) return { token: env.KADENDE_TOKEN, from: 'KADENDE_TOKEN' };
   const file = join(options.dataDir, TOKEN_FILE);
-  if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  return existsSync(file) ? { token: readTokenFile(file), from: file } : undefined;
+}
+
+/** The daemon's token, as findToken finds it; without one, a new `<dataDir>/api-token` is made. */
+export function daemonToken(options: { tokenFile?: string; dataDir: string }, env: NodeJS.ProcessEnv = process.env): { token: string; from: string } {
+  const found = findToken(options, env);
+  if (found) return found;
+  const file = join(options.dataDir, TOKEN_FILE);
+  // 'wx': should another daemon make the file first, fail rather than overwrite the token it serves.
+  writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
   return { token: readTokenFile(file), from: file };
 }
 
-/** The client's token: --token-file, else KADENDE_TOKEN, else the local daemon's token file if there is one. */
+/** The client's token, found the way the daemon finds its own, so a CLI on the daemon's host needs no setup. */
 export function clientToken(options: { tokenFile?: string; dataDir: string }, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (options.tokenFile) return readTokenFile(options.tokenFile);
-  if (env.KADENDE_TOKEN) return env.KADENDE_TOKEN;
-  const file = join(options.dataDir, TOKEN_FILE);
-  return existsSync(file) ? readTokenFile(file) : undefined;
+  return findToken(options, env)?.token;
 }
 
 /** Constant-time comparison (of digests, so lengths never leak either). */

@@ -9,7 +9,7 @@ import { integrityOf, signPlugin } from '../../plugins/verify.js';
 import { LevelStore } from '../../store/level-store.js';
 import { RegistryClient } from '../../../registry/client.js';
 import { packPlugin } from '../../../registry/pack.js';
-import { readTokenFile } from '../../../registry/server.js';
+import { registryToken } from '../../../registry/server.js';
 import { readTarballManifest } from '../../../registry/tarball.js';
 import { dataDir } from '../context.js';
 import { table } from '../format.js';
@@ -59,7 +59,7 @@ export function registerPluginCommands(program: Command): void {
       if (!registry) throw new KadendeError('KADENDE_ERR_ARGUMENT', 'publish needs --registry URL (or $KADENDE_REGISTRY)', { exitCode: 2 });
       const bytes = await readInput(tarball, 'tarball');
       const manifest = await readTarballManifest(bytes, tarball);
-      const token = options.tokenFile ? await readTokenFile(options.tokenFile) : process.env.KADENDE_REGISTRY_TOKEN;
+      const token = await registryToken(options.tokenFile);
       const signature = options.signKey
         ? signPlugin((await readInput(options.signKey, 'signing key')).toString('utf8'), manifest.name, manifest.version, integrityOf(bytes))
         : undefined;

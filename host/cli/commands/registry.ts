@@ -1,7 +1,7 @@
 /** `kadende registry serve`: a plugin registry on this machine. */
 import type { Command } from 'commander';
 import { KadendeError } from '../../errors.js';
-import { createRegistryServer, readTokenFile } from '../../../registry/server.js';
+import { createRegistryServer, registryToken } from '../../../registry/server.js';
 import { out } from '../program.js';
 
 export function registerRegistryCommands(program: Command): void {
@@ -16,7 +16,7 @@ export function registerRegistryCommands(program: Command): void {
     .action(async (options: { dir: string; port: string; host: string; tokenFile?: string }) => {
       const port = Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KadendeError('KADENDE_ERR_ARGUMENT', `--port takes a port number, got "${options.port}"`, { exitCode: 2 });
-      const token = options.tokenFile ? await readTokenFile(options.tokenFile) : process.env.KADENDE_REGISTRY_TOKEN;
+      const token = await registryToken(options.tokenFile);
       const app = await createRegistryServer({ dir: options.dir, token });
       const address = await app.listen({ port, host: options.host });
       out({ url: address, dir: options.dir, publishing: token !== undefined }, () => `registry listening on ${address} (folder ${options.dir}${token ? '' : '; publishing disabled: no token'})`);
