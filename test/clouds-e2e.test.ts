@@ -82,6 +82,22 @@ const counts = () => {
 };
 const clouds = (): FakeCloudBase[] => [ec2, gce, api];
 const creates = (cloud: FakeCloudBase) => cloud.requests.filter((r) => r.operation === 'create');
+/** Each cloud's requests since `marks` (taken with `mark()`). */
+const mark = () => clouds().map((c) => c.requests.length);
+const since = (marks: number[]) => clouds().map((c, i) => c.requests.slice(marks[i]));
+const events = async () => JSON.parse((await ok('-o', 'json', 'events', 'clouds', '--limit', '1000')).stdout) as Array<{ id: string; type: string }>;
+
+/**
+ * No extra instance was ever made: an extra one would be an orphan that the controller finds and
+ * deletes once old enough, so counting what is held at the end cannot tell. A scale-up that made
+ * none sends the clouds no delete and finds no orphan.
+ */
+async function noExtraInstanceSince(marks: number[], lastEventId: string | undefined) {
+  expect(since(marks).map((requests) => requests.filter((r) => r.operation === 'delete').map((r) => r.action))).toEqual([[], [], []]);
+  const newer = (await events()).filter((e) => lastEventId === undefined || e.id > lastEventId);
+  expect(newer.length).toBeGreaterThan(0);
+  expect(newer.filter((e) => e.type === 'io.kadende.resource.orphan-found' || e.type === 'io.kadende.resource.deleting')).toEqual([]);
+}
 
 beforeAll(async () => {
   // Small delays: instances run 20 ms after creation, as the fakes' state timers allow.
@@ -142,6 +158,8 @@ describe('kadende CLI with the aws, gcd and digitalOcean plugins against the fak
     // One create per cloud meets the whole storm: only backing off within the call gets it through.
     const storm = 6;
     const seen = clouds().map((c) => creates(c).length);
+    const marks = mark();
+    const lastEvent = (await events()).at(-1)?.id;
     for (const cloud of clouds()) cloud.faults.add('throttle', { count: storm, operation: 'create' });
 
     await applyAndConverge({ aws: 3, gcp: 3, digitalOcean: 4 });
@@ -155,13 +173,18 @@ describe('kadende CLI with the aws, gcd and digitalOcean plugins against the fak
       expect(answered.filter((r) => r.status >= 200 && r.status < 300).length).toBeGreaterThanOrEqual(1);
     });
     // The plugins absorbed the storm themselves: no create call failed back to the controller.
-    const events = JSON.parse((await ok('-o', 'json', 'events', 'clouds', '--limit', '1000')).stdout) as Array<{ type: string }>;
-    expect(events.filter((e) => e.type === 'io.kadende.resource.create-failed')).toEqual([]);
-    expect(events.filter((e) => e.type === 'io.kadende.resource.created').length).toBeGreaterThanOrEqual(3 + 3 + 4);
+    const all = await events();
+    expect(all.filter((e) => e.type === 'io.kadende.resource.create-failed')).toEqual([]);
+    expect(all.filter((e) => e.type === 'io.kadende.resource.created').length).toBeGreaterThanOrEqual(3 + 3 + 4);
+    // Exactly the 1 + 1 + 1 new instances were made: none extra, removed again as an orphan.
+    await noExtraInstanceSince(marks, lastEvent);
+    expect(all.filter((e) => lastEvent === undefined || e.id > lastEvent).filter((e) => e.type === 'io.kadende.resource.created')).toHaveLength(3);
   });
 
   it('never makes an extra instance when create answers are lost', async () => {
     const seen = clouds().map((c) => creates(c).length);
+    const marks = mark();
+    const lastEvent = (await events()).at(-1)?.id;
     for (const cloud of clouds()) cloud.faults.add('loseAnswer', { count: 2 });
 
     // Two creates per cloud, so both lost answers land even where a retry first looks the token
@@ -174,6 +197,8 @@ describe('kadende CLI with the aws, gcd and digitalOcean plugins against the fak
       // Each lost answer still made its instance in the cloud: two makes that the plugin never heard of.
       expect(creates(cloud).slice(seen[i]).filter((r) => r.status === 0)).toHaveLength(2);
     });
+    // No instance beyond the 2 + 2 + 2 new ones was ever made (and then removed as an orphan).
+    await noExtraInstanceSince(marks, lastEvent);
     // And a further pass finds nothing to do.
     const again = JSON.parse((await ok('-o', 'json', 'reconcile', 'clouds')).stdout);
     expect(again.converged).toBe(true);
