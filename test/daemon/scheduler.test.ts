@@ -13,6 +13,8 @@ interface Stand {
   passes: Map<string, number[]>;
   peakPerCluster: Map<string, number>;
   peak: () => number;
+  /** Passes of a cluster running right now. */
+  running: (id: string) => number;
 }
 
 /** A service whose reconcile takes `ms` and throws for the ids in `failing`. */
@@ -44,7 +46,7 @@ function standIn(ids: string[], ms: number, failing = new Set<string>()): Stand 
       }
     },
   } as unknown as KadendeService;
-  return { service, passes, peakPerCluster, peak: () => peak };
+  return { service, passes, peakPerCluster, peak: () => peak, running: (id) => running.get(id) ?? 0 };
 }
 
 const logger = pino({ level: 'silent' });
@@ -73,9 +75,10 @@ describe('Scheduler', () => {
     const stand = standIn(['a'], 80);
     scheduler = new Scheduler(stand.service, { logger, intervalMs: 60_000, tickMs: 10 });
     scheduler.start();
-    await expect.poll(() => stand.passes.get('a')!.length).toBe(1);
-    // The first pass is running now: the exclusive work starts after it.
+    await expect.poll(() => stand.running('a'), { interval: 5 }).toBe(1);
+    // The first pass is running now: the exclusive work starts after it, never beside it.
     await scheduler.exclusive('a', () => stand.service.reconcile('a'));
+    expect(stand.passes.get('a')).toHaveLength(2);
     expect(stand.peakPerCluster.get('a')).toBe(1);
   });
 
