@@ -114,11 +114,15 @@ describe('signatures', () => {
   it('stores the signature and, with trusted keys, accepts only plugins one of them signed', async () => {
     expect((await client.document('echo'))!.versions['5.0.0']!.signature).toMatch(/^[A-Za-z0-9+/]+=*$/);
     const keys = readTrustedKeys(keysFile);
-    await expect(sourceFor('cache-signed', keys).resolve({ name: 'echo', version: '5.0.0' })).resolves.toBeDefined();
+    await expect(sourceFor('cache-signed', keys).resolve({ name: 'echo', version: '5.0.0' })).resolves.toMatchObject({
+      pin: { name: 'echo', version: '5.0.0', source: 'registry', integrity: (await client.document('echo'))!.versions['5.0.0']!.integrity },
+    });
     await expect(sourceFor('cache-signed', keys).resolve({ name: 'echo', version: '1.0.0' })).rejects.toMatchObject({ code: 'KADENDE_ERR_PLUGIN_UNSIGNED' });
     await expect(sourceFor('cache-signed', keys).resolve({ name: 'echo', version: '5.0.1' })).rejects.toMatchObject({ code: 'KADENDE_ERR_PLUGIN_SIGNATURE' });
     await expect(sourceFor('cache-signed', keys).resolve({ name: 'echo', version: '5.0.2' })).rejects.toMatchObject({ code: 'KADENDE_ERR_PLUGIN_SIGNATURE' });
     // Without trusted keys, the digest alone decides.
-    await expect(sourceFor('cache-unsigned').resolve({ name: 'echo', version: '5.0.1' })).resolves.toBeDefined();
+    await expect(sourceFor('cache-unsigned').resolve({ name: 'echo', version: '5.0.1' })).resolves.toMatchObject({ pin: { name: 'echo', version: '5.0.1', source: 'registry' } });
+    // ...and the digest still decides: 5.0.2's bytes match its published digest, so it loads too, signature or not.
+    await expect(sourceFor('cache-unsigned').resolve({ name: 'echo', version: '5.0.2' })).resolves.toMatchObject({ pin: { version: '5.0.2' } });
   });
 });
