@@ -110,7 +110,9 @@ describe('gcp plugin', () => {
     const created = await create('retry');
     expect(actions('instances.insert').map((r) => r.status)).toEqual([429, 429, 200]);
     expect(actions('instances.list').map((r) => r.status)).toEqual([503, 503, 200]);
-    expect(stored(created.id)).toBeDefined();
+    // One VM, the one created, carrying its tags.
+    expect([...gce.instances.keys()]).toEqual([`kadende-test/${created.id}`]);
+    expect(stored(created.id).labels).toMatchObject({ kadende_2ecluster: 'retry' });
   });
 
   it('gives up on endless throttling before the deadline, with GCE message and a stable code', async () => {
