@@ -83,9 +83,17 @@ describe('plugin faults', () => {
 
   it('faults in parallel calls stay in their own calls', async () => {
     writeFileSync(join(directory, 'x.json'), JSON.stringify({ id: 'x', status: 'active', tags: { a: 'b' } }));
+    const errorsBefore = pool.stats.errors;
     const results = await Promise.allSettled([describeWith('throw'), describeWith('none'), describeWith('garbage'), describeWith('none')]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled']);
-    expect(pool.stats.errors).toBeGreaterThan(0);
+    // Each fault failed its own call with its own error; the healthy calls got the real answer.
+    expect(results.map((r) => (r.status === 'rejected' ? (r.reason as { code: string }).code : r.value))).toEqual([
+      'KADENDE_ERR_PLUGIN_THREW',
+      { resources: [expect.objectContaining({ id: 'x', status: 'active', tags: { a: 'b' } })] },
+      'KADENDE_ERR_PLUGIN_BAD_RESPONSE',
+      { resources: [expect.objectContaining({ id: 'x', status: 'active', tags: { a: 'b' } })] },
+    ]);
+    expect(pool.stats.errors - errorsBefore).toBe(2);
   });
 
   it('runs calls in parallel, never more at once than the manifest allows', async () => {
