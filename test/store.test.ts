@@ -74,8 +74,14 @@ describe('LevelStore', () => {
   it('writes nothing of a batch that fails', async () => {
     const bad = { ...record('c1', 'a', 'r1'), cyclic: undefined as unknown };
     bad.cyclic = bad;
-    await expect(store.commit({ putResources: [record('c1', 'a', 'r0'), bad as ResourceRecord], events: [] })).rejects.toThrow();
+    const event = makeEvent('io.kadende.resource.created', { clusterId: 'c1', groupPath: 'a', resourceId: 'r0', cause: 'never written' });
+    await expect(store.commit({ putClusters: [cluster('c1', 'shop')], putResources: [record('c1', 'a', 'r0'), bad as ResourceRecord], events: [event] })).rejects.toThrow(
+      /circular/,
+    );
+    expect(await store.getCluster('c1')).toBeUndefined();
     expect(await store.listResources('c1')).toEqual([]);
+    expect(await store.listEvents('c1')).toEqual([]);
+    expect(await store.countOutbox()).toBe(0);
   });
 
   it('refuses a second opener of the same directory with a clear, coded error', async () => {
