@@ -30,6 +30,9 @@ export interface ClusterSummary {
   updatedAt: string;
 }
 
+/** How long a reconcile with wait, and a cluster delete, keep trying by default. */
+const DEFAULT_WAIT_MS = 300_000;
+
 export interface WaitOptions {
   wait?: boolean;
   /** With wait: give up after this long. */
@@ -124,8 +127,9 @@ export class KadendeService {
     // Every problem at once: the structure's, then the plugins' and properties' of the valid groups.
     const loaded = loadClusterConfigPartially(text, file);
     const { spec } = loaded;
-    const existing = spec.id ? await this.store.getCluster(spec.id) : await this.store.findClusterByName(spec.name);
+    // The cluster holding this name; without an id in the file, that is the one being updated.
     const holder = await this.store.findClusterByName(spec.name);
+    const existing = spec.id ? await this.store.getCluster(spec.id) : holder;
     if (holder && existing && holder.id !== existing.id) {
       throw conflict('KADENDE_ERR_CLUSTER_NAME_TAKEN', `${file}: cluster name "${spec.name}" is already used by cluster ${holder.id}`);
     }
@@ -196,7 +200,8 @@ export class KadendeService {
   async reconcile(ref: string, options: WaitOptions = {}): Promise<ReconcileReport> {
     let cluster = await this.cluster(ref);
     if (options.retryFailed) await this.dropFailed(cluster);
-    const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const report = await this.reconciler.reconcile(cluster);
       cluster = await this.settleRetired(cluster, report);
@@ -208,7 +213,7 @@ export class KadendeService {
         });
       }
       if (Date.now() >= deadline) {
-        throw new KadendeError('KADENDE_ERR_RECONCILE_TIMEOUT', `cluster ${cluster.name} did not converge within ${Math.round((options.timeoutMs ?? 300_000) / 1000)} s`, {
+        throw new KadendeError('KADENDE_ERR_RECONCILE_TIMEOUT', `cluster ${cluster.name} did not converge within ${Math.round(timeoutMs / 1000)} s`, {
           details: report,
         });
       }
@@ -261,9 +266,10 @@ export class KadendeService {
   }
 
   async listEvents(ref: string, query: EventQuery = {}): Promise<KadendeEvent[]> {
-    const id = (await this.store.getCluster(ref))?.id ?? (await this.store.findClusterByName(ref))?.id ?? ref;
-    const events = await this.store.listEvents(id, query);
-    if (events.length === 0 && !(await this.store.getCluster(id)) && query.after === undefined) {
+    // Events outlive their cluster: a deleted cluster's id still lists them.
+    const cluster = (await this.store.getCluster(ref)) ?? (await this.store.findClusterByName(ref));
+    const events = await this.store.listEvents(cluster?.id ?? ref, query);
+    if (events.length === 0 && !cluster && query.after === undefined) {
       throw notFound('KADENDE_ERR_CLUSTER_NOT_FOUND', `no cluster or events for "${ref}"`);
     }
     return events;
@@ -279,7 +285,7 @@ export class KadendeService {
         events: [makeEvent('io.kadende.cluster.deleting', { clusterId: cluster.id, cause: 'kadende delete cluster: deleting every resource' })],
       });
     }
-    const report = await this.reconcile(cluster.id, { wait: true, timeoutMs: options.timeoutMs ?? 300_000, intervalMs: options.intervalMs });
+    const report = await this.reconcile(cluster.id, { wait: true, timeoutMs: options.timeoutMs, intervalMs: options.intervalMs });
     const left = await this.store.listResources(cluster.id);
     if (left.length > 0) {
       throw new KadendeError('KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE', `cluster ${cluster.name}: ${left.length} resource(s) could not be deleted yet; run the delete again`, {
