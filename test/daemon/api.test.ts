@@ -97,8 +97,10 @@ describe('HTTP API', () => {
     // A JSON body is a configuration too, with positions in the JSON text.
     const asJson = await json('POST', '/v1/clusters?file=bad.json', { body: '{"version":"0.0.1","name":"bad","groups":{"web":{"size":-1}}}', type: 'application/json' });
     expect(asJson.status).toBe(400);
-    expect(asJson.body.error.issues.length).toBeGreaterThan(0);
-    expect(asJson.body.error.issues[0].file).toBe('bad.json');
+    expect(asJson.body.error.issues).toEqual([
+      expect.objectContaining({ file: 'bad.json', line: 1, column: 43, path: 'groups.web.resourcePlugin' }),
+      { file: 'bad.json', line: 1, column: 57, path: 'groups.web.size', message: 'must be an integer >= 0, got -1' },
+    ]);
   });
 
   it('rejects malformed requests with 4xx JSON errors', async () => {
