@@ -24,8 +24,9 @@ export class KadendeError extends Error {
   }
 }
 
-export const invalidInput = (code: string, message: string, details?: unknown) =>
-  new KadendeError(code, message, { exitCode: 2, statusCode: 400, details });
+/** Input the operator can fix (arguments, files, plugin references): exit 2, HTTP 400. */
+export const invalidInput = (code: string, message: string, options: { cause?: unknown; details?: unknown } = {}) =>
+  new KadendeError(code, message, { ...options, exitCode: 2, statusCode: 400 });
 
 export const notFound = (code: string, message: string) =>
   new KadendeError(code, message, { exitCode: 1, statusCode: 404 });

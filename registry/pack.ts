@@ -11,7 +11,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { create } from 'tar';
 import { validateManifest, type PluginManifest } from '@kadende/plugin-sdk';
-import { KadendeError } from '../host/errors.js';
+import { invalidInput } from '../host/errors.js';
 import { integrityOf } from '../host/plugins/verify.js';
 
 /** npm's fixed pack time, chosen so that zip-based tools never see a time before 1980. */
@@ -27,7 +27,7 @@ export interface PackResult {
 }
 
 const refuse = (dir: string, why: string, details?: unknown) =>
-  new KadendeError('KADENDE_ERR_PLUGIN_MANIFEST', `cannot pack ${dir}: ${why}`, { exitCode: 2, details });
+  invalidInput('KADENDE_ERR_PLUGIN_MANIFEST', `cannot pack ${dir}: ${why}`, { details });
 
 export async function packPlugin(dirArg: string): Promise<PackResult> {
   const dir = resolve(dirArg);

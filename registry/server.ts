@@ -11,7 +11,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import semver from 'semver';
-import { KadendeError } from '../host/errors.js';
+import { KadendeError, invalidInput } from '../host/errors.js';
 import { writeFileAtomic } from '../host/plugins/atomic.js';
 import { integrityOf } from '../host/plugins/verify.js';
 import { latestOf, tarballPath, type PluginDocument } from './document.js';
@@ -137,6 +137,6 @@ async function readTokenFile(file: string): Promise<string> {
     if (!token) throw new Error('the file is empty');
     return token;
   } catch (error) {
-    throw new KadendeError('KADENDE_ERR_TOKEN_FILE', `cannot read a token from ${file}: ${(error as Error).message}`, { exitCode: 2 });
+    throw invalidInput('KADENDE_ERR_TOKEN_FILE', `cannot read a token from ${file}: ${(error as Error).message}`);
   }
 }

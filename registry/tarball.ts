@@ -1,7 +1,7 @@
 /** Reads the manifest out of a plugin tarball in memory, after checking the tarball is safe to unpack. */
 import { Parser, type ReadEntry } from 'tar';
 import { validateManifest, type PluginManifest } from '@kadende/plugin-sdk';
-import { KadendeError } from '../host/errors.js';
+import { invalidInput } from '../host/errors.js';
 import { inspectTarball, type UnpackLimits } from '../host/plugins/unpack.js';
 
 export async function readTarballManifest(bytes: Uint8Array, where: string, limits?: UnpackLimits): Promise<PluginManifest> {
@@ -22,7 +22,7 @@ export async function readTarballManifest(bytes: Uint8Array, where: string, limi
     parser.on('end', () => resolve());
     parser.end(Buffer.from(bytes));
   });
-  const invalid = (why: string, details?: unknown) => new KadendeError('KADENDE_ERR_PLUGIN_MANIFEST', `${where}: ${why}`, { exitCode: 2, details });
+  const invalid = (why: string, details?: unknown) => invalidInput('KADENDE_ERR_PLUGIN_MANIFEST', `${where}: ${why}`, { details });
   if (text === undefined) throw invalid('no package.json in the tarball');
   let pkg: { kadende?: unknown };
   try {

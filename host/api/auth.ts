@@ -6,7 +6,7 @@
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KadendeError } from '../errors.js';
+import { invalidInput } from '../errors.js';
 
 export const TOKEN_FILE = 'api-token';
 
@@ -15,9 +15,9 @@ export function readTokenFile(file: string): string {
   try {
     token = readFileSync(file, 'utf8').trim();
   } catch (error) {
-    throw new KadendeError('KADENDE_ERR_TOKEN_FILE', `cannot read the API token from ${file}: ${(error as Error).message}`, { exitCode: 2 });
+    throw invalidInput('KADENDE_ERR_TOKEN_FILE', `cannot read the API token from ${file}: ${(error as Error).message}`);
   }
-  if (token.length < 16) throw new KadendeError('KADENDE_ERR_TOKEN_FILE', `${file}: an API token has at least 16 characters`, { exitCode: 2 });
+  if (token.length < 16) throw invalidInput('KADENDE_ERR_TOKEN_FILE', `${file}: an API token has at least 16 characters`);
   return token;
 }
 

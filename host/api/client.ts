@@ -8,7 +8,7 @@ import { Agent, request } from 'undici';
 import { ConfigError, CONFIG_INVALID } from '../config/errors.js';
 import type { ApplyResult, ClusterSummary, KadendeService, WaitOptions } from '../controller/service.js';
 import type { ReconcileReport } from '../controller/reconcile.js';
-import { KadendeError } from '../errors.js';
+import { KadendeError, invalidInput } from '../errors.js';
 import type { KadendeEvent } from '../events/event.js';
 import type { ClusterRecord, EventQuery, ResourceRecord } from '../store/types.js';
 import type { ErrorBody } from './errors.js';
@@ -35,7 +35,7 @@ export class ApiClient implements KadendeOperations {
     try {
       this.base = new URL(server.endsWith('/') ? server : `${server}/`);
     } catch {
-      throw new KadendeError('KADENDE_ERR_ARGUMENT', `--server takes a URL such as http://127.0.0.1:7461, got "${server}"`, { exitCode: 2 });
+      throw invalidInput('KADENDE_ERR_ARGUMENT', `--server takes a URL such as http://127.0.0.1:7461, got "${server}"`);
     }
   }
 

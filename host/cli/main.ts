@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
-import { KadendeError } from '../errors.js';
+import { KadendeError, invalidInput } from '../errors.js';
 import { withService } from './context.js';
 import { renderCluster, renderEvents, renderReport, renderResources } from './render.js';
 import { table } from './format.js';
@@ -20,13 +20,13 @@ async function readConfig(file: string): Promise<string> {
   try {
     return file === '-' ? await readFile('/dev/stdin', 'utf8') : await readFile(file, 'utf8');
   } catch (error) {
-    throw new KadendeError('KADENDE_ERR_CONFIG_READ', `cannot read ${file}: ${(error as Error).message}`, { exitCode: 2 });
+    throw invalidInput('KADENDE_ERR_CONFIG_READ', `cannot read ${file}: ${(error as Error).message}`);
   }
 }
 
 const seconds = (value: string) => {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new KadendeError('KADENDE_ERR_ARGUMENT', `--timeout takes a number of seconds, got "${value}"`, { exitCode: 2 });
+  if (!Number.isFinite(n) || n <= 0) throw invalidInput('KADENDE_ERR_ARGUMENT', `--timeout takes a number of seconds, got "${value}"`);
   return n * 1000;
 };
 
@@ -50,7 +50,7 @@ program
   .option('-f, --file <file>', 'a configuration that is not applied yet')
   .action(async (cluster: string | undefined, options: { file?: string }) => {
     if ((cluster === undefined) === (options.file === undefined)) {
-      throw new KadendeError('KADENDE_ERR_ARGUMENT', 'plan takes either a CLUSTER or -f FILE', { exitCode: 2 });
+      throw invalidInput('KADENDE_ERR_ARGUMENT', 'plan takes either a CLUSTER or -f FILE');
     }
     const target = options.file ? { text: await readConfig(options.file), file: options.file } : cluster!;
     const report = await withService(globals(), (s) => s.plan(target));
@@ -95,7 +95,7 @@ program
   .argument('<kind>', 'cluster')
   .argument('<cluster>', 'cluster id or name')
   .action(async (kind: string, ref: string) => {
-    if (kind !== 'cluster') throw new KadendeError('KADENDE_ERR_ARGUMENT', `describe takes "cluster", got "${kind}"`, { exitCode: 2 });
+    if (kind !== 'cluster') throw invalidInput('KADENDE_ERR_ARGUMENT', `describe takes "cluster", got "${kind}"`);
     const { cluster, report } = await withService(globals(), async (s) => {
       const found = await s.cluster(ref);
       return { cluster: found, report: await s.plan(found.id) };
@@ -113,7 +113,7 @@ program
   .option('--nats <url>', 'with --follow: read live events from this NATS server (default: $KADENDE_NATS_URL)')
   .action(async (cluster: string, options: { limit: string; after?: string; follow?: boolean; nats?: string }) => {
     const limit = Number(options.limit);
-    if (!Number.isInteger(limit) || limit <= 0) throw new KadendeError('KADENDE_ERR_ARGUMENT', `--limit takes a positive integer, got "${options.limit}"`, { exitCode: 2 });
+    if (!Number.isInteger(limit) || limit <= 0) throw invalidInput('KADENDE_ERR_ARGUMENT', `--limit takes a positive integer, got "${options.limit}"`);
     if (options.follow) return followEvents(cluster, { limit, after: options.after, nats: options.nats });
     const events = await withService(globals(), async (s) =>
       options.after ? s.listEvents(cluster, { after: options.after, limit }) : (await s.listEvents(cluster, { limit, reverse: true })).reverse(),
@@ -128,7 +128,7 @@ program
   .argument('<cluster>', 'cluster id or name')
   .option('--timeout <seconds>', 'give up after this long', '300')
   .action(async (kind: string, ref: string, options: { timeout: string }) => {
-    if (kind !== 'cluster') throw new KadendeError('KADENDE_ERR_ARGUMENT', `delete takes "cluster", got "${kind}"`, { exitCode: 2 });
+    if (kind !== 'cluster') throw invalidInput('KADENDE_ERR_ARGUMENT', `delete takes "cluster", got "${kind}"`);
     const report = await withService(globals(), (s) => s.deleteCluster(ref, { timeoutMs: seconds(options.timeout) }));
     out({ deleted: report.clusterId, report }, () => `cluster ${report.clusterName} (${report.clusterId}) deleted`);
   });

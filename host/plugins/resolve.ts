@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import semver from 'semver';
 import { latestOf } from '../../registry/document.js';
-import { KadendeError } from '../errors.js';
+import { KadendeError, invalidInput } from '../errors.js';
 import type { PluginRef } from '../config/types.js';
 import type { PluginPin } from '../store/types.js';
 import { readPluginFolder, type PluginFolder } from './manifest.js';
@@ -82,10 +82,9 @@ export class LocalPluginSource implements PluginSource {
     );
     const folder = candidates.find((f) => f.manifest.version === version);
     if (!folder) {
-      throw new KadendeError(
+      throw invalidInput(
         'KADENDE_ERR_PLUGIN_NO_MATCHING_VERSION',
         `plugin ${name}: no version matches "${ref.version}" (${this.kind} has ${candidates.map((f) => f.manifest.version).join(', ')})`,
-        { exitCode: 2, statusCode: 400 },
       );
     }
     const integrity = this.kind === 'builtin' ? builtinIntegrity(this.directories[0]!, name, folder.manifest.version) : undefined;
@@ -114,10 +113,9 @@ export class PluginResolver {
       const resolved = await source.resolve(ref);
       if (resolved) return resolved;
     }
-    throw new KadendeError(
+    throw invalidInput(
       'KADENDE_ERR_PLUGIN_NOT_FOUND',
       ref.url ? `plugin ${ref.name}: nothing can fetch ${ref.url}` : `plugin "${ref.name}" was not found (looked in: built-in plugins, KADENDE_PLUGIN_PATH, configured registries)`,
-      { exitCode: 2, statusCode: 400 },
     );
   }
 

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import semver from 'semver';
-import { KadendeError } from '../errors.js';
+import { KadendeError, invalidInput } from '../errors.js';
 import type { PluginRef } from '../config/types.js';
 import type { PluginPin } from '../store/types.js';
 import { RegistryClient } from '../../registry/client.js';
@@ -79,10 +79,9 @@ export class RegistrySource implements PluginSource {
     const versions = Object.keys(doc.versions);
     const version = ref.version === 'latest' && doc['dist-tags'].latest && doc.versions[doc['dist-tags'].latest] ? doc['dist-tags'].latest : pickVersion(versions, ref.version);
     if (!version) {
-      throw new KadendeError(
+      throw invalidInput(
         'KADENDE_ERR_PLUGIN_NO_MATCHING_VERSION',
         `plugin ${name}: no version matches "${ref.version}" in registry ${client.base} (it has ${versions.sort(semver.compare).join(', ') || 'none'})`,
-        { exitCode: 2, statusCode: 400 },
       );
     }
     const cached = await this.fetch(client, doc, version);
@@ -165,7 +164,7 @@ export class UrlSource implements PluginSource {
     if (!ref.url) return undefined;
     const cached = await this.install(ref.url, ref.integrity, `plugin ${ref.name}`);
     if (canonicalPluginName(ref.name) !== cached.meta.name) {
-      throw new KadendeError('KADENDE_ERR_PLUGIN_NAME_MISMATCH', `plugin ${ref.name}: ${ref.url} holds plugin "${cached.meta.name}"`, { exitCode: 2 });
+      throw invalidInput('KADENDE_ERR_PLUGIN_NAME_MISMATCH', `plugin ${ref.name}: ${ref.url} holds plugin "${cached.meta.name}"`);
     }
     const { name, version, integrity } = cached.meta;
     return {
@@ -177,7 +176,7 @@ export class UrlSource implements PluginSource {
   /** Downloads (or finds in the cache) the tarball at a URL, enforcing the given or recorded digest. */
   async install(url: string, integrity?: string, label = 'plugin tarball'): Promise<CachedPlugin> {
     if (integrity !== undefined && !isValidIntegrity(integrity)) {
-      throw new KadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `"${integrity}" is not an integrity string (expected sha512-<base64>)`, { exitCode: 2 });
+      throw invalidInput('KADENDE_ERR_PLUGIN_INTEGRITY', `"${integrity}" is not an integrity string (expected sha512-<base64>)`);
     }
     const recorded = (await this.recordedDigests())[url];
     const expected = integrity ?? recorded?.integrity;

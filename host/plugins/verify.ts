@@ -6,7 +6,7 @@
  */
 import { createHash, createPublicKey, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { KadendeError } from '../errors.js';
+import { KadendeError, invalidInput } from '../errors.js';
 
 const SUPPORTED = new Set(['sha512', 'sha384', 'sha256']);
 
@@ -46,10 +46,7 @@ export function signPlugin(privateKeyPem: string, name: string, version: string,
   try {
     return sign(null, signedPayload(name, version, integrity), privateKeyPem).toString('base64');
   } catch (error) {
-    throw new KadendeError('KADENDE_ERR_SIGN_KEY', `cannot sign ${name}@${version}: ${(error as Error).message} (expected an Ed25519 private key in PEM)`, {
-      exitCode: 2,
-      cause: error,
-    });
+    throw invalidInput('KADENDE_ERR_SIGN_KEY', `cannot sign ${name}@${version}: ${(error as Error).message} (expected an Ed25519 private key in PEM)`, { cause: error });
   }
 }
 
@@ -59,14 +56,14 @@ export function readTrustedKeys(file: string): KeyObject[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new KadendeError('KADENDE_ERR_TRUSTED_KEYS', `cannot read trusted keys ${file}: ${(error as Error).message}`, { exitCode: 2 });
+    throw invalidInput('KADENDE_ERR_TRUSTED_KEYS', `cannot read trusted keys ${file}: ${(error as Error).message}`);
   }
   const blocks = text.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
-  if (blocks.length === 0) throw new KadendeError('KADENDE_ERR_TRUSTED_KEYS', `${file} holds no PEM public key`, { exitCode: 2 });
+  if (blocks.length === 0) throw invalidInput('KADENDE_ERR_TRUSTED_KEYS', `${file} holds no PEM public key`);
   return blocks.map((pem) => {
     const key = createPublicKey(pem);
     if (key.asymmetricKeyType !== 'ed25519') {
-      throw new KadendeError('KADENDE_ERR_TRUSTED_KEYS', `${file}: a ${key.asymmetricKeyType} key is not an Ed25519 key`, { exitCode: 2 });
+      throw invalidInput('KADENDE_ERR_TRUSTED_KEYS', `${file}: a ${key.asymmetricKeyType} key is not an Ed25519 key`);
     }
     return key;
   });

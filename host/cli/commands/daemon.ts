@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { daemonToken } from '../../api/auth.js';
 import { startDaemon } from '../../daemon.js';
-import { KadendeError } from '../../errors.js';
+import { invalidInput } from '../../errors.js';
 import { PluginHost } from '../../plugins/host.js';
 import { distributionSources } from '../../plugins/chain.js';
 import { PluginResolver } from '../../plugins/resolve.js';
@@ -22,7 +22,7 @@ interface DaemonFlags {
 
 function number(flag: string, value: string, min: number): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min) throw new KadendeError('KADENDE_ERR_ARGUMENT', `${flag} takes a number >= ${min}, got "${value}"`, { exitCode: 2 });
+  if (!Number.isFinite(n) || n < min) throw invalidInput('KADENDE_ERR_ARGUMENT', `${flag} takes a number >= ${min}, got "${value}"`);
   return n;
 }
 

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient } from '../../api/client.js';
 import { clientToken } from '../../api/auth.js';
-import { KadendeError } from '../../errors.js';
+import { KadendeError, invalidInput } from '../../errors.js';
 import type { KadendeEvent } from '../../events/event.js';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from '../../events/publisher.js';
 import { dataDir, serverUrl, withService } from '../context.js';
@@ -34,9 +34,7 @@ export async function followEvents(ref: string, options: { limit: number; after?
   const nats = options.nats ?? (server ? undefined : process.env.KADENDE_NATS_URL || undefined);
   if (nats) return followNats(ref, nats);
   if (!server) {
-    throw new KadendeError('KADENDE_ERR_ARGUMENT', '--follow needs a running daemon (--server URL or KADENDE_SERVER) or a NATS server (--nats URL)', {
-      exitCode: 2,
-    });
+    throw invalidInput('KADENDE_ERR_ARGUMENT', '--follow needs a running daemon (--server URL or KADENDE_SERVER) or a NATS server (--nats URL)');
   }
   const client = new ApiClient(server, clientToken({ dataDir: dataDir(globalOptions) }));
   const controller = interruption();

@@ -2,7 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { KadendeError } from '../../errors.js';
+import { invalidInput } from '../../errors.js';
 import { distributionSources, pluginCache, registries } from '../../plugins/chain.js';
 import { PluginResolver } from '../../plugins/resolve.js';
 import { integrityOf, signPlugin } from '../../plugins/verify.js';
@@ -19,7 +19,7 @@ const readInput = async (file: string, what: string) => {
   try {
     return await readFile(file);
   } catch (error) {
-    throw new KadendeError('KADENDE_ERR_ARGUMENT', `cannot read ${what} ${file}: ${(error as Error).message}`, { exitCode: 2 });
+    throw invalidInput('KADENDE_ERR_ARGUMENT', `cannot read ${what} ${file}: ${(error as Error).message}`);
   }
 };
 
@@ -56,7 +56,7 @@ export function registerPluginCommands(program: Command): void {
     .option('--sign-key <file>', 'Ed25519 private key (PEM) to sign name@version:integrity with')
     .action(async (tarball: string, options: { tokenFile?: string; signKey?: string }) => {
       const [registry] = registries(globals());
-      if (!registry) throw new KadendeError('KADENDE_ERR_ARGUMENT', 'publish needs --registry URL (or $KADENDE_REGISTRY)', { exitCode: 2 });
+      if (!registry) throw invalidInput('KADENDE_ERR_ARGUMENT', 'publish needs --registry URL (or $KADENDE_REGISTRY)');
       const bytes = await readInput(tarball, 'tarball');
       const manifest = await readTarballManifest(bytes, tarball);
       const token = await registryToken(options.tokenFile);

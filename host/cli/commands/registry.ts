@@ -1,6 +1,6 @@
 /** `kadende registry serve`: a plugin registry on this machine. */
 import type { Command } from 'commander';
-import { KadendeError } from '../../errors.js';
+import { invalidInput } from '../../errors.js';
 import { createRegistryServer, registryToken } from '../../../registry/server.js';
 import { out } from '../program.js';
 
@@ -15,7 +15,7 @@ export function registerRegistryCommands(program: Command): void {
     .option('--token-file <file>', 'file holding the publish token (default: $KADENDE_REGISTRY_TOKEN; without one, publishing is refused)')
     .action(async (options: { dir: string; port: string; host: string; tokenFile?: string }) => {
       const port = Number(options.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KadendeError('KADENDE_ERR_ARGUMENT', `--port takes a port number, got "${options.port}"`, { exitCode: 2 });
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidInput('KADENDE_ERR_ARGUMENT', `--port takes a port number, got "${options.port}"`);
       const token = await registryToken(options.tokenFile);
       const app = await createRegistryServer({ dir: options.dir, token });
       const address = await app.listen({ port, host: options.host });
