@@ -11,8 +11,10 @@ import { timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import semver from 'semver';
+import { PluginManifestSchema } from '@kadende/plugin-sdk';
 import { KadendeError, invalidInput } from '../host/errors.js';
 import { writeFileAtomic } from '../host/plugins/atomic.js';
+import { DEFAULT_MAX_TARBALL_BYTES } from '../host/plugins/fetch.js';
 import { integrityOf } from '../host/plugins/verify.js';
 import { latestOf, tarballPath, type PluginDocument } from './document.js';
 import { readTarballManifest } from './tarball.js';
@@ -25,11 +27,12 @@ export interface RegistryServerOptions {
   logger?: boolean;
 }
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,213}$/;
+/** The manifest's own rule for plugin names, so the registry accepts exactly the names a plugin can have. */
+const NAME = new RegExp(PluginManifestSchema.properties.name.pattern!);
 
 export async function createRegistryServer(options: RegistryServerOptions): Promise<FastifyInstance> {
   const { dir } = options;
-  const maxBytes = options.maxTarballBytes ?? 64 * 1024 * 1024;
+  const maxBytes = options.maxTarballBytes ?? DEFAULT_MAX_TARBALL_BYTES;
   await mkdir(dir, { recursive: true });
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: maxBytes });
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: maxBytes }, (_req, body, done) => done(null, body));
