@@ -79,10 +79,8 @@ export class PluginCache {
       const existing = await this.get(request.name, request.version);
       if (existing) return this.same(existing, integrity, request);
     }
-    const tmpRoot = join(this.dir, '.tmp');
-    await mkdir(tmpRoot, { recursive: true });
-    await this.sweepStale(tmpRoot);
-    const tmp = await mkdtemp(join(tmpRoot, 'install-'));
+    await this.sweepStale();
+    const tmp = await this.tempDir('install-');
     try {
       const unpacked = join(tmp, 'package');
       await mkdir(unpacked);
@@ -149,9 +147,7 @@ export class PluginCache {
 
   /** Removes one version: renamed out of place first, so no reader sees it half-deleted. */
   async remove(name: string, version: string): Promise<void> {
-    const tmpRoot = join(this.dir, '.tmp');
-    await mkdir(tmpRoot, { recursive: true });
-    const doomed = await mkdtemp(join(tmpRoot, 'prune-'));
+    const doomed = await this.tempDir('prune-');
     try {
       await rename(this.folderOf(name, version), join(doomed, 'package'));
     } finally {
@@ -159,7 +155,21 @@ export class PluginCache {
     }
   }
 
-  private async sweepStale(tmpRoot: string): Promise<void> {
+  /**
+   * A new folder under `<cacheDir>/.tmp/`: on the cache's filesystem, so that
+   * renames between it and `<name>/<version>/` are atomic.
+   */
+  private async tempDir(prefix: string): Promise<string> {
+    await mkdir(this.tmpRoot, { recursive: true });
+    return mkdtemp(join(this.tmpRoot, prefix));
+  }
+
+  private get tmpRoot(): string {
+    return join(this.dir, '.tmp');
+  }
+
+  private async sweepStale(): Promise<void> {
+    const tmpRoot = this.tmpRoot;
     for (const child of await readdir(tmpRoot).catch(() => [] as string[])) {
       const path = join(tmpRoot, child);
       const info = await stat(path).catch(() => undefined);
