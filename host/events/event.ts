@@ -19,8 +19,6 @@ export type EventType =
   | 'io.kadende.resource.deleted'
   | 'io.kadende.resource.delete-failed'
   | 'io.kadende.resource.lost'
-  | 'io.kadende.resource.unhealthy'
-  | 'io.kadende.resource.orphan-found'
   | 'io.kadende.group.halted'
   | 'io.kadende.group.describe-failed'
   | 'io.kadende.reconcile.completed';

@@ -137,10 +137,8 @@ export class PluginPool {
     }
     if (!answer.ok) {
       this.stats.errors += 1;
-      const { name, message, code } = answer.error;
-      const error = new PluginCallError('KADENDE_ERR_PLUGIN_THREW', this.id, method, `${code ? `${code}: ` : ''}${message}`);
-      Object.assign(error, { pluginError: { name, message, code } });
-      throw error;
+      const { message, code } = answer.error;
+      throw new PluginCallError('KADENDE_ERR_PLUGIN_THREW', this.id, method, `${code ? `${code}: ` : ''}${message}`);
     }
     const problems = this.validators.response(method, answer.value);
     if (problems.length > 0) {

@@ -17,7 +17,7 @@ export interface WorkerTask {
 
 export type WorkerAnswer =
   | { ok: true; value: unknown }
-  | { ok: false; error: { name: string; message: string; code?: string; stack?: string } };
+  | { ok: false; error: { name: string; message: string; code?: string } };
 
 const loaded = new Map<string, Promise<DefinedPlugin>>();
 const ready = new Map<string, DefinedPlugin>();
@@ -85,7 +85,7 @@ export default async function runTask(task: WorkerTask): Promise<WorkerAnswer> {
     const code = (error as { code?: unknown }).code;
     return {
       ok: false,
-      error: { name: error.name, message: error.message, code: typeof code === 'string' ? code : undefined, stack: error.stack },
+      error: { name: error.name, message: error.message, code: typeof code === 'string' ? code : undefined },
     };
   }
 }
