@@ -6,6 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import semver from 'semver';
+import type { ValidateFunction } from 'ajv';
 import { createAjv, formatAjvErrors, PluginManifestSchema } from '@kadende/plugin-sdk';
 
 export const VersionEntrySchema = Type.Object(
@@ -31,10 +32,12 @@ export const PluginDocumentSchema = Type.Object(
 export type VersionEntry = Static<typeof VersionEntrySchema>;
 export type PluginDocument = Static<typeof PluginDocumentSchema>;
 
-const validate = createAjv().compile(PluginDocumentSchema);
+/** Compiled on first use: this module loads with every command (for latestOf), most never see a registry. */
+let validator: ValidateFunction | undefined;
 
 /** Problems with a document a registry sent, empty when it is well-formed. */
 export function documentProblems(value: unknown): string[] {
+  const validate = (validator ??= createAjv().compile(PluginDocumentSchema));
   if (!validate(value)) return formatAjvErrors(validate.errors);
   const doc = value as PluginDocument;
   return Object.keys(doc.versions)

@@ -49,16 +49,20 @@ export function createContractValidators(ajv: Ajv = createAjv()): ContractValida
   };
 }
 
+/** Compiled on first use, then shared: compiling the manifest schema is most of a validation's cost. */
+let manifestValidator: ValidateFunction | undefined;
+
 /**
  * Validates a manifest (filling defaults) and checks that its propertiesSchema
  * is itself a valid JSON Schema. Returns the problems, empty when it is valid.
  */
 export function validateManifest(value: unknown): { manifest?: PluginManifest; problems: string[] } {
-  const ajv = createAjv({ useDefaults: true });
-  const validate = ajv.compile(PluginManifestSchema);
+  const validate = (manifestValidator ??= createAjv({ useDefaults: true }).compile(PluginManifestSchema));
   const copy = structuredClone(value);
   if (!validate(copy)) return { problems: formatAjvErrors(validate.errors, 'kadende') };
   const manifest = copy as PluginManifest;
+  // A fresh ajv per manifest: plugins' propertiesSchemas may reuse an $id, which one ajv would refuse.
+  const ajv = createAjv({ useDefaults: true });
   if (!ajv.validateSchema(manifest.propertiesSchema)) {
     return { problems: formatAjvErrors(ajv.errors, 'kadende/propertiesSchema').map((p) => `${p} (not a valid JSON Schema)`) };
   }
