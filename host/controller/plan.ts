@@ -11,8 +11,8 @@
  *   refilled); a record never yet observed gets a grace period first;
  * - unhealthy (or still pending past the startup timeout): deleted and replaced,
  *   unless more than maxUnhealthy are unhealthy at once: then halt and say why;
- * - too few: create; too many: delete failed, then unhealthy, then outdated,
- *   then newest;
+ * - too few: create; too many: drop failed records, then delete unhealthy,
+ *   then outdated, then not yet ready, then newest;
  * - an outdated spec: rolling replacement within maxSurge / maxUnavailable.
  */
 import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, type Resource } from '@kadende/plugin-sdk';

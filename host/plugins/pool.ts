@@ -1,10 +1,14 @@
 /**
  * One worker pool per plugin@version. Every call is checked against the
- * contract's schemas on this side, runs under the plugin's timeout (a stuck
- * worker is terminated) and heap limit, and sees only the env names its
- * manifest declares. A plugin that throws, hangs, exits, runs out of memory or
- * answers garbage fails that one call with a KadendeError naming the plugin and
- * the call; the pool replaces the worker and keeps serving.
+ * contract's schemas on this side, runs under the plugin's heap limit, and sees
+ * only the env names its manifest declares. A plugin that throws, hangs, exits,
+ * runs out of memory or answers garbage fails that one call with a
+ * PluginCallError naming the plugin and the call, and the pool keeps serving.
+ *
+ * Timeouts are raced here, not given to piscina (see run): a call past its
+ * timeout fails at once, and its pool is retired: new calls go to a fresh pool,
+ * and the old one's threads are terminated once the calls still running on them
+ * have passed their own deadlines (see retire).
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
