@@ -7,11 +7,11 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import semver from 'semver';
 import { PluginManifestSchema } from '@kadende/plugin-sdk';
+import { tokenMatches } from '../host/api/auth.js';
 import { KadendeError, invalidInput } from '../host/errors.js';
 import { writeFileAtomic } from '../host/plugins/atomic.js';
 import { DEFAULT_MAX_TARBALL_BYTES } from '../host/plugins/fetch.js';
@@ -121,11 +121,9 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   return app;
 }
 
+/** Compares digests in constant time (as the daemon's API does), so not even the token's length leaks. */
 function authorised(token: string | undefined, header: string | undefined): boolean {
-  if (!token || !header?.startsWith('Bearer ')) return false;
-  const given = Buffer.from(header.slice('Bearer '.length).trim());
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
+  return token !== undefined && token !== '' && tokenMatches(token, header);
 }
 
 /** The publish token: from --token-file, else KADENDE_REGISTRY_TOKEN (the registry and the publisher read it alike). */

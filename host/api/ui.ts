@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../paths.js';
 import type { FastifyInstance } from 'fastify';
 
 const FILES: Record<string, string> = {
@@ -15,11 +15,8 @@ const FILES: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
 };
 
-/** host/api/ui, from the source tree or from dist/host/api. */
-function uiDir(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  return here.includes('/dist/host/') ? join(here, '../../../host/api/ui') : join(here, 'ui');
-}
+/** The UI's files stay in the source tree: tsc does not copy them into dist/. */
+const uiDir = () => join(PROJECT_ROOT, 'host/api/ui');
 
 export function isUiPath(url: string): boolean {
   return url === '/' || url === '/ui' || url.startsWith('/ui/');

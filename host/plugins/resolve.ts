@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../paths.js';
 import semver from 'semver';
 import { latestOf } from '../../registry/document.js';
 import { KadendeError, invalidInput } from '../errors.js';
@@ -99,10 +99,7 @@ export class LocalPluginSource implements PluginSource {
 
 /** The built-in plugins shipped in this repository's plugins/ folder. */
 export function builtinPluginsDir(): string {
-  // dist/host/plugins/resolve.js or host/plugins/resolve.ts -> <root>/plugins
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  const root = here.includes('/dist/host/') ? join(here, '../../..') : join(here, '../..');
-  return join(root, 'plugins');
+  return join(PROJECT_ROOT, 'plugins');
 }
 
 export class PluginResolver {
