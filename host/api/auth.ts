@@ -4,7 +4,7 @@
  * `<dataDir>/api-token` (mode 0600), where a CLI on the same host finds it.
  */
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidInput } from '../errors.js';
 
@@ -34,6 +34,8 @@ export function daemonToken(options: { tokenFile?: string; dataDir: string }, en
   const found = findToken(options, env);
   if (found) return found;
   const file = join(options.dataDir, TOKEN_FILE);
+  // On a first start the data dir does not exist yet (the store makes it later).
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   // 'wx': should another daemon make the file first, fail rather than overwrite the token it serves.
   writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
   return { token: readTokenFile(file), from: file };
