@@ -142,6 +142,15 @@ export class ApiClient implements KadendeOperations {
   }
 
   private async failure(status: number, text: string): Promise<Error> {
+    if (status === 401 && this.token === undefined) {
+      // The daemon's refusal cannot tell the operator where this CLI looked: say it here.
+      return new KadendeError(
+        'KADENDE_ERR_UNAUTHORIZED',
+        `the daemon at ${this.base.origin} wants an API token and none was found: set KADENDE_TOKEN, ` +
+          "or run with the daemon's --data-dir (its api-token file is read from there)",
+        { statusCode: status },
+      );
+    }
     let body: Partial<ErrorBody> = {};
     try {
       body = JSON.parse(text) as ErrorBody;

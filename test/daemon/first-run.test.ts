@@ -28,7 +28,11 @@ describe('daemon first run', () => {
       expect(local).toMatchObject({ code: 0, stdout: '(none)\n' });
       const stranger = await kadende(['--server', server, 'get', 'clusters'], { ...env, KADENDE_DATA_DIR: join(box.root, 'elsewhere') });
       expect(stranger.code).toBe(1);
+      expect(stranger.stderr).toContain("wants an API token and none was found: set KADENDE_TOKEN, or run with the daemon's --data-dir");
       expect(stranger.stderr).toContain('[KADENDE_ERR_UNAUTHORIZED]');
+      const wrong = await kadende(['--server', server, 'get', 'clusters'], { ...env, KADENDE_DATA_DIR: join(box.root, 'elsewhere'), KADENDE_TOKEN: 'not-the-token-at-all' });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain('a valid bearer token is required');
     } finally {
       daemon.kill('SIGTERM');
       await new Promise((resolve) => (daemon.exitCode !== null ? resolve(null) : daemon.once('exit', resolve)));
