@@ -130,7 +130,7 @@ export class PluginPool {
       const settled = await Promise.race([pool.run(task) as Promise<WorkerAnswer>, timedOut]);
       if (settled === TIMED_OUT) {
         this.retire(pool);
-        throw new PluginCallError('KADENDE_ERR_PLUGIN_TIMEOUT', this.id, method, `no answer within ${timeoutMs} ms; the worker was terminated`);
+        throw new PluginCallError('KADENDE_ERR_PLUGIN_TIMEOUT', this.id, method, `no answer within ${timeoutMs} ms; its worker is being replaced`);
       }
       answer = settled;
     } catch (error) {
