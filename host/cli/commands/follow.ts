@@ -28,6 +28,11 @@ function interruption(): AbortController {
   return controller;
 }
 
+/** The daemon answered and said no (4xx): retrying cannot help. A cut stream or a 5xx can. */
+function refused(error: unknown): boolean {
+  return error instanceof KadendeError && error.code !== 'KADENDE_ERR_SERVER_UNREACHABLE' && error.statusCode < 500;
+}
+
 export async function followEvents(ref: string, options: { limit: number; after?: string; nats?: string }): Promise<void> {
   const globalOptions = globals();
   const server = serverUrl(globalOptions);
@@ -44,9 +49,9 @@ export async function followEvents(ref: string, options: { limit: number; after?
       : (await client.listEvents(ref, { limit: options.limit, reverse: true })).reverse();
     recent.forEach(print);
     let after = recent.at(-1)?.id ?? options.after;
-    // A daemon that restarts ends the stream or refuses connections for a while: resume after the
-    // last event printed, so nothing is missed or shown twice. Anything else (auth, an unknown
-    // cluster) ends following with its error.
+    // A daemon that restarts or crashes ends or cuts the stream, then refuses connections for a
+    // while: resume after the last event printed, so nothing is missed or shown twice. Only the
+    // daemon's own refusal (a bad token, an unknown cluster) ends following with its error.
     for (let retry = 0; !controller.signal.aborted; ) {
       try {
         for await (const event of client.follow(ref, { after, signal: controller.signal })) {
@@ -58,7 +63,7 @@ export async function followEvents(ref: string, options: { limit: number; after?
         process.stderr.write(`kadende: the daemon at ${server} ended the event stream; resuming\n`);
       } catch (error) {
         if (controller.signal.aborted) break;
-        if ((error as { code?: string }).code !== 'KADENDE_ERR_SERVER_UNREACHABLE') throw error;
+        if (refused(error)) throw error;
         if (retry === 0) process.stderr.write(`kadende: ${(error as Error).message}; retrying until it answers (Ctrl-C to stop)\n`);
       }
       retry += 1;
