@@ -120,6 +120,15 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     async (request) => exclusive(request.params.ref, (id) => service.deleteCluster(id, { timeoutMs: request.query.timeoutMs })),
   );
 
+  // The status a pass of this daemon last found; a live look (every plugin's describe) only
+  // before the first pass. Pollers such as the web UI use this, so they cost no cloud API calls.
+  app.get<{ Params: Static<typeof Ref> }>('/v1/clusters/:ref/status', { schema: { params: Ref } }, async (request) => {
+    const { id } = await service.cluster(request.params.ref);
+    const last = service.lastPass(id);
+    if (last) return { source: 'last-pass', ...last };
+    return { source: 'live', report: await service.plan(id), finishedAt: new Date().toISOString() };
+  });
+
   app.get<{ Params: Static<typeof Ref> }>('/v1/clusters/:ref/plan', { schema: { params: Ref } }, async (request) => service.plan(request.params.ref));
 
   app.post<{ Params: Static<typeof Ref>; Body: Static<typeof ReconcileBody> | undefined }>(

@@ -58,6 +58,7 @@ function stuckGroups(report: ReconcileReport): string[] {
 
 export class KadendeService {
   readonly reconciler: Reconciler;
+  private readonly lastPasses = new Map<string, { report: ReconcileReport; finishedAt: string }>();
 
   constructor(
     readonly store: Store,
@@ -196,6 +197,15 @@ export class KadendeService {
     return this.reconciler.reconcile(draft, { dryRun: true });
   }
 
+  /**
+   * What this process's last reconcile pass of a cluster found, if it made one:
+   * a status to show without asking every plugin to describe again (the
+   * daemon passes every cluster on its interval).
+   */
+  lastPass(clusterId: string): { report: ReconcileReport; finishedAt: string } | undefined {
+    return this.lastPasses.get(clusterId);
+  }
+
   /** One reconcile pass, or (wait) passes until converged. */
   async reconcile(ref: string, options: WaitOptions = {}): Promise<ReconcileReport> {
     let cluster = await this.cluster(ref);
@@ -204,6 +214,7 @@ export class KadendeService {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const report = await this.reconciler.reconcile(cluster);
+      this.lastPasses.set(cluster.id, { report, finishedAt: new Date().toISOString() });
       cluster = await this.settleRetired(cluster, report);
       if (!options.wait || report.converged) return report;
       const stuck = stuckGroups(report);
@@ -292,6 +303,7 @@ export class KadendeService {
         details: report,
       });
     }
+    this.lastPasses.delete(cluster.id);
     await this.store.commit({
       deleteClusters: [cluster],
       events: [makeEvent('io.kadende.cluster.deleted', { clusterId: cluster.id, cause: `cluster ${cluster.name} and all its resources deleted` })],

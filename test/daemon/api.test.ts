@@ -86,6 +86,41 @@ describe('HTTP API', () => {
     expect(metrics).toContain('kadende_outbox_depth 0');
   });
 
+  it('serves the status its last pass found without calling a plugin, for pollers such as the UI', async () => {
+    await until(async () => (await json('GET', '/v1/clusters/web/status')).body.report?.converged === true, 15_000, 'a converged pass');
+    const calls = async () => (await t.plugins.stats()).reduce((n, p) => n + p.calls, 0);
+    const before = await calls();
+    const polled = await Promise.all([1, 2, 3].map(() => json('GET', '/v1/clusters/web/status')));
+    expect(await calls()).toBe(before);
+    for (const { status, body } of polled) {
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ source: 'last-pass', report: { clusterName: 'web', converged: true } });
+      expect(body.report.groups[0].status).toMatchObject({ desired: 2, actual: 2, healthy: 2 });
+    }
+    // The full GET still looks live: one describe for the cluster's one group.
+    expect((await json('GET', '/v1/clusters/web')).body.status.converged).toBe(true);
+    expect(await calls()).toBe(before + 1);
+    expect((await json('GET', '/v1/clusters/nosuch/status')).body.error.code).toBe('KADENDE_ERR_CLUSTER_NOT_FOUND');
+  });
+
+  it('looks live when no pass of this daemon has seen the cluster yet', async () => {
+    const other = await openTestService();
+    const unscheduled = await buildApi({ service: other.service, feed: other.store.feed, token: TOKEN, logger });
+    try {
+      await other.service.apply(fileCluster('quiet', join(other.dir, 'quiet'), 1), 'quiet.yaml');
+      await unscheduled.app.listen({ host: '127.0.0.1', port: 0 });
+      const port = (unscheduled.app.server.address() as { port: number }).port;
+      const response = await request(`http://127.0.0.1:${port}/v1/clusters/quiet/status`, { headers: auth });
+      const body = (await response.body.json()) as any;
+      expect(body).toMatchObject({ source: 'live', report: { clusterName: 'quiet', converged: false } });
+      expect(body.report.groups[0].status).toMatchObject({ desired: 1, actual: 0 });
+      expect((await other.plugins.stats()).reduce((n, p) => n + p.calls, 0)).toBe(1);
+    } finally {
+      await unscheduled.app.close();
+      await other.close();
+    }
+  });
+
   it('answers invalid configurations with 400 and the located issues, like the CLI', async () => {
     const bad = 'version: "0.0.1"\nname: bad\ngroups:\n  web:\n    size: two\n    resourcePlugin:\n      name: file\n    resourceProperties:\n      directory: /tmp/x\n';
     const response = await json('POST', '/v1/clusters?file=bad.yaml', { body: bad, type: 'application/yaml' });

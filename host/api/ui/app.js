@@ -88,7 +88,12 @@ function groupState(group) {
 async function loadCluster() {
   const id = state.selected;
   if (!id) return;
-  const [{ cluster, status }, resources] = await Promise.all([api(`/v1/clusters/${id}`), api(`/v1/clusters/${id}/resources`)]);
+  // The daemon's last pass, not a live describe: polling must not cost a cloud API call per group.
+  const [{ cluster }, { report: status }, resources] = await Promise.all([
+    api(`/v1/clusters/${id}?status=false`),
+    api(`/v1/clusters/${id}/status`),
+    api(`/v1/clusters/${id}/resources`),
+  ]);
   if (id !== state.selected) return;
   $('#cluster-name').textContent = cluster.name;
   $('#cluster-id').textContent = cluster.id;
