@@ -109,7 +109,8 @@ export class ApiClient implements KadendeOperations {
       }
     } catch (error) {
       if (options.signal?.aborted) return;
-      throw error;
+      // Like a refused connection in send(): the daemon went away, a coded error says so.
+      throw new KadendeError('KADENDE_ERR_STREAM_CUT', `the event stream from ${this.base.origin} was cut: ${(error as Error).message}`, { cause: error });
     }
   }
 

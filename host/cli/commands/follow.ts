@@ -28,9 +28,14 @@ function interruption(): AbortController {
   return controller;
 }
 
-/** The daemon answered and said no (4xx): retrying cannot help. A cut stream or a 5xx can. */
+/** The daemon answered and said no (4xx): retrying cannot help. An unreachable daemon, a cut stream or a 5xx can. */
 function refused(error: unknown): boolean {
-  return error instanceof KadendeError && error.code !== 'KADENDE_ERR_SERVER_UNREACHABLE' && error.statusCode < 500;
+  return (
+    error instanceof KadendeError &&
+    error.code !== 'KADENDE_ERR_SERVER_UNREACHABLE' &&
+    error.code !== 'KADENDE_ERR_STREAM_CUT' &&
+    error.statusCode < 500
+  );
 }
 
 export async function followEvents(ref: string, options: { limit: number; after?: string; nats?: string }): Promise<void> {
