@@ -7,15 +7,11 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { buildApi } from './api/server.js';
-import { DaemonMetrics } from './api/metrics.js';
-import { Scheduler } from './controller/scheduler.js';
-import { KadendeService } from './controller/service.js';
-import { FeedStore } from './events/feed.js';
-import { OutboxPublisher } from './events/publisher.js';
-import type { PluginHost } from './plugins/host.js';
-import { LevelStore } from './store/level-store.js';
-import type { ReconcileOptions } from './controller/reconcile.js';
+import { buildApi, DaemonMetrics } from './api/index.js';
+import { Scheduler, KadendeService, type ReconcileOptions } from './controller/index.js';
+import { FeedStore, OutboxPublisher } from './events/index.js';
+import type { PluginHost } from './plugins/index.js';
+import { LevelStore } from './store/index.js';
 
 export interface DaemonOptions {
   dataDir: string;

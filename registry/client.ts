@@ -1,8 +1,8 @@
 /** Talks to a Kadende registry over HTTP (undici): fetch a plugin's document, publish a tarball. */
 import { request } from 'undici';
-import { KadendeError } from '../host/errors.js';
-import { describeNetworkError } from '../host/plugins/fetch.js';
+import { describeNetworkError } from '../lib/index.js';
 import { documentProblems, type PluginDocument, type VersionEntry } from './document.js';
+import { kadendeError } from '../errors/index.js';
 
 export class RegistryClient {
   readonly base: string;
@@ -23,13 +23,10 @@ export class RegistryClient {
     try {
       response = await request(url, { headers: { accept: 'application/json' }, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
     } catch (error) {
-      throw new KadendeError('KADENDE_ERR_REGISTRY_UNREACHABLE', `registry ${this.base} is unreachable (looking up plugin ${name}): ${describeNetworkError(error)}`, {
-        cause: error,
-        statusCode: 502,
-      });
+      throw kadendeError('KADENDE_ERR_REGISTRY_UNREACHABLE', `registry ${this.base} is unreachable (looking up plugin ${name}): ${describeNetworkError(error)}`).with({ cause: error });
     }
     const bad = (why: string, cause?: unknown) =>
-      new KadendeError('KADENDE_ERR_REGISTRY_BAD_RESPONSE', `registry ${this.base}: GET ${url} (plugin ${name}): ${why}`, { cause, statusCode: 502 });
+      kadendeError('KADENDE_ERR_REGISTRY_BAD_RESPONSE', `registry ${this.base}: GET ${url} (plugin ${name}): ${why}`).with({ cause });
     if (response.statusCode === 404) {
       await response.body.dump().catch(() => {});
       return undefined;
@@ -73,9 +70,7 @@ export class RegistryClient {
         bodyTimeout: this.timeoutMs,
       });
     } catch (error) {
-      throw new KadendeError('KADENDE_ERR_REGISTRY_UNREACHABLE', `registry ${this.base} is unreachable (publishing ${name}): ${describeNetworkError(error)}`, {
-        cause: error,
-      });
+      throw kadendeError('KADENDE_ERR_REGISTRY_UNREACHABLE', `registry ${this.base} is unreachable (publishing ${name}): ${describeNetworkError(error)}`).with({ cause: error });
     }
     const text = await response.body.text().catch(() => '');
     let body: { message?: string; code?: string; name?: string; version?: string; integrity?: string } = {};
@@ -91,9 +86,6 @@ export class RegistryClient {
         : response.statusCode === 401 || response.statusCode === 403
           ? 'KADENDE_ERR_REGISTRY_UNAUTHORIZED'
           : 'KADENDE_ERR_REGISTRY_PUBLISH';
-    throw new KadendeError(code, `registry ${this.base} refused ${name}: ${response.statusCode} ${body.message ?? text.slice(0, 200)}`, {
-      exitCode: response.statusCode === 409 || response.statusCode === 400 ? 2 : 1,
-      statusCode: response.statusCode,
-    });
+    throw kadendeError(code, `registry ${this.base} refused ${name}: ${response.statusCode} ${body.message ?? text.slice(0, 200)}`);
   }
 }

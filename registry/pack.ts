@@ -11,8 +11,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { create } from 'tar';
 import { validateManifest, type PluginManifest } from '@kadende/plugin-sdk';
-import { invalidInput } from '../host/errors.js';
-import { integrityOf } from '../host/plugins/verify.js';
+import { integrityOf } from '../lib/index.js';
+import { kadendeError } from '../errors/index.js';
 
 /** npm's fixed pack time, chosen so that zip-based tools never see a time before 1980. */
 const FIXED_MTIME = new Date('1985-10-26T08:15:00.000Z');
@@ -27,7 +27,7 @@ export interface PackResult {
 }
 
 const refuse = (dir: string, why: string, details?: unknown) =>
-  invalidInput('KADENDE_ERR_PLUGIN_MANIFEST', `cannot pack ${dir}: ${why}`, { details });
+  kadendeError('KADENDE_ERR_PLUGIN_MANIFEST', `cannot pack ${dir}: ${why}`).with({ details });
 
 export async function packPlugin(dirArg: string): Promise<PackResult> {
   const dir = resolve(dirArg);

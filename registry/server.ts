@@ -11,13 +11,10 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import semver from 'semver';
 import { PluginManifestSchema } from '@kadende/plugin-sdk';
-import { tokenMatches } from '../host/api/auth.js';
-import { KadendeError, invalidInput } from '../host/errors.js';
-import { writeFileAtomic } from '../host/plugins/atomic.js';
-import { DEFAULT_MAX_TARBALL_BYTES } from '../host/plugins/fetch.js';
-import { integrityOf } from '../host/plugins/verify.js';
+import { DEFAULT_MAX_TARBALL_BYTES, integrityOf, checkTokenLength, readTokenFile, tokenMatches, writeFileAtomic } from '../lib/index.js';
 import { latestOf, tarballPath, type PluginDocument } from './document.js';
 import { readTarballManifest } from './tarball.js';
+import { KadendeError, kadendeError } from '../errors/index.js';
 
 export interface RegistryServerOptions {
   dir: string;
@@ -50,7 +47,7 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   const pluginName = (request: FastifyRequest, reply: FastifyReply): string | undefined => {
     const name = (request.params as { name: string }).name.toLowerCase();
     if (NAME.test(name)) return name;
-    void reply.code(400).send({ code: 'KADENDE_ERR_REGISTRY_BAD_NAME', message: `"${name}" is not a plugin name` });
+    void refuse(reply, kadendeError('KADENDE_ERR_REGISTRY_BAD_NAME', name));
     return undefined;
   };
 
@@ -58,7 +55,7 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
     const name = pluginName(request, reply);
     if (!name) return reply;
     const doc = await readDocument(name);
-    if (!doc) return reply.code(404).send({ code: 'KADENDE_ERR_PLUGIN_NOT_FOUND', message: `no plugin "${name}" in this registry` });
+    if (!doc) return refuse(reply, kadendeError('KADENDE_ERR_NOT_FOUND', `no plugin "${name}" in this registry`));
     return reply.type('application/json').send(doc);
   });
 
@@ -68,37 +65,41 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
     const file = (request.params as { file: string }).file;
     const version = file.startsWith(`${name}-`) && file.endsWith('.tgz') ? file.slice(name.length + 1, -4) : '';
     const path = join(dir, name, `${name}-${version}.tgz`);
-    if (!semver.valid(version) || !existsSync(path)) return reply.code(404).send({ code: 'KADENDE_ERR_PLUGIN_NOT_FOUND', message: `no tarball ${file}` });
+    if (!semver.valid(version) || !existsSync(path)) return refuse(reply, kadendeError('KADENDE_ERR_NOT_FOUND', `no tarball ${file}`));
     return reply.type('application/octet-stream').send(createReadStream(path));
   });
 
   app.put('/:name', async (request, reply) => {
     if (!authorised(options.token, request.headers.authorization)) {
-      return reply.code(401).send({ code: 'KADENDE_ERR_REGISTRY_UNAUTHORIZED', message: options.token ? 'a valid bearer token is required to publish' : 'publishing is disabled: the registry was started without a token' });
+      return refuse(
+        reply,
+        kadendeError('KADENDE_ERR_REGISTRY_UNAUTHORIZED', options.token ? 'a valid bearer token is required to publish' : 'publishing is disabled: the registry was started without a token'),
+      );
     }
     const name = pluginName(request, reply);
     if (!name) return reply;
     const body = request.body;
-    if (!Buffer.isBuffer(body)) return reply.code(415).send({ code: 'KADENDE_ERR_REGISTRY_PUBLISH', message: 'send the tarball as application/octet-stream' });
+    if (!Buffer.isBuffer(body)) return refuse(reply, kadendeError('KADENDE_ERR_UNSUPPORTED_MEDIA_TYPE', 'send the tarball as application/octet-stream'));
     let manifest;
     try {
       manifest = await readTarballManifest(body, `upload for ${name}`);
     } catch (error) {
-      return reply.code(400).send({ code: (error as KadendeError).code, message: (error as Error).message });
+      if (!(error instanceof KadendeError)) throw error;
+      return refuse(reply, error);
     }
     if (manifest.name !== name) {
-      return reply.code(400).send({ code: 'KADENDE_ERR_REGISTRY_PUBLISH', message: `the tarball is plugin "${manifest.name}", not "${name}"` });
+      return refuse(reply, kadendeError('KADENDE_ERR_REGISTRY_PUBLISH', `the tarball is plugin "${manifest.name}", not "${name}"`));
     }
     const signature = request.headers['x-kadende-signature'];
     if (signature !== undefined && (typeof signature !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(signature))) {
-      return reply.code(400).send({ code: 'KADENDE_ERR_REGISTRY_PUBLISH', message: 'x-kadende-signature must be base64' });
+      return refuse(reply, kadendeError('KADENDE_ERR_REGISTRY_PUBLISH', 'x-kadende-signature must be base64'));
     }
     const { version } = manifest;
     const integrity = integrityOf(body);
     return serialised(name, async () => {
       const doc: PluginDocument = (await readDocument(name)) ?? { name, 'dist-tags': {}, versions: {} };
       if (doc.versions[version]) {
-        return reply.code(409).send({ code: 'KADENDE_ERR_REGISTRY_VERSION_EXISTS', message: `${name}@${version} is already published; versions are immutable` });
+        return refuse(reply, kadendeError('KADENDE_ERR_REGISTRY_VERSION_EXISTS', `${name}@${version} is already published; versions are immutable`));
       }
       await mkdir(join(dir, name), { recursive: true });
       // The tarball first: a document never names a tarball that is not there.
@@ -126,18 +127,15 @@ function authorised(token: string | undefined, header: string | undefined): bool
   return token !== undefined && token !== '' && tokenMatches(token, header);
 }
 
-/** The publish token: from --token-file, else KADENDE_REGISTRY_TOKEN (the registry and the publisher read it alike). */
-export async function registryToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  return tokenFile ? readTokenFile(tokenFile) : env.KADENDE_REGISTRY_TOKEN;
+/** The registry's answer to a refused request: `{ code, message }` with the code's status. */
+function refuse(reply: FastifyReply, error: KadendeError): FastifyReply {
+  return reply.code(error.statusCode).send({ code: error.code, message: error.message });
 }
 
-/** Reads a token file (first line, trimmed). */
-async function readTokenFile(file: string): Promise<string> {
-  try {
-    const token = (await readFile(file, 'utf8')).split('\n')[0]!.trim();
-    if (!token) throw new Error('the file is empty');
-    return token;
-  } catch (error) {
-    throw invalidInput('KADENDE_ERR_TOKEN_FILE', `cannot read a token from ${file}: ${(error as Error).message}`);
-  }
+/** The publish token: from --token-file, else KADENDE_REGISTRY_TOKEN (the registry and the publisher read it alike). */
+export async function registryToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  if (tokenFile) return readTokenFile(tokenFile, 'a publish token');
+  const token = env.KADENDE_REGISTRY_TOKEN;
+  if (token) checkTokenLength(token, 'KADENDE_REGISTRY_TOKEN', 'a publish token');
+  return token || undefined;
 }

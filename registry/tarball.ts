@@ -1,8 +1,8 @@
 /** Reads the manifest out of a plugin tarball in memory, after checking the tarball is safe to unpack. */
 import { Parser, type ReadEntry } from 'tar';
 import { validateManifest, type PluginManifest } from '@kadende/plugin-sdk';
-import { invalidInput } from '../host/errors.js';
-import { inspectTarball, type UnpackLimits } from '../host/plugins/unpack.js';
+import { inspectTarball, type UnpackLimits } from '../lib/index.js';
+import { kadendeError } from '../errors/index.js';
 
 export async function readTarballManifest(bytes: Uint8Array, where: string, limits?: UnpackLimits): Promise<PluginManifest> {
   await inspectTarball(bytes, where, limits);
@@ -22,7 +22,7 @@ export async function readTarballManifest(bytes: Uint8Array, where: string, limi
     parser.on('end', () => resolve());
     parser.end(Buffer.from(bytes));
   });
-  const invalid = (why: string, details?: unknown) => invalidInput('KADENDE_ERR_PLUGIN_MANIFEST', `${where}: ${why}`, { details });
+  const invalid = (why: string, details?: unknown) => kadendeError('KADENDE_ERR_PLUGIN_MANIFEST', `${where}: ${why}`).with({ details });
   if (text === undefined) throw invalid('no package.json in the tarball');
   let pkg: { kadende?: unknown };
   try {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dataDir } from '../host/cli/context.js';
 import { makeEvent } from '../host/events/event.js';
 import { LevelStore } from '../host/store/level-store.js';
-import type { ClusterRecord, ResourceRecord } from '../host/store/types.js';
+import type { ClusterRecord, ResourceRecord } from '../model/index.js';
 
 let root: string;
 let store: LevelStore;

@@ -5,13 +5,12 @@
  * depend on where the store lives.
  */
 import { Agent, request } from 'undici';
-import { ConfigError, CONFIG_INVALID } from '../config/errors.js';
-import type { ApplyResult, ClusterSummary, KadendeService, WaitOptions } from '../controller/service.js';
-import type { ReconcileReport } from '../controller/reconcile.js';
-import { KadendeError, invalidInput } from '../errors.js';
-import type { KadendeEvent } from '../events/event.js';
-import type { ClusterRecord, EventQuery, ResourceRecord } from '../store/types.js';
+import { ConfigError, CONFIG_INVALID } from '../config/index.js';
+import type { ApplyResult, ClusterSummary, KadendeService, WaitOptions, ReconcileReport } from '../controller/index.js';
+import type { KadendeEvent, ClusterRecord, ResourceRecord } from '../../model/index.js';
+import type { EventQuery } from '../store/index.js';
 import type { ErrorBody } from './errors.js';
+import { kadendeError, remoteError } from '../../errors/index.js';
 
 /** What a command may call: KadendeService in-process, or ApiClient against a daemon. */
 export type KadendeOperations = Pick<
@@ -21,7 +20,6 @@ export type KadendeOperations = Pick<
 
 type Query = Record<string, string | number | boolean | undefined>;
 
-const INVALID_INPUT_STATUS = new Set([400, 409, 413, 415, 422]);
 
 export class ApiClient implements KadendeOperations {
   private readonly base: URL;
@@ -35,7 +33,7 @@ export class ApiClient implements KadendeOperations {
     try {
       this.base = new URL(server.endsWith('/') ? server : `${server}/`);
     } catch {
-      throw invalidInput('KADENDE_ERR_ARGUMENT', `--server takes a URL such as http://127.0.0.1:7461, got "${server}"`);
+      throw kadendeError('KADENDE_ERR_ARGUMENT', `--server takes a URL such as http://127.0.0.1:7461, got "${server}"`);
     }
   }
 
@@ -110,7 +108,7 @@ export class ApiClient implements KadendeOperations {
     } catch (error) {
       if (options.signal?.aborted) return;
       // Like a refused connection in send(): the daemon went away, a coded error says so.
-      throw new KadendeError('KADENDE_ERR_STREAM_CUT', `the event stream from ${this.base.origin} was cut: ${(error as Error).message}`, { cause: error });
+      throw kadendeError('KADENDE_ERR_STREAM_CUT', this.base.origin, (error as Error).message).with({ cause: error });
     }
   }
 
@@ -138,18 +136,17 @@ export class ApiClient implements KadendeOperations {
       return await request(url, { method: method as 'GET', headers, body, dispatcher: this.agent, signal: options.signal });
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      throw new KadendeError('KADENDE_ERR_SERVER_UNREACHABLE', `cannot reach the kadende daemon at ${this.base.origin}: ${(error as Error).message}`, { cause: error });
+      throw kadendeError('KADENDE_ERR_SERVER_UNREACHABLE', this.base.origin, (error as Error).message).with({ cause: error });
     }
   }
 
   private async failure(status: number, text: string): Promise<Error> {
     if (status === 401 && this.token === undefined) {
       // The daemon's refusal cannot tell the operator where this CLI looked: say it here.
-      return new KadendeError(
+      return kadendeError(
         'KADENDE_ERR_UNAUTHORIZED',
         `the daemon at ${this.base.origin} wants an API token and none was found: set KADENDE_TOKEN, ` +
           "or run with the daemon's --data-dir (its api-token file is read from there)",
-        { statusCode: status },
       );
     }
     let body: Partial<ErrorBody> = {};
@@ -159,9 +156,9 @@ export class ApiClient implements KadendeOperations {
       // Not the daemon's JSON (a proxy's page?): report the status.
     }
     const error = body.error;
-    if (!error) return new KadendeError('KADENDE_ERR_SERVER', `the daemon at ${this.base.origin} answered HTTP ${status}`, { statusCode: status });
+    if (!error) return kadendeError('KADENDE_ERR_SERVER', this.base.origin, status);
     if (error.code === CONFIG_INVALID && error.issues) return new ConfigError(error.issues);
-    return new KadendeError(error.code, error.message, { exitCode: INVALID_INPUT_STATUS.has(status) ? 2 : 1, statusCode: status });
+    return remoteError(error.code, error.message, status);
   }
 }
 

@@ -4,17 +4,15 @@
  * the daemon's log.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { CONFIG_INVALID, ConfigError } from '../config/errors.js';
-import type { ConfigIssue } from '../config/types.js';
-import { KadendeError } from '../errors.js';
+import type { ConfigIssue } from '../../model/index.js';
+import { KadendeError, kadendeError, errorMessage, type ErrorCode } from '../../errors/index.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; issues?: ConfigIssue[] };
 }
 
-export const REQUEST_INVALID = 'KADENDE_ERR_REQUEST_INVALID';
-
-const FRAMEWORK_CODES: Record<number, string> = {
+/** fastify's own refusals (no route, a body too large, ...) under the catalogue's codes. */
+const FRAMEWORK_CODES: Partial<Record<number, ErrorCode>> = {
   401: 'KADENDE_ERR_UNAUTHORIZED',
   404: 'KADENDE_ERR_NOT_FOUND',
   405: 'KADENDE_ERR_METHOD_NOT_ALLOWED',
@@ -22,27 +20,26 @@ const FRAMEWORK_CODES: Record<number, string> = {
   415: 'KADENDE_ERR_UNSUPPORTED_MEDIA_TYPE',
 };
 
-export function toErrorReply(error: unknown): { status: number; body: ErrorBody; unexpected: boolean } {
-  if (error instanceof ConfigError || (error as { code?: string }).code === CONFIG_INVALID) {
-    const { message, issues } = error as ConfigError;
-    return { status: 400, body: { error: { code: CONFIG_INVALID, message, issues } }, unexpected: false };
-  }
-  if (error instanceof KadendeError) {
-    return { status: error.statusCode, body: { error: { code: error.code, message: error.message } }, unexpected: error.statusCode >= 500 };
-  }
+/** Any error as a KadendeError: Kadende's own as they are, fastify's under a catalogue code, the rest as unexpected. */
+export function asKadendeError(error: unknown): KadendeError {
+  if (error instanceof KadendeError) return error;
   const framework = error as FastifyError;
-  if (framework.validation) {
-    return { status: 400, body: { error: { code: REQUEST_INVALID, message: `invalid request: ${framework.message}` } }, unexpected: false };
-  }
+  if (framework.validation) return kadendeError('KADENDE_ERR_REQUEST_INVALID', framework.message);
   const status = framework.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    const code = FRAMEWORK_CODES[status] ?? REQUEST_INVALID;
-    return { status, body: { error: { code, message: framework.message } }, unexpected: false };
+    const code = FRAMEWORK_CODES[status];
+    return code ? new KadendeError(code, framework.message, { statusCode: status }) : new KadendeError('KADENDE_ERR_REQUEST_INVALID', framework.message, { statusCode: status });
   }
+  return kadendeError('KADENDE_ERR_UNEXPECTED', errorMessage(error));
+}
+
+export function toErrorReply(error: unknown): { status: number; body: ErrorBody; unexpected: boolean } {
+  const known = asKadendeError(error);
+  const issues = (known as { issues?: ConfigIssue[] }).issues;
   return {
-    status: 500,
-    body: { error: { code: 'KADENDE_ERR_UNEXPECTED', message: `unexpected error: ${(error as Error).message ?? String(error)}` } },
-    unexpected: true,
+    status: known.statusCode,
+    body: { error: { code: known.code, message: known.message, ...(issues ? { issues } : {}) } },
+    unexpected: known.statusCode >= 500,
   };
 }
 

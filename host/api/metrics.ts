@@ -4,9 +4,9 @@
  * owners when /metrics is scraped, so they cannot drift from the truth.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { PassOutcome } from '../controller/scheduler.js';
-import type { PluginHost } from '../plugins/host.js';
-import type { Store } from '../store/types.js';
+import type { PassOutcome } from '../controller/index.js';
+import type { PluginHost } from '../plugins/index.js';
+import type { Store } from '../store/index.js';
 
 export class DaemonMetrics {
   readonly registry = new Registry();

@@ -7,10 +7,9 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
-import type { Scheduler } from '../controller/scheduler.js';
-import type { KadendeService } from '../controller/service.js';
-import type { EventFeed } from '../events/feed.js';
-import { tokenMatches } from './auth.js';
+import type { Scheduler, KadendeService } from '../controller/index.js';
+import type { EventFeed } from '../events/index.js';
+import { tokenMatches } from '../../lib/index.js';
 import { errorHandler } from './errors.js';
 import type { DaemonMetrics } from './metrics.js';
 import { followEvents, type SseStreams } from './sse.js';

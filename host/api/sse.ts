@@ -6,9 +6,9 @@
  * while the backlog is read are held back and sent once, in order.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { KadendeService } from '../controller/service.js';
-import type { KadendeEvent } from '../events/event.js';
-import type { EventFeed } from '../events/feed.js';
+import type { KadendeService } from '../controller/index.js';
+import type { KadendeEvent } from '../../model/index.js';
+import type { EventFeed } from '../events/index.js';
 
 /** Functions that end an open stream. */
 export type SseStreams = Set<() => void>;

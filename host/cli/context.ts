@@ -1,13 +1,10 @@
 /** Opens what a command needs (the store, the plugin host, the service) and closes it afterwards. */
 import { join, resolve } from 'node:path';
 import envPaths from 'env-paths';
-import { clientToken } from '../api/auth.js';
-import { ApiClient, type KadendeOperations } from '../api/client.js';
-import { KadendeService } from '../controller/service.js';
-import { PluginHost } from '../plugins/host.js';
-import { PluginResolver } from '../plugins/resolve.js';
-import { distributionSources, type DistributionOptions } from '../plugins/chain.js';
-import { LevelStore } from '../store/level-store.js';
+import { clientToken, ApiClient, type KadendeOperations } from '../api/index.js';
+import { KadendeService } from '../controller/index.js';
+import { PluginHost, PluginResolver, distributionSources, type DistributionOptions } from '../plugins/index.js';
+import { LevelStore } from '../store/index.js';
 
 export interface GlobalOptions extends DistributionOptions {
   dataDir?: string;

@@ -5,8 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { CommanderError } from 'commander';
-import { ConfigError } from '../config/errors.js';
-import { KadendeError, invalidInput } from '../errors.js';
+import type { ConfigError } from '../config/index.js';
 import { withService } from './context.js';
 import { renderCluster, renderEvents, renderReport, renderResources } from './render.js';
 import { table } from './format.js';
@@ -15,18 +14,19 @@ import { registerPluginCommands } from './commands/plugin.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerDaemon } from './commands/daemon.js';
 import { followEvents } from './commands/follow.js';
+import { KadendeError, errorCode, errorMessage, kadendeError } from '../../errors/index.js';
 
 async function readConfig(file: string): Promise<string> {
   try {
     return file === '-' ? await readFile('/dev/stdin', 'utf8') : await readFile(file, 'utf8');
   } catch (error) {
-    throw invalidInput('KADENDE_ERR_CONFIG_READ', `cannot read ${file}: ${(error as Error).message}`);
+    throw kadendeError('KADENDE_ERR_CONFIG_READ', file, (error as Error).message);
   }
 }
 
 const seconds = (value: string) => {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw invalidInput('KADENDE_ERR_ARGUMENT', `--timeout takes a number of seconds, got "${value}"`);
+  if (!Number.isFinite(n) || n <= 0) throw kadendeError('KADENDE_ERR_ARGUMENT', `--timeout takes a number of seconds, got "${value}"`);
   return n * 1000;
 };
 
@@ -50,7 +50,7 @@ program
   .option('-f, --file <file>', 'a configuration that is not applied yet')
   .action(async (cluster: string | undefined, options: { file?: string }) => {
     if ((cluster === undefined) === (options.file === undefined)) {
-      throw invalidInput('KADENDE_ERR_ARGUMENT', 'plan takes either a CLUSTER or -f FILE');
+      throw kadendeError('KADENDE_ERR_ARGUMENT', 'plan takes either a CLUSTER or -f FILE');
     }
     const target = options.file ? { text: await readConfig(options.file), file: options.file } : cluster!;
     const report = await withService(globals(), (s) => s.plan(target));
@@ -95,7 +95,7 @@ program
   .argument('<kind>', 'cluster')
   .argument('<cluster>', 'cluster id or name')
   .action(async (kind: string, ref: string) => {
-    if (kind !== 'cluster') throw invalidInput('KADENDE_ERR_ARGUMENT', `describe takes "cluster", got "${kind}"`);
+    if (kind !== 'cluster') throw kadendeError('KADENDE_ERR_ARGUMENT', `describe takes "cluster", got "${kind}"`);
     const { cluster, report } = await withService(globals(), async (s) => {
       const found = await s.cluster(ref);
       return { cluster: found, report: await s.plan(found.id) };
@@ -113,7 +113,7 @@ program
   .option('--nats <url>', 'with --follow: read live events from this NATS server (default: $KADENDE_NATS_URL)')
   .action(async (cluster: string, options: { limit: string; after?: string; follow?: boolean; nats?: string }) => {
     const limit = Number(options.limit);
-    if (!Number.isInteger(limit) || limit <= 0) throw invalidInput('KADENDE_ERR_ARGUMENT', `--limit takes a positive integer, got "${options.limit}"`);
+    if (!Number.isInteger(limit) || limit <= 0) throw kadendeError('KADENDE_ERR_ARGUMENT', `--limit takes a positive integer, got "${options.limit}"`);
     if (options.follow) return followEvents(cluster, { limit, after: options.after, nats: options.nats });
     const events = await withService(globals(), async (s) =>
       options.after ? s.listEvents(cluster, { after: options.after, limit }) : (await s.listEvents(cluster, { limit, reverse: true })).reverse(),
@@ -128,7 +128,7 @@ program
   .argument('<cluster>', 'cluster id or name')
   .option('--timeout <seconds>', 'give up after this long', '300')
   .action(async (kind: string, ref: string, options: { timeout: string }) => {
-    if (kind !== 'cluster') throw invalidInput('KADENDE_ERR_ARGUMENT', `delete takes "cluster", got "${kind}"`);
+    if (kind !== 'cluster') throw kadendeError('KADENDE_ERR_ARGUMENT', `delete takes "cluster", got "${kind}"`);
     const report = await withService(globals(), (s) => s.deleteCluster(ref, { timeoutMs: seconds(options.timeout) }));
     out({ deleted: report.clusterId, report }, () => `cluster ${report.clusterName} (${report.clusterId}) deleted`);
   });
@@ -142,13 +142,15 @@ function fail(error: unknown): number {
     // Help and --version are not failures; everything else commander rejects is invalid input.
     return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : 2;
   }
-  const code = (error as { code?: string }).code ?? 'KADENDE_ERR_UNEXPECTED';
-  const exitCode = error instanceof ConfigError ? 2 : error instanceof KadendeError ? error.exitCode : 1;
+  // Another library's error keeps its own code (ENOENT, ...); only a code-less one is unexpected.
+  const code = errorCode(error) ?? 'KADENDE_ERR_UNEXPECTED';
+  const exitCode = error instanceof KadendeError ? error.exitCode : 1;
+  const message = errorMessage(error);
   if (globals().output === 'json') {
-    process.stderr.write(`${JSON.stringify({ error: { code, message: (error as Error).message, issues: (error as ConfigError).issues } })}\n`);
+    process.stderr.write(`${JSON.stringify({ error: { code, message, issues: (error as ConfigError).issues } })}\n`);
   } else {
-    process.stderr.write(`kadende: ${(error as Error).message} [${code}]\n`);
-    if (!(error instanceof KadendeError) && !(error instanceof ConfigError) && process.env.KADENDE_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    process.stderr.write(`kadende: ${message} [${code}]\n`);
+    if (!(error instanceof KadendeError) && process.env.KADENDE_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
   }
   return exitCode;
 }

@@ -1,7 +1,6 @@
 /** Human renderings of what the service returns. */
-import type { ReconcileReport } from '../controller/reconcile.js';
-import type { ClusterRecord, ResourceRecord } from '../store/types.js';
-import type { KadendeEvent } from '../events/event.js';
+import type { ReconcileReport } from '../controller/index.js';
+import type { ClusterRecord, ResourceRecord, KadendeEvent } from '../../model/index.js';
 import { ago, table } from './format.js';
 
 export function renderReport(report: ReconcileReport, heading: string): string {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadClusterConfig, type ConfigIssue } from './index.js';
+import { ConfigError, loadClusterConfig } from './index.js';
+import type { ConfigIssue } from '../../model/index.js';
 
 /** Loads text expected to be invalid; returns the ConfigError. */
 function failing(text: string, file = 'cluster.yaml'): ConfigError {

@@ -1,5 +1,6 @@
 /** The one error a bad configuration produces, carrying every problem found. */
-import type { ConfigIssue } from './types.js';
+import { KadendeError } from '../../errors/index.js';
+import type { ConfigIssue } from '../../model/index.js';
 
 export const CONFIG_INVALID = 'KADENDE_ERR_CONFIG_INVALID';
 
@@ -9,8 +10,7 @@ export function formatIssue(issue: ConfigIssue): string {
   return issue.path ? `${where}: ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
 }
 
-export class ConfigError extends Error {
-  readonly code = CONFIG_INVALID;
+export class ConfigError extends KadendeError {
   readonly issues: ConfigIssue[];
 
   constructor(issues: ConfigIssue[]) {
@@ -18,8 +18,9 @@ export class ConfigError extends Error {
     const lines = sorted.map(formatIssue);
     const files = [...new Set(sorted.map((issue) => issue.file))].join(', ');
     super(
+      CONFIG_INVALID,
       lines.length === 1
-        ? lines[0]
+        ? lines[0]!
         : `${lines.length} problems in ${files || 'the cluster configuration'}:\n${lines.map((line) => `  ${line}`).join('\n')}`,
     );
     this.name = 'ConfigError';

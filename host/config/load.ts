@@ -9,22 +9,9 @@ import { createAjv } from '@kadende/plugin-sdk';
 import { ConfigError, describeValue, formatPath } from './errors.js';
 import { ajvProblems, type FieldProblem } from './ajv-problems.js';
 import { createLocator, type Anchor, type DocumentPath, type Locator, type Position } from './locate.js';
-import {
-  ClusterHeaderSchema,
-  DEFAULT_PLUGIN_VERSION,
-  GROUP_NAME_EXPECTED,
-  GROUP_NAME_PATTERN,
-  GroupsSchema,
-  LEAF_MARKERS,
-  LeafSchema,
-  ListBranchHeaderSchema,
-  NamedLeafSchema,
-  PLUGIN_VERSION_FORMAT,
-  POLICY_FIELDS,
-  type ClusterDocument,
-  type LeafDocument,
-} from './schema.js';
-import { DEFAULT_POLICY, type ClusterSpec, type ConfigIssue, type GroupPolicy, type LeafGroup } from './types.js';
+import { ClusterHeaderSchema, DEFAULT_PLUGIN_VERSION, GROUP_NAME_EXPECTED, GROUP_NAME_PATTERN, GroupsSchema, LEAF_MARKERS, LeafSchema, ListBranchHeaderSchema, NamedLeafSchema, PLUGIN_VERSION_FORMAT, POLICY_FIELDS, type ClusterDocument, type LeafDocument } from './schema.js';
+import { DEFAULT_POLICY } from './types.js';
+import type { ClusterSpec, ConfigIssue, GroupPolicy, LeafGroup } from '../../model/index.js';
 
 export interface LoadedConfig {
   /** The header and the valid leaf groups. */

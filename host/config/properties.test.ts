@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkResourceProperties, loadClusterConfig, type LeafGroup } from './index.js';
+import { checkResourceProperties, loadClusterConfig } from './index.js';
+import type { LeafGroup } from '../../model/index.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 

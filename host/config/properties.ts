@@ -8,7 +8,7 @@ import { createAjv } from '@kadende/plugin-sdk';
 import { ajvProblems } from './ajv-problems.js';
 import { formatPath } from './errors.js';
 import type { LoadedConfig } from './load.js';
-import type { ConfigIssue, LeafGroup } from './types.js';
+import type { ConfigIssue, LeafGroup } from '../../model/index.js';
 
 /** Returns the problems (empty when every leaf is valid); throwing is the caller's choice. */
 export function checkResourceProperties(

@@ -16,8 +16,7 @@
  * - an outdated spec: rolling replacement within maxSurge / maxUnavailable.
  */
 import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, type Resource } from '@kadende/plugin-sdk';
-import type { GroupPolicy } from '../config/types.js';
-import type { ResourceRecord } from '../store/types.js';
+import type { GroupPolicy, ResourceRecord } from '../../model/index.js';
 
 export interface GroupTarget {
   clusterId: string;

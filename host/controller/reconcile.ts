@@ -7,11 +7,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
 import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, TAG_SPEC, type Resource } from '@kadende/plugin-sdk';
-import { DEFAULT_POLICY, type GroupPolicy } from '../config/types.js';
-import { makeEvent, type EventData, type EventType, type KadendeEvent } from '../events/event.js';
-import type { PluginHost } from '../plugins/host.js';
-import type { PluginPool } from '../plugins/pool.js';
-import type { ClusterRecord, PluginPin, ResourceRecord, Store } from '../store/types.js';
+import { DEFAULT_POLICY } from '../config/index.js';
+import type { GroupPolicy, EventData, EventType, KadendeEvent, ClusterRecord, PluginPin, ResourceRecord } from '../../model/index.js';
+import { makeEvent } from '../events/index.js';
+import type { PluginHost, PluginPool } from '../plugins/index.js';
+import type { Store } from '../store/index.js';
 import { planGroup, type Action, type GroupStatus, type GroupTarget } from './plan.js';
 import { specHash } from './spec-hash.js';
 

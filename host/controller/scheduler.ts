@@ -9,6 +9,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import type { ReconcileReport } from './reconcile.js';
 import type { KadendeService } from './service.js';
+import { errorCode, errorMessage, hasCode } from '../../errors/index.js';
 
 export type PassOutcome = 'converged' | 'progressing' | 'failed' | 'error';
 
@@ -174,9 +175,10 @@ export class Scheduler {
         state.nextAt = Date.now() + (report.converged ? this.intervalMs : this.followUpMs);
       }
     } catch (error) {
-      const { code, message } = error as { code?: string; message: string };
+      const code = errorCode(error);
+      const message = errorMessage(error);
       this.options.onPass?.(clusterId, 'error', Date.now() - started);
-      if (code === 'KADENDE_ERR_CLUSTER_NOT_FOUND') {
+      if (hasCode(error, 'KADENDE_ERR_CLUSTER_NOT_FOUND')) {
         // Deleted while queued.
         this.states.delete(clusterId);
       } else {

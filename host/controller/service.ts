@@ -5,13 +5,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
-import { checkResourceProperties, ConfigError, loadClusterConfigPartially, formatPath, type ConfigIssue, type LeafGroup } from '../config/index.js';
-import { KadendeError, conflict, notFound } from '../errors.js';
-import { makeEvent, type KadendeEvent } from '../events/event.js';
-import type { PluginHost } from '../plugins/host.js';
-import { canonicalPluginName, type ResolvedPlugin } from '../plugins/resolve.js';
-import type { ClusterRecord, EventQuery, PluginPin, ResourceRecord, RetiredGroup, Store } from '../store/types.js';
+import { checkResourceProperties, ConfigError, loadClusterConfigPartially, formatPath } from '../config/index.js';
+import type { ConfigIssue, LeafGroup, KadendeEvent, ClusterRecord, PluginPin, ResourceRecord, RetiredGroup } from '../../model/index.js';
+import { makeEvent } from '../events/index.js';
+import { type PluginHost, canonicalPluginName, type ResolvedPlugin } from '../plugins/index.js';
+import type { EventQuery, Store } from '../store/index.js';
 import { Reconciler, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
+import { kadendeError } from '../../errors/index.js';
 
 export interface ApplyResult {
   cluster: ClusterRecord;
@@ -71,7 +71,7 @@ export class KadendeService {
   /** Finds a cluster by id or by name. */
   async cluster(ref: string): Promise<ClusterRecord> {
     const cluster = (await this.store.getCluster(ref)) ?? (await this.store.findClusterByName(ref));
-    if (!cluster) throw notFound('KADENDE_ERR_CLUSTER_NOT_FOUND', `no cluster with id or name "${ref}" (see \`kadende get clusters\`)`);
+    if (!cluster) throw kadendeError('KADENDE_ERR_CLUSTER_NOT_FOUND', `no cluster with id or name "${ref}" (see \`kadende get clusters\`)`);
     return cluster;
   }
 
@@ -132,13 +132,13 @@ export class KadendeService {
     const holder = await this.store.findClusterByName(spec.name);
     const existing = spec.id ? await this.store.getCluster(spec.id) : holder;
     if (holder && existing && holder.id !== existing.id) {
-      throw conflict('KADENDE_ERR_CLUSTER_NAME_TAKEN', `${file}: cluster name "${spec.name}" is already used by cluster ${holder.id}`);
+      throw kadendeError('KADENDE_ERR_CLUSTER_NAME_TAKEN', file, spec.name, holder.id);
     }
     if (holder && spec.id && holder.id !== spec.id) {
-      throw conflict('KADENDE_ERR_CLUSTER_NAME_TAKEN', `${file}: cluster name "${spec.name}" is already used by cluster ${holder.id}, not ${spec.id}`);
+      throw kadendeError('KADENDE_ERR_CLUSTER_NAME_TAKEN', file, spec.name, holder.id, spec.id);
     }
     if (existing?.deleting) {
-      throw conflict('KADENDE_ERR_CLUSTER_DELETING', `cluster ${existing.name} is being deleted; wait until \`kadende delete cluster\` finishes`);
+      throw kadendeError('KADENDE_ERR_CLUSTER_DELETING', `cluster ${existing.name} is being deleted; wait until \`kadende delete cluster\` finishes`);
     }
     const issues: ConfigIssue[] = [...loaded.issues];
     const pins: Record<string, PluginPin> = {};
@@ -219,14 +219,10 @@ export class KadendeService {
       if (!options.wait || report.converged) return report;
       const stuck = stuckGroups(report);
       if (stuck.length > 0) {
-        throw new KadendeError('KADENDE_ERR_RECONCILE_STUCK', `cluster ${cluster.name} cannot converge without an operator: ${stuck.join('; ')}`, {
-          details: report,
-        });
+        throw kadendeError('KADENDE_ERR_RECONCILE_STUCK', cluster.name, stuck.join('; ')).with({ details: report });
       }
       if (Date.now() >= deadline) {
-        throw new KadendeError('KADENDE_ERR_RECONCILE_TIMEOUT', `cluster ${cluster.name} did not converge within ${Math.round(timeoutMs / 1000)} s`, {
-          details: report,
-        });
+        throw kadendeError('KADENDE_ERR_RECONCILE_TIMEOUT', cluster.name, Math.round(timeoutMs / 1000)).with({ details: report });
       }
       await sleep(options.intervalMs ?? 1000);
       cluster = await this.cluster(cluster.id);
@@ -281,7 +277,7 @@ export class KadendeService {
     const cluster = (await this.store.getCluster(ref)) ?? (await this.store.findClusterByName(ref));
     const events = await this.store.listEvents(cluster?.id ?? ref, query);
     if (events.length === 0 && !cluster && query.after === undefined) {
-      throw notFound('KADENDE_ERR_CLUSTER_NOT_FOUND', `no cluster or events for "${ref}"`);
+      throw kadendeError('KADENDE_ERR_CLUSTER_NOT_FOUND', `no cluster or events for "${ref}"`);
     }
     return events;
   }
@@ -299,9 +295,7 @@ export class KadendeService {
     const report = await this.reconcile(cluster.id, { wait: true, timeoutMs: options.timeoutMs, intervalMs: options.intervalMs });
     const left = await this.store.listResources(cluster.id);
     if (left.length > 0) {
-      throw new KadendeError('KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE', `cluster ${cluster.name}: ${left.length} resource(s) could not be deleted yet; run the delete again`, {
-        details: report,
-      });
+      throw kadendeError('KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE', cluster.name, left.length).with({ details: report });
     }
     this.lastPasses.delete(cluster.id);
     await this.store.commit({

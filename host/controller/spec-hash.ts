@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
-import type { PluginPin } from '../store/types.js';
+import type { PluginPin } from '../../model/index.js';
 
 /**
  * The `kadende.spec` tag: a hash of the plugin version and the group's

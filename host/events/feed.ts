@@ -4,8 +4,8 @@
  * publisher listen here instead of polling the store.
  */
 import { EventEmitter } from 'node:events';
-import type { Change, ClusterRecord, EventQuery, OutboxEntry, ResourceRecord, Store } from '../store/types.js';
-import type { KadendeEvent } from './event.js';
+import type { Change, EventQuery, OutboxEntry, Store } from '../store/index.js';
+import type { ClusterRecord, ResourceRecord, KadendeEvent } from '../../model/index.js';
 
 export interface EventFeedEvents {
   /** Events of one committed batch, oldest first. */

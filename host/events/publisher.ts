@@ -17,9 +17,9 @@
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import type { KadendeEvent } from './event.js';
+import type { KadendeEvent } from '../../model/index.js';
 import type { EventFeed } from './feed.js';
-import type { OutboxEntry, Store } from '../store/types.js';
+import type { OutboxEntry, Store } from '../store/index.js';
 
 export const DEFAULT_STREAM = 'KADENDE_EVENTS';
 export const DEFAULT_SUBJECT_PREFIX = 'kadende.events';

@@ -10,10 +10,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KadendeError } from '../errors.js';
 import { readPluginFolder, type PluginFolder } from './manifest.js';
-import { unpackTarball, DEFAULT_UNPACK_LIMITS, type UnpackLimits } from './unpack.js';
-import { integrityOf } from './verify.js';
+import { unpackTarball, DEFAULT_UNPACK_LIMITS, type UnpackLimits, integrityOf } from '../../lib/index.js';
+import { KadendeError, kadendeError } from '../../errors/index.js';
 
 export const CACHE_META = '.kadende-cache.json';
 /** Temporary folders older than this were left by a process that died mid-install. */
@@ -86,14 +85,12 @@ export class PluginCache {
       await mkdir(unpacked);
       await unpackTarball(bytes, unpacked, request.where, this.limits);
       const folder = await readPluginFolder(unpacked).catch((error: KadendeError) => {
-        throw new KadendeError(error.code ?? 'KADENDE_ERR_PLUGIN_MANIFEST', `${request.where}: ${error.message.replace(unpacked, 'package')}`, { exitCode: 1, details: error.details });
+        // Name the tarball, not the temporary folder it was unpacked into.
+        throw new KadendeError(error.code, `${request.where}: ${error.message.replace(unpacked, 'package')}`).with({ details: error.details });
       });
       const { name, version } = folder.manifest;
       if ((request.name && request.name !== name) || (request.version && request.version !== version)) {
-        throw new KadendeError(
-          'KADENDE_ERR_PLUGIN_MANIFEST',
-          `${request.where}: the tarball holds ${name}@${version}, expected ${request.name ?? name}@${request.version ?? version}`,
-        );
+        throw kadendeError('KADENDE_ERR_PLUGIN_MANIFEST', `${request.where}: the tarball holds ${name}@${version}, expected ${request.name ?? name}@${request.version ?? version}`);
       }
       const meta: CacheMeta = {
         name,
@@ -125,10 +122,7 @@ export class PluginCache {
   private same(existing: CachedPlugin, integrity: string, request: InstallRequest): CachedPlugin {
     if (existing.meta.integrity === integrity) return existing;
     const { name, version } = existing.meta;
-    throw new KadendeError(
-      'KADENDE_ERR_PLUGIN_INTEGRITY',
-      `${request.where}: ${name}@${version} is already cached with digest ${existing.meta.integrity} (from ${existing.meta.url ?? existing.meta.source}); these bytes have ${integrity}. A version is never overwritten`,
-    );
+    throw kadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `${request.where}: ${name}@${version} is already cached with digest ${existing.meta.integrity} (from ${existing.meta.url ?? existing.meta.source}); these bytes have ${integrity}. A version is never overwritten`);
   }
 
   /** Every cached version. */

@@ -1,5 +1,5 @@
 /** Keeps one pool per pinned plugin for the life of the process, and closes them all at the end. */
-import type { PluginPin } from '../store/types.js';
+import type { PluginPin } from '../../model/index.js';
 import type { PluginFolder } from './manifest.js';
 import { PluginPool } from './pool.js';
 import type { PluginResolver } from './resolve.js';

@@ -1,4 +1,10 @@
+/** The plugins folder's public surface: other folders import from here, never from its files. */
+export * from './builtin-index.js';
+export * from './cache.js';
+export * from './chain.js';
+export * from './host.js';
 export * from './manifest.js';
 export * from './pool.js';
 export * from './resolve.js';
-export * from './host.js';
+export * from './sources.js';
+export * from './verify.js';

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_LIMITS, validateManifest, type PluginLimits, type PluginManifest } from '@kadende/plugin-sdk';
-import { invalidInput } from '../errors.js';
+import { kadendeError } from '../../errors/index.js';
 
 export interface PluginFolder {
   dir: string;
@@ -21,18 +21,18 @@ export async function readPluginFolder(dir: string): Promise<PluginFolder> {
   try {
     pkg = JSON.parse(await readFile(packageFile, 'utf8')) as { kadende?: unknown };
   } catch (error) {
-    throw invalidInput('KADENDE_ERR_PLUGIN_MANIFEST', `${packageFile}: cannot read the plugin's package.json: ${(error as Error).message}`, { cause: error });
+    throw kadendeError('KADENDE_ERR_PLUGIN_MANIFEST', `${packageFile}: cannot read the plugin's package.json: ${(error as Error).message}`).with({ cause: error });
   }
   if (pkg.kadende === undefined) {
-    throw invalidInput('KADENDE_ERR_PLUGIN_MANIFEST', `${packageFile}: no "kadende" field: this is not a Kadende plugin`);
+    throw kadendeError('KADENDE_ERR_PLUGIN_MANIFEST', `${packageFile}: no "kadende" field: this is not a Kadende plugin`);
   }
   const { manifest, problems } = validateManifest(pkg.kadende);
   if (!manifest) {
-    throw invalidInput('KADENDE_ERR_PLUGIN_MANIFEST', `${packageFile}: invalid plugin manifest:\n  ${problems.join('\n  ')}`, { details: problems });
+    throw kadendeError('KADENDE_ERR_PLUGIN_MANIFEST', `${packageFile}: invalid plugin manifest:\n  ${problems.join('\n  ')}`).with({ details: problems });
   }
   const main = resolve(folder, manifest.main);
   if (!main.startsWith(folder + '/') || !existsSync(main)) {
-    throw invalidInput('KADENDE_ERR_PLUGIN_MANIFEST', `${packageFile}: kadende.main "${manifest.main}" is not a file inside the plugin folder`);
+    throw kadendeError('KADENDE_ERR_PLUGIN_MANIFEST', `${packageFile}: kadende.main "${manifest.main}" is not a file inside the plugin folder`);
   }
   return { dir: folder, manifest, limits: { ...DEFAULT_LIMITS, ...manifest.limits }, entry: pathToFileURL(main).href };
 }

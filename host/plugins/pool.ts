@@ -15,22 +15,26 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { createContractValidators, type ContractValidators, type PluginMethod, type WorkerAnswer, type WorkerTask } from '@kadende/plugin-sdk';
-import { KadendeError } from '../errors.js';
 import type { PluginFolder } from './manifest.js';
+import { KadendeError, type ErrorCode } from '../../errors/index.js';
 
 const workerFile = createRequire(import.meta.url).resolve('@kadende/plugin-sdk/worker');
 let sharedValidators: ContractValidators | undefined;
 const TIMED_OUT = Symbol('timed out');
 
+/** The codes a failed plugin call can have (errors/catalogue.ts). */
+export type PluginCallCode = Extract<ErrorCode, `KADENDE_ERR_PLUGIN_${'CLOSED' | 'REQUEST' | 'TIMEOUT' | 'THREW' | 'BAD_RESPONSE' | 'CRASHED' | 'OUT_OF_MEMORY' | 'MODULE'}`>;
+
 export class PluginCallError extends KadendeError {
   constructor(
-    code: string,
+    code: PluginCallCode,
     readonly plugin: string,
     readonly method: PluginMethod,
     detail: string,
     cause?: unknown,
   ) {
-    super(code, `plugin ${plugin}: ${method} failed: ${detail}`, { cause });
+    super(code, `plugin ${plugin}: ${method} failed: ${detail}`);
+    this.with({ cause });
     this.name = 'PluginCallError';
   }
 }

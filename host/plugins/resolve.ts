@@ -9,12 +9,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../paths.js';
 import semver from 'semver';
-import { latestOf } from '../../registry/document.js';
-import { KadendeError, invalidInput } from '../errors.js';
-import type { PluginRef } from '../config/types.js';
-import type { PluginPin } from '../store/types.js';
+import { latestOf } from '../../registry/index.js';
+import type { PluginRef, PluginPin } from '../../model/index.js';
 import { readPluginFolder, type PluginFolder } from './manifest.js';
 import { builtinIntegrity } from './builtin-index.js';
+import { kadendeError } from '../../errors/index.js';
 
 /** Names the specification's sample uses for built-in plugins. */
 const ALIASES: Record<string, string> = { gcd: 'gcp', google: 'gcp', gce: 'gcp', ec2: 'aws', do: 'digitalocean' };
@@ -82,10 +81,7 @@ export class LocalPluginSource implements PluginSource {
     );
     const folder = candidates.find((f) => f.manifest.version === version);
     if (!folder) {
-      throw invalidInput(
-        'KADENDE_ERR_PLUGIN_NO_MATCHING_VERSION',
-        `plugin ${name}: no version matches "${ref.version}" (${this.kind} has ${candidates.map((f) => f.manifest.version).join(', ')})`,
-      );
+      throw kadendeError('KADENDE_ERR_PLUGIN_NO_MATCHING_VERSION', `plugin ${name}: no version matches "${ref.version}" (${this.kind} has ${candidates.map((f) => f.manifest.version).join(', ')})`);
     }
     const integrity = this.kind === 'builtin' ? builtinIntegrity(this.directories[0]!, name, folder.manifest.version) : undefined;
     return { pin: { name, version: folder.manifest.version, source: this.kind, ...(integrity ? { integrity } : {}), requested: { name: ref.name, version: ref.version } }, folder };
@@ -110,10 +106,7 @@ export class PluginResolver {
       const resolved = await source.resolve(ref);
       if (resolved) return resolved;
     }
-    throw invalidInput(
-      'KADENDE_ERR_PLUGIN_NOT_FOUND',
-      ref.url ? `plugin ${ref.name}: nothing can fetch ${ref.url}` : `plugin "${ref.name}" was not found (looked in: built-in plugins, KADENDE_PLUGIN_PATH, configured registries)`,
-    );
+    throw kadendeError('KADENDE_ERR_PLUGIN_NOT_FOUND', ref.url ? `plugin ${ref.name}: nothing can fetch ${ref.url}` : `plugin "${ref.name}" was not found (looked in: built-in plugins, KADENDE_PLUGIN_PATH, configured registries)`);
   }
 
   async load(pin: PluginPin): Promise<PluginFolder> {
@@ -121,10 +114,7 @@ export class PluginResolver {
       const folder = await source.load(pin);
       if (folder) return folder;
     }
-    throw new KadendeError(
-      'KADENDE_ERR_PLUGIN_PIN_UNAVAILABLE',
-      `plugin ${pin.name}@${pin.version} (${pin.source}) is pinned by the cluster but is not available here; re-apply with --upgrade-plugins to re-resolve`,
-    );
+    throw kadendeError('KADENDE_ERR_PLUGIN_PIN_UNAVAILABLE', `plugin ${pin.name}@${pin.version} (${pin.source}) is pinned by the cluster but is not available here; re-apply with --upgrade-plugins to re-resolve`);
   }
 }
 

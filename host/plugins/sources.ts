@@ -9,17 +9,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import semver from 'semver';
-import { KadendeError, invalidInput } from '../errors.js';
-import type { PluginRef } from '../config/types.js';
-import type { PluginPin } from '../store/types.js';
-import { RegistryClient } from '../../registry/client.js';
-import type { PluginDocument } from '../../registry/document.js';
-import { writeFileAtomic } from './atomic.js';
+import type { PluginRef, PluginPin } from '../../model/index.js';
+import { RegistryClient, type PluginDocument } from '../../registry/index.js';
+import { writeFileAtomic, fetchBytes, integrityOf, isValidIntegrity, matchesIntegrity } from '../../lib/index.js';
 import type { CachedPlugin, PluginCache } from './cache.js';
-import { fetchBytes } from './fetch.js';
 import type { PluginFolder } from './manifest.js';
 import { canonicalPluginName, pickVersion, type PluginSource, type ResolvedPlugin } from './resolve.js';
-import { checkSignature, integrityOf, isValidIntegrity, matchesIntegrity } from './verify.js';
+import { checkSignature } from './verify.js';
+import { KadendeError, kadendeError } from '../../errors/index.js';
 
 export interface DownloadOptions {
   cache: PluginCache;
@@ -30,7 +27,7 @@ export interface DownloadOptions {
 }
 
 const integrityError = (what: string, url: string, expected: string, actual: string) =>
-  new KadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `${what}: ${url} does not match its digest: expected ${expected}, got ${actual}`);
+  kadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `${what}: ${url} does not match its digest: expected ${expected}, got ${actual}`);
 
 export class RegistrySource implements PluginSource {
   private readonly clients: RegistryClient[];
@@ -57,7 +54,7 @@ export class RegistrySource implements PluginSource {
     // Not found anywhere reachable: if some registry failed, the plugin may be there, so say so.
     if (failures.length > 0) {
       if (failures.length === 1) throw failures[0]!;
-      throw new KadendeError(failures[0]!.code, `plugin ${name}: ${failures.map((f) => f.message).join('; ')}`, { statusCode: 502 });
+      throw new KadendeError(failures[0]!.code, `plugin ${name}: ${failures.map((f) => f.message).join('; ')}`);
     }
     return undefined;
   }
@@ -79,10 +76,7 @@ export class RegistrySource implements PluginSource {
     const versions = Object.keys(doc.versions);
     const version = ref.version === 'latest' && doc['dist-tags'].latest && doc.versions[doc['dist-tags'].latest] ? doc['dist-tags'].latest : pickVersion(versions, ref.version);
     if (!version) {
-      throw invalidInput(
-        'KADENDE_ERR_PLUGIN_NO_MATCHING_VERSION',
-        `plugin ${name}: no version matches "${ref.version}" in registry ${client.base} (it has ${versions.sort(semver.compare).join(', ') || 'none'})`,
-      );
+      throw kadendeError('KADENDE_ERR_PLUGIN_NO_MATCHING_VERSION', `plugin ${name}: no version matches "${ref.version}" in registry ${client.base} (it has ${versions.sort(semver.compare).join(', ') || 'none'})`);
     }
     const cached = await this.fetch(client, doc, version);
     return this.resolved(cached, ref);
@@ -104,10 +98,7 @@ export class RegistrySource implements PluginSource {
     const cached = await this.options.cache.get(name, version);
     if (cached) {
       if (cached.meta.integrity !== entry.integrity) {
-        throw new KadendeError(
-          'KADENDE_ERR_PLUGIN_INTEGRITY',
-          `${what}: registry ${client.base} lists digest ${entry.integrity} but the cached copy has ${cached.meta.integrity}; published versions never change, so one of them is not genuine`,
-        );
+        throw kadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `${what}: registry ${client.base} lists digest ${entry.integrity} but the cached copy has ${cached.meta.integrity}; published versions never change, so one of them is not genuine`);
       }
       return cached;
     }
@@ -121,7 +112,7 @@ export class RegistrySource implements PluginSource {
     const cached = await this.options.cache.get(pin.name, pin.version);
     if (cached) {
       if (pin.integrity && cached.meta.integrity !== pin.integrity) {
-        throw new KadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `plugin ${pin.name}@${pin.version}: the cached copy has digest ${cached.meta.integrity}, the cluster pinned ${pin.integrity}`);
+        throw kadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `plugin ${pin.name}@${pin.version}: the cached copy has digest ${cached.meta.integrity}, the cluster pinned ${pin.integrity}`);
       }
       checkSignature(this.options.trustedKeys, { ...cached.meta, where: `the cache (${cached.folder.dir})` });
       return cached.folder;
@@ -131,10 +122,7 @@ export class RegistrySource implements PluginSource {
     const entry = found?.doc.versions[pin.version];
     if (!found || !entry) return undefined;
     if (pin.integrity && entry.integrity !== pin.integrity) {
-      throw new KadendeError(
-        'KADENDE_ERR_PLUGIN_INTEGRITY',
-        `plugin ${pin.name}@${pin.version}: registry ${found.client.base} now lists digest ${entry.integrity}, the cluster pinned ${pin.integrity}`,
-      );
+      throw kadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `plugin ${pin.name}@${pin.version}: registry ${found.client.base} now lists digest ${entry.integrity}, the cluster pinned ${pin.integrity}`);
     }
     return (await this.fetch(found.client, found.doc, pin.version)).folder;
   }
@@ -164,7 +152,7 @@ export class UrlSource implements PluginSource {
     if (!ref.url) return undefined;
     const cached = await this.install(ref.url, ref.integrity, `plugin ${ref.name}`);
     if (canonicalPluginName(ref.name) !== cached.meta.name) {
-      throw invalidInput('KADENDE_ERR_PLUGIN_NAME_MISMATCH', `plugin ${ref.name}: ${ref.url} holds plugin "${cached.meta.name}"`);
+      throw kadendeError('KADENDE_ERR_PLUGIN_NAME_MISMATCH', `plugin ${ref.name}: ${ref.url} holds plugin "${cached.meta.name}"`);
     }
     const { name, version, integrity } = cached.meta;
     return {
@@ -176,7 +164,7 @@ export class UrlSource implements PluginSource {
   /** Downloads (or finds in the cache) the tarball at a URL, enforcing the given or recorded digest. */
   async install(url: string, integrity?: string, label = 'plugin tarball'): Promise<CachedPlugin> {
     if (integrity !== undefined && !isValidIntegrity(integrity)) {
-      throw invalidInput('KADENDE_ERR_PLUGIN_INTEGRITY', `"${integrity}" is not an integrity string (expected sha512-<base64>)`);
+      throw kadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `"${integrity}" is not an integrity string (expected sha512-<base64>)`);
     }
     const recorded = (await this.recordedDigests())[url];
     const expected = integrity ?? recorded?.integrity;
@@ -189,10 +177,7 @@ export class UrlSource implements PluginSource {
     const actual = integrityOf(bytes);
     if (integrity && !matchesIntegrity(bytes, integrity)) throw integrityError(label, url, integrity, actual);
     if (!integrity && recorded && recorded.integrity !== actual) {
-      throw new KadendeError(
-        'KADENDE_ERR_PLUGIN_INTEGRITY',
-        `plugin tarball ${url} changed: it had digest ${recorded.integrity} when first installed (${recorded.name}@${recorded.version}), now ${actual}. Put the digest you trust in resourcePlugin.integrity`,
-      );
+      throw kadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `plugin tarball ${url} changed: it had digest ${recorded.integrity} when first installed (${recorded.name}@${recorded.version}), now ${actual}. Put the digest you trust in resourcePlugin.integrity`);
     }
     const cached = await this.options.cache.install(bytes, { source: 'url', url, where: `plugin tarball ${url}` });
     if (!recorded) await this.record(url, cached);

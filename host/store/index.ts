@@ -1,2 +1,3 @@
+/** The store folder's public surface: other folders import from here, never from its files. */
+export * from './level-store.js';
 export * from './types.js';
-export { LevelStore, type LevelStoreOptions } from './level-store.js';

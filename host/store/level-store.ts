@@ -10,9 +10,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
-import { KadendeError } from '../errors.js';
-import type { KadendeEvent } from '../events/event.js';
-import type { Change, ClusterRecord, EventQuery, OutboxEntry, ResourceRecord, Store } from './types.js';
+import type { KadendeEvent, ClusterRecord, ResourceRecord } from '../../model/index.js';
+import type { Change, EventQuery, OutboxEntry, Store } from './types.js';
+import { kadendeError } from '../../errors/index.js';
 
 // Values are typed at the edges of this class: every read below says what it reads.
 type Sublevel<_V> = ReturnType<Level<string, unknown>['sublevel']>;
@@ -53,16 +53,9 @@ export class LevelStore implements Store {
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause;
       if (cause?.code === 'LEVEL_LOCKED') {
-        throw new KadendeError(
-          'KADENDE_ERR_STORE_LOCKED',
-          `the store in ${directory} is in use by another process (a running \`kadende daemon\`?): ` +
-            'talk to it with --server URL, or use another --data-dir',
-          { cause: error },
-        );
+        throw kadendeError('KADENDE_ERR_STORE_LOCKED', directory).with({ cause: error });
       }
-      throw new KadendeError('KADENDE_ERR_STORE_OPEN', `cannot open the store in ${directory}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw kadendeError('KADENDE_ERR_STORE_OPEN', directory, (error as Error).message).with({ cause: error });
     }
     return new LevelStore(db, options);
   }

@@ -4,4 +4,5 @@ export * from './validate.js';
 export type { WorkerTask, WorkerAnswer } from './worker.js';
 export * from './retry.js';
 export * from './plugin-error.js';
+export * from './error-codes.js';
 export * from './tag-escape.js';

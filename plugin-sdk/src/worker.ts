@@ -6,6 +6,7 @@
  */
 import { callPluginMethod, isDefinedPlugin, type DefinedPlugin } from './define.js';
 import type { PluginMethod } from './constants.js';
+import { PLUGIN_MODULE_ERROR } from './error-codes.js';
 
 export interface WorkerTask {
   /** file:// URL of the plugin's ES module. */
@@ -25,7 +26,7 @@ const ready = new Map<string, DefinedPlugin>();
 async function load(entry: string): Promise<DefinedPlugin> {
   const module = (await import(entry)) as { default?: unknown };
   if (!isDefinedPlugin(module.default)) {
-    throw Object.assign(new Error(`${entry} does not export default definePlugin({...})`), { code: 'KADENDE_ERR_PLUGIN_MODULE' });
+    throw Object.assign(new Error(`${entry} does not export default definePlugin({...})`), { code: PLUGIN_MODULE_ERROR });
   }
   return module.default;
 }

@@ -8,7 +8,7 @@ import { ApiClient } from '../../host/api/client.js';
 import { buildApi, type Api } from '../../host/api/server.js';
 import { DaemonMetrics } from '../../host/api/metrics.js';
 import { Scheduler } from '../../host/controller/scheduler.js';
-import type { KadendeEvent } from '../../host/events/event.js';
+import type { KadendeEvent } from '../../model/index.js';
 import { until } from '../support/nats-server.js';
 import { fileCluster, openTestService, type TestService } from '../support/service.js';
 

@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NatsServer, readStream, until } from '../support/nats-server.js';
 import { fileCluster, openTestService, type TestService } from '../support/service.js';
-import { makeEvent, type KadendeEvent } from '../../host/events/event.js';
+import { makeEvent } from '../../host/events/event.js';
+import type { KadendeEvent } from '../../model/index.js';
 import { OutboxPublisher } from '../../host/events/publisher.js';
 
 const logger = pino({ level: 'silent' });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PluginCache } from '../../host/plugins/cache.js';
 import { PluginResolver } from '../../host/plugins/resolve.js';
 import { RegistrySource, UrlSource } from '../../host/plugins/sources.js';
-import { integrityOf } from '../../host/plugins/verify.js';
+import { integrityOf } from '../../lib/index.js';
 import { cacheSnapshot, echoEntries, rawTarball, tempDir } from './support.js';
 
 const tmp = tempDir('bad-input');

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { list } from 'tar';
 import { packPlugin } from '../../registry/pack.js';
 import { readTarballManifest } from '../../registry/tarball.js';
-import { integrityOf } from '../../host/plugins/verify.js';
+import { integrityOf } from '../../lib/index.js';
 import { echoPlugin, tempDir } from './support.js';
 
 const tmp = tempDir('pack');

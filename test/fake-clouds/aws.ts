@@ -9,16 +9,7 @@
  *   new EC2Client({ endpoint: ec2.url, region: 'us-east-1', credentials: {...} });
  */
 import { randomUUID } from 'node:crypto';
-import {
-  serveCloud,
-  page,
-  Timers,
-  uniqueHex,
-  type Answer,
-  type FakeCloudBase,
-  type FakeCloudOptions,
-  type Route,
-} from './common.js';
+import { serveCloud, page, Timers, uniqueHex, type Answer, type FakeCloudBase, type FakeCloudOptions, type Route } from './common.js';
 import { document, type XmlValue } from './xml.js';
 
 export type Ec2State = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';

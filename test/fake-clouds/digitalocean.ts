@@ -8,15 +8,7 @@
  *   const doApi = await startFakeDigitalOcean({ pendingMs: 20 });
  *   createApiClient({ token, endpoint: `${doApi.url}/v2` });
  */
-import {
-  serveCloud,
-  page,
-  Timers,
-  type Answer,
-  type FakeCloudBase,
-  type FakeCloudOptions,
-  type Route,
-} from './common.js';
+import { serveCloud, page, Timers, type Answer, type FakeCloudBase, type FakeCloudOptions, type Route } from './common.js';
 
 export type DropletStatus = 'new' | 'active' | 'off' | 'archive';
 

@@ -9,16 +9,7 @@
  *   new InstancesClient({ apiEndpoint: '127.0.0.1', port: gce.port, protocol: 'http', fallback: true, authClient });
  */
 import { randomUUID } from 'node:crypto';
-import {
-  serveCloud,
-  page,
-  Timers,
-  uniqueHex,
-  type Answer,
-  type FakeCloudBase,
-  type FakeCloudOptions,
-  type Route,
-} from './common.js';
+import { serveCloud, page, Timers, uniqueHex, type Answer, type FakeCloudBase, type FakeCloudOptions, type Route } from './common.js';
 
 export type GceStatus = 'PROVISIONING' | 'STAGING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'SUSPENDING' | 'SUSPENDED' | 'REPAIRING' | 'TERMINATED';
 

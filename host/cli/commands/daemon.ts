@@ -1,14 +1,12 @@
 /** `kadende daemon`: runs the host until SIGTERM or SIGINT, then shuts down in order and exits 0. */
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { daemonToken } from '../../api/auth.js';
+import { daemonToken } from '../../api/index.js';
 import { startDaemon } from '../../daemon.js';
-import { invalidInput } from '../../errors.js';
-import { PluginHost } from '../../plugins/host.js';
-import { distributionSources } from '../../plugins/chain.js';
-import { PluginResolver } from '../../plugins/resolve.js';
+import { PluginHost, distributionSources, PluginResolver } from '../../plugins/index.js';
 import { backoffFromEnv, dataDir } from '../context.js';
 import { globals } from '../program.js';
+import { kadendeError } from '../../../errors/index.js';
 
 interface DaemonFlags {
   host: string;
@@ -22,7 +20,7 @@ interface DaemonFlags {
 
 function number(flag: string, value: string, min: number): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min) throw invalidInput('KADENDE_ERR_ARGUMENT', `${flag} takes a number >= ${min}, got "${value}"`);
+  if (!Number.isFinite(n) || n < min) throw kadendeError('KADENDE_ERR_ARGUMENT', `${flag} takes a number >= ${min}, got "${value}"`);
   return n;
 }
 

@@ -4,13 +4,12 @@
  * straight from the JetStream stream the daemon publishes to.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiClient } from '../../api/client.js';
-import { clientToken } from '../../api/auth.js';
-import { KadendeError, invalidInput } from '../../errors.js';
-import type { KadendeEvent } from '../../events/event.js';
-import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from '../../events/publisher.js';
+import { ApiClient, clientToken } from '../../api/index.js';
+import type { KadendeEvent } from '../../../model/index.js';
+import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from '../../events/index.js';
 import { dataDir, serverUrl, withService } from '../context.js';
 import { globals } from '../program.js';
+import { KadendeError, hasCode, kadendeError } from '../../../errors/index.js';
 
 function print(event: KadendeEvent): void {
   const line =
@@ -44,7 +43,7 @@ export async function followEvents(ref: string, options: { limit: number; after?
   const nats = options.nats ?? (server ? undefined : process.env.KADENDE_NATS_URL || undefined);
   if (nats) return followNats(ref, nats);
   if (!server) {
-    throw invalidInput('KADENDE_ERR_ARGUMENT', '--follow needs a running daemon (--server URL or KADENDE_SERVER) or a NATS server (--nats URL)');
+    throw kadendeError('KADENDE_ERR_ARGUMENT', '--follow needs a running daemon (--server URL or KADENDE_SERVER) or a NATS server (--nats URL)');
   }
   const client = new ApiClient(server, clientToken({ dataDir: dataDir(globalOptions) }));
   const controller = interruption();
@@ -87,14 +86,14 @@ async function followNats(ref: string, url: string): Promise<void> {
   try {
     clusterId = (await withService(globals(), (s) => s.cluster(ref))).id;
   } catch (error) {
-    if ((error as { code?: string }).code !== 'KADENDE_ERR_STORE_LOCKED') throw error;
+    if (!hasCode(error, 'KADENDE_ERR_STORE_LOCKED')) throw error;
   }
   const controller = interruption();
   let nc;
   try {
     nc = await connect({ servers: url, reconnect: true, maxReconnectAttempts: -1 });
   } catch (error) {
-    throw new KadendeError('KADENDE_ERR_NATS_UNREACHABLE', `cannot reach NATS at ${url}: ${(error as Error).message}`, { cause: error });
+    throw kadendeError('KADENDE_ERR_NATS_UNREACHABLE', url, (error as Error).message).with({ cause: error });
   }
   try {
     const consumer = await jetstream(nc).consumers.get(DEFAULT_STREAM, {

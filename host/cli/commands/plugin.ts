@@ -2,24 +2,20 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { invalidInput } from '../../errors.js';
-import { distributionSources, pluginCache, registries } from '../../plugins/chain.js';
-import { PluginResolver } from '../../plugins/resolve.js';
-import { integrityOf, signPlugin } from '../../plugins/verify.js';
-import { LevelStore } from '../../store/level-store.js';
-import { RegistryClient } from '../../../registry/client.js';
-import { packPlugin } from '../../../registry/pack.js';
-import { registryToken } from '../../../registry/server.js';
-import { readTarballManifest } from '../../../registry/tarball.js';
+import { distributionSources, pluginCache, registries, PluginResolver, signPlugin } from '../../plugins/index.js';
+import { integrityOf } from '../../../lib/index.js';
+import { LevelStore } from '../../store/index.js';
+import { RegistryClient, packPlugin, registryToken, readTarballManifest } from '../../../registry/index.js';
 import { dataDir } from '../context.js';
 import { table } from '../format.js';
 import { globals, out } from '../program.js';
+import { kadendeError } from '../../../errors/index.js';
 
 const readInput = async (file: string, what: string) => {
   try {
     return await readFile(file);
   } catch (error) {
-    throw invalidInput('KADENDE_ERR_ARGUMENT', `cannot read ${what} ${file}: ${(error as Error).message}`);
+    throw kadendeError('KADENDE_ERR_ARGUMENT', `cannot read ${what} ${file}: ${(error as Error).message}`);
   }
 };
 
@@ -56,7 +52,7 @@ export function registerPluginCommands(program: Command): void {
     .option('--sign-key <file>', 'Ed25519 private key (PEM) to sign name@version:integrity with')
     .action(async (tarball: string, options: { tokenFile?: string; signKey?: string }) => {
       const [registry] = registries(globals());
-      if (!registry) throw invalidInput('KADENDE_ERR_ARGUMENT', 'publish needs --registry URL (or $KADENDE_REGISTRY)');
+      if (!registry) throw kadendeError('KADENDE_ERR_ARGUMENT', 'publish needs --registry URL (or $KADENDE_REGISTRY)');
       const bytes = await readInput(tarball, 'tarball');
       const manifest = await readTarballManifest(bytes, tarball);
       const token = await registryToken(options.tokenFile);

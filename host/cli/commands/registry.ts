@@ -1,8 +1,8 @@
 /** `kadende registry serve`: a plugin registry on this machine. */
 import type { Command } from 'commander';
-import { invalidInput } from '../../errors.js';
-import { createRegistryServer, registryToken } from '../../../registry/server.js';
+import { createRegistryServer, registryToken } from '../../../registry/index.js';
 import { out } from '../program.js';
+import { kadendeError } from '../../../errors/index.js';
 
 export function registerRegistryCommands(program: Command): void {
   const registry = program.command('registry').description('run a plugin registry');
@@ -15,7 +15,7 @@ export function registerRegistryCommands(program: Command): void {
     .option('--token-file <file>', 'file holding the publish token (default: $KADENDE_REGISTRY_TOKEN; without one, publishing is refused)')
     .action(async (options: { dir: string; port: string; host: string; tokenFile?: string }) => {
       const port = Number(options.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidInput('KADENDE_ERR_ARGUMENT', `--port takes a port number, got "${options.port}"`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw kadendeError('KADENDE_ERR_ARGUMENT', `--port takes a port number, got "${options.port}"`);
       const token = await registryToken(options.tokenFile);
       const app = await createRegistryServer({ dir: options.dir, token });
       const address = await app.listen({ port, host: options.host });

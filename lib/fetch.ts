@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { getGlobalDispatcher, interceptors, request, type Dispatcher } from 'undici';
-import { KadendeError } from '../errors.js';
+import { KadendeError, kadendeError } from '../errors/index.js';
 
 export interface FetchOptions {
   /** Largest body accepted (the compressed tarball). */
@@ -24,7 +24,7 @@ export interface FetchOptions {
 export const DEFAULT_MAX_TARBALL_BYTES = 64 * 1024 * 1024;
 
 const unreachable = (url: string, label: string, error: unknown) =>
-  new KadendeError('KADENDE_ERR_PLUGIN_UNREACHABLE', `${label}: cannot fetch ${url}: ${describeNetworkError(error)}`, { cause: error, statusCode: 502 });
+  kadendeError('KADENDE_ERR_PLUGIN_UNREACHABLE', label, url, describeNetworkError(error)).with({ cause: error });
 
 export function describeNetworkError(error: unknown): string {
   const err = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
@@ -42,7 +42,7 @@ export async function fetchBytes(url: string, options: FetchOptions = {}): Promi
   const label = options.label ?? url;
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_TARBALL_BYTES;
   const tooBig = () =>
-    new KadendeError('KADENDE_ERR_TARBALL_UNSAFE', `${label}: ${url} is larger than the ${maxBytes}-byte cap`, { statusCode: 422 });
+    kadendeError('KADENDE_ERR_TARBALL_UNSAFE', `${label}: ${url} is larger than the ${maxBytes}-byte cap`);
   if (url.startsWith('file:')) {
     const path = fileURLToPath(url);
     const size = await stat(path).then((s) => s.size, (error: unknown) => Promise.reject(unreachable(url, label, error)));
@@ -58,11 +58,7 @@ export async function fetchBytes(url: string, options: FetchOptions = {}): Promi
   }
   if (response.statusCode !== 200) {
     await response.body.dump().catch(() => {});
-    throw new KadendeError(
-      response.statusCode === 404 ? 'KADENDE_ERR_PLUGIN_NOT_FOUND' : 'KADENDE_ERR_PLUGIN_DOWNLOAD',
-      `${label}: GET ${url} answered ${response.statusCode}`,
-      { statusCode: 502 },
-    );
+    throw kadendeError(response.statusCode === 404 ? 'KADENDE_ERR_PLUGIN_NOT_FOUND' : 'KADENDE_ERR_PLUGIN_DOWNLOAD', `${label}: GET ${url} answered ${response.statusCode}`);
   }
   const declared = Number(response.headers['content-length'] ?? NaN);
   if (declared > maxBytes) {
@@ -84,16 +80,13 @@ export async function fetchBytes(url: string, options: FetchOptions = {}): Promi
     }
   } catch (error) {
     if (error instanceof KadendeError) throw error;
-    throw new KadendeError('KADENDE_ERR_PLUGIN_DOWNLOAD', `${label}: the download of ${url} broke off after ${received} bytes: ${describeNetworkError(error)}`, {
-      cause: error,
-      statusCode: 502,
-    });
+    throw kadendeError('KADENDE_ERR_PLUGIN_DOWNLOAD', `${label}: the download of ${url} broke off after ${received} bytes: ${describeNetworkError(error)}`).with({ cause: error });
   } finally {
     bar?.stop();
   }
   // undici notices most short bodies itself; this catches the rest.
   if (Number.isFinite(declared) && received !== declared) {
-    throw new KadendeError('KADENDE_ERR_PLUGIN_DOWNLOAD', `${label}: ${url} sent ${received} of ${declared} bytes`, { statusCode: 502 });
+    throw kadendeError('KADENDE_ERR_PLUGIN_DOWNLOAD', `${label}: ${url} sent ${received} of ${declared} bytes`);
   }
   return Buffer.concat(chunks);
 }

@@ -6,7 +6,7 @@
  * leaves nothing to clean up beyond the caller's temporary folder.
  */
 import { Parser, Unpack, type ReadEntry } from 'tar';
-import { KadendeError } from '../errors.js';
+import { KadendeError, kadendeError } from '../errors/index.js';
 
 export interface UnpackLimits {
   /** Sum of the unpacked file sizes. */
@@ -17,7 +17,7 @@ export interface UnpackLimits {
 export const DEFAULT_UNPACK_LIMITS: UnpackLimits = { maxBytes: 256 * 1024 * 1024, maxFiles: 5000 };
 
 const unsafe = (where: string, why: string) =>
-  new KadendeError('KADENDE_ERR_TARBALL_UNSAFE', `${where}: refused: ${why}`, { exitCode: 1, statusCode: 422 });
+  kadendeError('KADENDE_ERR_TARBALL_UNSAFE', `${where}: refused: ${why}`);
 
 /** Why an entry's path is unsafe, or undefined. */
 function pathProblem(path: string): string | undefined {

@@ -1,0 +1,108 @@
+/**
+ * Every error Kadende raises, once: its code, HTTP status, CLI exit code and
+ * message template, in the manner of fastify's lib/errors.js. A code is a
+ * promise to operators and programs that match on it: never reuse or rename
+ * one. docs/ERRORS.md explains each (what it means, what to do), and
+ * errors/catalogue.test.ts fails when the two drift apart.
+ *
+ * Exit codes: 2 for input the operator can fix (arguments, files, plugin
+ * references), 1 for everything else. Statuses of 500 and above are logged by
+ * the API as failures of the daemon; the others are the caller's to fix.
+ */
+
+interface Entry {
+  status: number;
+  exit: 1 | 2;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  message: (...args: any[]) => string;
+}
+
+const input = <A extends unknown[]>(message: (...args: A) => string, status = 400) => ({ status, exit: 2 as const, message });
+const failure = <A extends unknown[]>(message: (...args: A) => string, status = 500) => ({ status, exit: 1 as const, message });
+const as = (text: string) => text;
+
+export const CATALOGUE = {
+  // Anything without a code of its own: a bug, or a failure nothing anticipated.
+  KADENDE_ERR_UNEXPECTED: failure((detail: string) => `unexpected error: ${detail}`),
+
+  // The command line and configuration files.
+  KADENDE_ERR_ARGUMENT: input(as),
+  KADENDE_ERR_CONFIG_READ: input((file: string, reason: string) => `cannot read ${file}: ${reason}`),
+  KADENDE_ERR_CONFIG_INVALID: input(as),
+
+  // Clusters and their reconciles.
+  KADENDE_ERR_CLUSTER_NOT_FOUND: failure((detail: string) => detail, 404),
+  KADENDE_ERR_CLUSTER_NAME_TAKEN: input(
+    (file: string, name: string, holder: string, wanted?: string) =>
+      `${file}: cluster name "${name}" is already used by cluster ${holder}${wanted ? `, not ${wanted}` : ''}`,
+    409,
+  ),
+  KADENDE_ERR_CLUSTER_DELETING: input((name: string) => `cluster ${name} is being deleted; wait until \`kadende delete cluster\` finishes`, 409),
+  KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE: failure(
+    (name: string, left: number) => `cluster ${name}: ${left} resource(s) could not be deleted yet; run the delete again`,
+  ),
+  KADENDE_ERR_RECONCILE_STUCK: failure((name: string, reasons: string) => `cluster ${name} cannot converge without an operator: ${reasons}`),
+  KADENDE_ERR_RECONCILE_TIMEOUT: failure((name: string, seconds: number) => `cluster ${name} did not converge within ${seconds} s`),
+  KADENDE_ERR_DESCRIBE: failure(as),
+
+  // The embedded store.
+  KADENDE_ERR_STORE_LOCKED: failure(
+    (directory: string) =>
+      `the store in ${directory} is in use by another process (a running \`kadende daemon\`?): talk to it with --server URL, or use another --data-dir`,
+  ),
+  KADENDE_ERR_STORE_OPEN: failure((directory: string, reason: string) => `cannot open the store in ${directory}: ${reason}`),
+
+  // The HTTP API, and the CLI as its client.
+  KADENDE_ERR_TOKEN_FILE: input(as),
+  KADENDE_ERR_UNAUTHORIZED: failure(as, 401),
+  KADENDE_ERR_NOT_FOUND: failure(as, 404),
+  KADENDE_ERR_METHOD_NOT_ALLOWED: input(as, 405),
+  KADENDE_ERR_REQUEST_TOO_LARGE: input(as, 413),
+  KADENDE_ERR_UNSUPPORTED_MEDIA_TYPE: input(as, 415),
+  KADENDE_ERR_REQUEST_INVALID: input((detail: string) => `invalid request: ${detail}`),
+  KADENDE_ERR_SERVER: failure((origin: string, status: number) => `the daemon at ${origin} answered HTTP ${status}`, 502),
+  KADENDE_ERR_SERVER_UNREACHABLE: failure((origin: string, reason: string) => `cannot reach the kadende daemon at ${origin}: ${reason}`, 502),
+  KADENDE_ERR_STREAM_CUT: failure((origin: string, reason: string) => `the event stream from ${origin} was cut: ${reason}`, 502),
+  KADENDE_ERR_NATS_UNREACHABLE: failure((url: string, reason: string) => `cannot reach NATS at ${url}: ${reason}`, 502),
+
+  // Calls into a plugin's worker pool: `plugin <name>@<version>: <method> failed: <detail>`.
+  KADENDE_ERR_PLUGIN_CLOSED: failure(as),
+  KADENDE_ERR_PLUGIN_REQUEST: failure(as),
+  KADENDE_ERR_PLUGIN_TIMEOUT: failure(as, 504),
+  KADENDE_ERR_PLUGIN_THREW: failure(as, 502),
+  KADENDE_ERR_PLUGIN_BAD_RESPONSE: failure(as, 502),
+  KADENDE_ERR_PLUGIN_CRASHED: failure(as, 502),
+  KADENDE_ERR_PLUGIN_OUT_OF_MEMORY: failure(as, 502),
+  KADENDE_ERR_PLUGIN_MODULE: failure(as, 502),
+
+  // Finding, fetching, verifying and unpacking plugins.
+  KADENDE_ERR_PLUGIN_MANIFEST: input(as),
+  KADENDE_ERR_PLUGIN_NOT_FOUND: input(as),
+  KADENDE_ERR_PLUGIN_NO_MATCHING_VERSION: input(as),
+  KADENDE_ERR_PLUGIN_NAME_MISMATCH: input(as),
+  KADENDE_ERR_PLUGIN_PIN_UNAVAILABLE: failure(as),
+  KADENDE_ERR_PLUGIN_INTEGRITY: failure(as),
+  KADENDE_ERR_INTEGRITY_FORMAT: input((value: string) => `"${value}" is not an integrity string (expected sha512-<base64>)`),
+  KADENDE_ERR_PLUGIN_UNSIGNED: failure(as),
+  KADENDE_ERR_PLUGIN_SIGNATURE: failure(as),
+  KADENDE_ERR_PLUGIN_UNREACHABLE: failure((label: string, url: string, reason: string) => `${label}: cannot fetch ${url}: ${reason}`, 502),
+  KADENDE_ERR_PLUGIN_DOWNLOAD: failure(as, 502),
+  KADENDE_ERR_TARBALL_UNSAFE: failure(as, 422),
+  KADENDE_ERR_SIGN_KEY: input(as),
+  KADENDE_ERR_TRUSTED_KEYS: input(as),
+
+  // Plugin registries, as client and as server.
+  KADENDE_ERR_REGISTRY_UNREACHABLE: failure(as, 502),
+  KADENDE_ERR_REGISTRY_BAD_RESPONSE: failure(as, 502),
+  KADENDE_ERR_REGISTRY_BAD_NAME: input((name: string) => `"${name}" is not a plugin name`),
+  KADENDE_ERR_REGISTRY_PUBLISH: input(as),
+  KADENDE_ERR_REGISTRY_VERSION_EXISTS: input(as, 409),
+  KADENDE_ERR_REGISTRY_UNAUTHORIZED: failure(as, 401),
+} as const satisfies Record<string, Entry>;
+
+export type ErrorCode = keyof typeof CATALOGUE;
+export type MessageArgs<C extends ErrorCode> = Parameters<(typeof CATALOGUE)[C]['message']>;
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(CATALOGUE, code);
+}

@@ -1,0 +1,6 @@
+/** The lib folder's public surface: other folders import from here, never from its files. */
+export * from './atomic.js';
+export * from './fetch.js';
+export * from './integrity.js';
+export * from './tokens.js';
+export * from './unpack.js';
