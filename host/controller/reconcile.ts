@@ -12,7 +12,7 @@ import { makeEvent, type EventData, type EventType, type KadendeEvent } from '..
 import type { PluginHost } from '../plugins/host.js';
 import type { PluginPool } from '../plugins/pool.js';
 import type { ClusterRecord, PluginPin, ResourceRecord, Store } from '../store/types.js';
-import { planGroup, type Action, type GroupStatus, type GroupTarget } from './plan.js';
+import { planGroup, type Action, type GroupStatus, type GroupTarget } from './plan/index.js';
 import { specHash } from './spec-hash.js';
 
 export interface ReconcileOptions {
