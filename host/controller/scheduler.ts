@@ -160,13 +160,14 @@ export class Scheduler {
     const started = Date.now();
     try {
       const report = await this.exclusive(clusterId, () => this.reconcileOnce(clusterId));
-      const failing = report.groups.some((g) => g.error !== undefined || g.status?.halted);
-      const outcome: PassOutcome = failing ? 'failed' : report.converged ? 'converged' : 'progressing';
+      // A group that could not be observed, or halted remediation: passing again soon will not help.
+      const failing = report.groups.filter((g) => g.status?.reason === 'describe-failed' || g.status?.reason === 'halted');
+      const outcome: PassOutcome = failing.length > 0 ? 'failed' : report.converged ? 'converged' : 'progressing';
       this.options.onPass?.(clusterId, outcome, Date.now() - started, report);
-      if (failing) {
+      if (failing.length > 0) {
         state.failures += 1;
         state.nextAt = Date.now() + this.backoff(state.failures);
-        const errors = report.groups.filter((g) => g.error).map((g) => `${g.path}: ${g.error!.message}`);
+        const errors = failing.map((g) => `${g.path}: ${g.status!.message}`);
         this.options.logger.warn({ cluster: report.clusterName, clusterId, failures: state.failures, retryInMs: state.nextAt - Date.now(), errors }, 'reconcile did not succeed; backing off');
       } else {
         if (state.failures > 0) this.options.logger.info({ cluster: report.clusterName, clusterId }, 'reconcile succeeds again');

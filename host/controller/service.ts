@@ -44,14 +44,15 @@ export interface WaitOptions {
 }
 
 /**
- * Groups that no further pass will fix: nothing to do but not converged,
- * because creates failed for good or remediation halted.
+ * Groups that no further pass will fix: their pass did nothing (a halted pass
+ * that still recorded observations gets another), and their status says only
+ * an operator can help.
  */
 function stuckGroups(report: ReconcileReport): string[] {
   return report.groups.flatMap((g) => {
-    if (!g.status || g.status.converged || g.actions.some((a) => a.kind !== 'halt')) return [];
-    if (g.status.halted) return [`${g.path}: remediation halted (${g.actions.find((a) => a.kind === 'halt')?.cause})`];
-    if (g.status.failed > 0) return [`${g.path}: ${g.status.failed} create(s) failed for good (see \`kadende events\`; retry with --retry-failed)`];
+    if (!g.status || g.actions.some((a) => a.kind !== 'halt')) return [];
+    if (g.status.reason === 'halted') return [`${g.path}: ${g.status.message}`];
+    if (g.status.reason === 'creates-failed') return [`${g.path}: ${g.status.message} (see \`kadende events\`; retry with --retry-failed)`];
     return [];
   });
 }
