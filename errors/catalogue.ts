@@ -87,7 +87,7 @@ export const CATALOGUE = {
   KADENDE_ERR_PLUGIN_SIGNATURE: failure(as),
   KADENDE_ERR_PLUGIN_UNREACHABLE: failure((label: string, url: string, reason: string) => `${label}: cannot fetch ${url}: ${reason}`, 502),
   KADENDE_ERR_PLUGIN_DOWNLOAD: failure(as, 502),
-  KADENDE_ERR_TARBALL_UNSAFE: failure(as, 422),
+  KADENDE_ERR_TARBALL_UNSAFE: failure(as, 400),
   KADENDE_ERR_SIGN_KEY: input(as),
   KADENDE_ERR_TRUSTED_KEYS: input(as),
 

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApi, DaemonMetrics } from './api/index.js';
-import { Scheduler, KadendeService, type ReconcileOptions } from './controller/index.js';
+import { Scheduler, KadendeService, ServicePasses, type ReconcileOptions } from './controller/index.js';
 import { FeedStore, OutboxPublisher } from './events/index.js';
 import type { PluginHost } from './plugins/index.js';
 import { LevelStore } from './store/index.js';
@@ -41,8 +41,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const store = new FeedStore(level);
   const service = new KadendeService(store, plugins, options.reconcile);
   const metrics = new DaemonMetrics({ store, plugins, outbox: options.natsUrl !== undefined });
-  const scheduler = new Scheduler(service, {
-    logger: logger.child({ component: 'scheduler' }),
+  const schedulerLogger = logger.child({ component: 'scheduler' });
+  const passes = new ServicePasses(service, { onDeleted: (clusterId, cluster) => schedulerLogger.info({ cluster, clusterId }, 'finished deleting the cluster') });
+  const scheduler = new Scheduler(passes, {
+    logger: schedulerLogger,
     intervalMs: options.intervalMs,
     concurrency: options.concurrency,
     onPass: (_id, outcome, ms) => metrics.observePass(outcome, ms),

@@ -69,7 +69,7 @@ export class DaemonMetrics {
     });
   }
 
-  observePass(outcome: PassOutcome, durationMs: number): void {
+  observePass(outcome: PassOutcome | 'error', durationMs: number): void {
     this.reconciles.inc({ outcome });
     this.durations.observe({ outcome }, durationMs / 1000);
   }

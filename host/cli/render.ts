@@ -13,14 +13,16 @@ export function renderReport(report: ReconcileReport, heading: string): string {
     unhealthy: g.status?.unhealthy,
     failed: g.status?.failed,
     outdated: g.status?.outdated,
-    converged: g.error ? 'error' : g.status?.halted ? 'halted' : g.status?.converged ? 'yes' : 'no',
+    // `yes`, or why not: the status reason.
+    converged: g.status?.reason === 'converged' ? 'yes' : g.status?.reason,
   }));
   const lines = [
     `${heading} ${report.clusterName} (${report.clusterId}) in ${report.durationMs} ms: ${report.converged ? 'converged' : 'not converged'}`,
     table(rows, ['group', 'plugin', 'desired', 'actual', 'healthy', 'unhealthy', 'failed', 'outdated', 'converged']),
   ];
   for (const group of report.groups) {
-    if (group.error) lines.push(`  ${group.path}: ${group.error.code}: ${group.error.message}`);
+    const status = group.status;
+    if (status && status.reason !== 'converged') lines.push(`  ${group.path}: ${group.error ? `${group.error.code}: ` : ''}${status.message}`);
     const counts = new Map<string, { n: number; cause: string }>();
     for (const action of group.actions) {
       const key = `${action.kind}: ${action.cause}`;

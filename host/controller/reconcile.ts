@@ -12,7 +12,7 @@ import type { GroupPolicy, EventData, EventType, KadendeEvent, ClusterRecord, Pl
 import { makeEvent } from '../events/index.js';
 import type { PluginHost, PluginPool } from '../plugins/index.js';
 import type { Store } from '../store/index.js';
-import { planGroup, type Action, type GroupStatus, type GroupTarget } from './plan.js';
+import { describeFailed, planGroup, type Action, type GroupStatus, type GroupTarget, type UnobservedStatus } from './plan/index.js';
 import { specHash } from './spec-hash.js';
 
 export interface ReconcileOptions {
@@ -29,9 +29,10 @@ export interface GroupReport {
   path: string;
   plugin: string;
   retired: boolean;
-  status?: GroupStatus;
+  /** Why the group is or is not converged: read `reason` and `message`, not the counts. */
+  status?: GroupStatus | UnobservedStatus;
   actions: Array<{ kind: Action['kind']; cause: string }>;
-  /** Why the group could not be reconciled (its plugin failed to describe, ...). */
+  /** Why the group could not be reconciled (its plugin failed to describe, ...); status says describe-failed with the same message. */
   error?: { code: string; message: string };
 }
 
@@ -96,7 +97,7 @@ export class Reconciler {
   async reconcile(cluster: ClusterRecord, options: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
     const started = Date.now();
     const groups = await Promise.all(workGroups(cluster).map((work) => this.reconcileGroup(cluster, work, options.dryRun ?? false)));
-    const converged = groups.every((g) => g.status?.converged === true || (g.retired && g.status?.actual === 0 && g.actions.length === 0));
+    const converged = groups.every((g) => g.status?.reason === 'converged' || (g.retired && g.status?.actual === 0 && g.actions.length === 0));
     if (!options.dryRun) {
       // Passes that only recorded observations are not worth an event.
       const acted = groups.reduce((n, g) => n + g.actions.filter((a) => a.kind !== 'wait' && a.kind !== 'observe').length, 0);
@@ -129,6 +130,7 @@ export class Reconciler {
     } catch (error) {
       const { code = 'KADENDE_ERR_DESCRIBE', message } = error as { code?: string; message: string };
       report.error = { code, message };
+      report.status = describeFailed(target.size, message);
       // Without an observation nothing can be decided safely: this group waits for the next pass.
       if (!dryRun) {
         await this.store.commit({

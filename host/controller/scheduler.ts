@@ -7,11 +7,8 @@
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
-import type { ReconcileReport } from './reconcile.js';
-import type { KadendeService } from './service.js';
-import { errorCode, errorMessage, hasCode } from '../../errors/index.js';
-
-export type PassOutcome = 'converged' | 'progressing' | 'failed' | 'error';
+import { errorCode, errorMessage } from '../../errors/index.js';
+import { TerminalPassError, type ClusterReconciler, type PassOutcome, type PassResult } from './pass.js';
 
 export interface SchedulerOptions {
   logger: Logger;
@@ -19,13 +16,12 @@ export interface SchedulerOptions {
   intervalMs?: number;
   /** Passes running at once, over all clusters. */
   concurrency?: number;
-  /** After a pass that acted but has not converged yet (a create to confirm): sooner than the interval. */
-  followUpMs?: number;
   /** Longest pause of a failing cluster. */
   maxBackoffMs?: number;
   /** How often the list of clusters is checked for passes that are due. */
   tickMs?: number;
-  onPass?: (clusterId: string, outcome: PassOutcome, durationMs: number, report?: ReconcileReport) => void;
+  /** Every pass: its outcome ('error' when it threw), and the result when it returned one. */
+  onPass?: (clusterId: string, outcome: PassOutcome | 'error', durationMs: number, result?: PassResult) => void;
 }
 
 interface ClusterState {
@@ -39,7 +35,6 @@ interface ClusterState {
 
 export class Scheduler {
   private readonly intervalMs: number;
-  private readonly followUpMs: number;
   private readonly maxBackoffMs: number;
   private readonly tickMs: number;
   private readonly limit: LimitFunction;
@@ -52,11 +47,10 @@ export class Scheduler {
   private stopping = false;
 
   constructor(
-    private readonly service: KadendeService,
+    private readonly reconciler: ClusterReconciler,
     private readonly options: SchedulerOptions,
   ) {
     this.intervalMs = options.intervalMs ?? 30_000;
-    this.followUpMs = Math.min(options.followUpMs ?? 1000, this.intervalMs);
     this.maxBackoffMs = Math.max(options.maxBackoffMs ?? 600_000, this.intervalMs);
     this.tickMs = options.tickMs ?? Math.min(1000, this.intervalMs);
     this.limit = pLimit(options.concurrency ?? 4);
@@ -139,15 +133,15 @@ export class Scheduler {
   }
 
   private async schedule(): Promise<void> {
-    const clusters = await this.service.store.listClusters();
+    const ids = await this.reconciler.clusterIds();
     const now = Date.now();
-    const present = new Set(clusters.map((c) => c.id));
+    const present = new Set(ids);
     for (const [id, state] of this.states) if (!present.has(id) && !state.busy) this.states.delete(id);
-    for (const cluster of clusters) {
-      const state = this.state(cluster.id);
+    for (const id of ids) {
+      const state = this.state(id);
       if (this.stopping || state.busy || state.nextAt > now) continue;
       state.busy = true;
-      void this.limit(() => this.track(this.pass(cluster.id, state)));
+      void this.limit(() => this.track(this.pass(id, state)));
     }
   }
 
@@ -160,31 +154,30 @@ export class Scheduler {
     if (this.stopping) return;
     const started = Date.now();
     try {
-      const report = await this.exclusive(clusterId, () => this.reconcileOnce(clusterId));
-      const failing = report.groups.some((g) => g.error !== undefined || g.status?.halted);
-      const outcome: PassOutcome = failing ? 'failed' : report.converged ? 'converged' : 'progressing';
-      this.options.onPass?.(clusterId, outcome, Date.now() - started, report);
-      if (failing) {
+      const result = await this.exclusive(clusterId, () => this.reconciler.reconcile({ clusterId }));
+      this.options.onPass?.(clusterId, result.outcome, Date.now() - started, result);
+      if (result.outcome === 'failed') {
         state.failures += 1;
         state.nextAt = Date.now() + this.backoff(state.failures);
-        const errors = report.groups.filter((g) => g.error).map((g) => `${g.path}: ${g.error!.message}`);
-        this.options.logger.warn({ cluster: report.clusterName, clusterId, failures: state.failures, retryInMs: state.nextAt - Date.now(), errors }, 'reconcile did not succeed; backing off');
+        this.options.logger.warn(
+          { cluster: result.clusterName, clusterId, failures: state.failures, retryInMs: state.nextAt - Date.now(), errors: result.errors },
+          'reconcile did not succeed; backing off',
+        );
       } else {
-        if (state.failures > 0) this.options.logger.info({ cluster: report.clusterName, clusterId }, 'reconcile succeeds again');
+        if (state.failures > 0) this.options.logger.info({ cluster: result.clusterName, clusterId }, 'reconcile succeeds again');
         state.failures = 0;
-        state.nextAt = Date.now() + (report.converged ? this.intervalMs : this.followUpMs);
+        const after = result.outcome === 'progressing' ? Math.min(result.requeueAfterMs ?? this.intervalMs, this.intervalMs) : this.intervalMs;
+        state.nextAt = Date.now() + after;
       }
     } catch (error) {
-      const code = errorCode(error);
-      const message = errorMessage(error);
       this.options.onPass?.(clusterId, 'error', Date.now() - started);
-      if (hasCode(error, 'KADENDE_ERR_CLUSTER_NOT_FOUND')) {
-        // Deleted while queued.
+      if (error instanceof TerminalPassError) {
+        // Deleted while queued: nothing to retry.
         this.states.delete(clusterId);
       } else {
         state.failures += 1;
         state.nextAt = Date.now() + this.backoff(state.failures);
-        this.options.logger.error({ clusterId, code, err: { message }, failures: state.failures }, 'reconcile failed; backing off');
+        this.options.logger.error({ clusterId, code: errorCode(error), err: { message: errorMessage(error) }, failures: state.failures }, 'reconcile failed; backing off');
       }
     } finally {
       state.busy = false;
@@ -194,17 +187,6 @@ export class Scheduler {
         this.tick();
       }
     }
-  }
-
-  /** One pass; a cluster being deleted whose resources are all gone is removed, finishing an interrupted delete. */
-  private async reconcileOnce(clusterId: string): Promise<ReconcileReport> {
-    const report = await this.service.reconcile(clusterId);
-    const cluster = await this.service.store.getCluster(clusterId);
-    if (cluster?.deleting && report.converged && (await this.service.store.listResources(clusterId)).length === 0) {
-      await this.service.deleteCluster(clusterId);
-      this.options.logger.info({ cluster: cluster.name, clusterId }, 'finished deleting the cluster');
-    }
-    return report;
   }
 
   /** interval x 2, x 4, ... up to maxBackoff. */

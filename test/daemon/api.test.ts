@@ -8,6 +8,7 @@ import { ApiClient } from '../../host/api/client.js';
 import { buildApi, type Api } from '../../host/api/server.js';
 import { DaemonMetrics } from '../../host/api/metrics.js';
 import { Scheduler } from '../../host/controller/scheduler.js';
+import { ServicePasses } from '../../host/controller/service-passes.js';
 import type { KadendeEvent } from '../../model/index.js';
 import { until } from '../support/nats-server.js';
 import { fileCluster, openTestService, type TestService } from '../support/service.js';
@@ -34,7 +35,7 @@ describe('HTTP API', () => {
 
   beforeAll(async () => {
     t = await openTestService();
-    scheduler = new Scheduler(t.service, { logger, intervalMs: 60_000, followUpMs: 50 });
+    scheduler = new Scheduler(new ServicePasses(t.service, { followUpMs: 50 }), { logger, intervalMs: 60_000 });
     api = await buildApi({ service: t.service, feed: t.store.feed, token: TOKEN, logger, scheduler, metrics: new DaemonMetrics({ store: t.store, plugins: t.plugins, outbox: false }) });
     await api.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}`;

@@ -1,15 +1,14 @@
-// The scheduler's rules, against a stand-in service whose reconcile we control:
+// The scheduler's rules, against a stand-in ClusterReconciler whose passes we control:
 // never two passes of one cluster at once, a global limit, and a failing
 // cluster backing off on its own without slowing the others.
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ReconcileReport } from '../../host/controller/reconcile.js';
+import type { ClusterReconciler, PassResult } from '../../host/controller/pass.js';
 import { Scheduler } from '../../host/controller/scheduler.js';
-import type { KadendeService } from '../../host/controller/service.js';
 
 interface Stand {
-  service: KadendeService;
+  reconciler: ClusterReconciler;
   passes: Map<string, number[]>;
   peakPerCluster: Map<string, number>;
   peak: () => number;
@@ -17,20 +16,16 @@ interface Stand {
   running: (id: string) => number;
 }
 
-/** A service whose reconcile takes `ms` and throws for the ids in `failing`. */
+/** Passes that take `ms` and throw for the ids in `failing`. */
 function standIn(ids: string[], ms: number, failing = new Set<string>()): Stand {
   const passes = new Map<string, number[]>(ids.map((id) => [id, []]));
   const running = new Map<string, number>();
   const peakPerCluster = new Map<string, number>();
   let inFlight = 0;
   let peak = 0;
-  const service = {
-    store: {
-      listClusters: async () => ids.map((id) => ({ id, name: id })),
-      getCluster: async (id: string) => ({ id, name: id }),
-      listResources: async () => [],
-    },
-    async reconcile(id: string): Promise<ReconcileReport> {
+  const reconciler: ClusterReconciler = {
+    clusterIds: async () => ids,
+    async reconcile({ clusterId: id }): Promise<PassResult> {
       passes.get(id)!.push(Date.now());
       running.set(id, (running.get(id) ?? 0) + 1);
       peakPerCluster.set(id, Math.max(peakPerCluster.get(id) ?? 0, running.get(id)!));
@@ -39,14 +34,14 @@ function standIn(ids: string[], ms: number, failing = new Set<string>()): Stand 
       try {
         await sleep(ms);
         if (failing.has(id)) throw Object.assign(new Error('the plugin is down'), { code: 'KADENDE_ERR_PLUGIN_CRASHED' });
-        return { clusterId: id, clusterName: id, groups: [], converged: true, durationMs: ms };
+        return { outcome: 'converged', clusterName: id };
       } finally {
         running.set(id, running.get(id)! - 1);
         inFlight -= 1;
       }
     },
-  } as unknown as KadendeService;
-  return { service, passes, peakPerCluster, peak: () => peak, running: (id) => running.get(id) ?? 0 };
+  };
+  return { reconciler, passes, peakPerCluster, peak: () => peak, running: (id) => running.get(id) ?? 0 };
 }
 
 const logger = pino({ level: 'silent' });
@@ -59,7 +54,7 @@ afterEach(async () => {
 describe('Scheduler', () => {
   it('never runs two passes of one cluster at once, however often a pass is requested', async () => {
     const stand = standIn(['a'], 60);
-    scheduler = new Scheduler(stand.service, { logger, intervalMs: 60_000, tickMs: 10 });
+    scheduler = new Scheduler(stand.reconciler, { logger, intervalMs: 60_000, tickMs: 10 });
     scheduler.start();
     for (let i = 0; i < 20; i += 1) {
       scheduler.request('a');
@@ -73,11 +68,11 @@ describe('Scheduler', () => {
 
   it('runs exclusive work (an API reconcile) only between passes of that cluster', async () => {
     const stand = standIn(['a'], 80);
-    scheduler = new Scheduler(stand.service, { logger, intervalMs: 60_000, tickMs: 10 });
+    scheduler = new Scheduler(stand.reconciler, { logger, intervalMs: 60_000, tickMs: 10 });
     scheduler.start();
     await expect.poll(() => stand.running('a'), { interval: 5 }).toBe(1);
     // The first pass is running now: the exclusive work starts after it, never beside it.
-    await scheduler.exclusive('a', () => stand.service.reconcile('a'));
+    await scheduler.exclusive('a', () => stand.reconciler.reconcile({ clusterId: 'a' }));
     expect(stand.passes.get('a')).toHaveLength(2);
     expect(stand.peakPerCluster.get('a')).toBe(1);
   });
@@ -85,7 +80,7 @@ describe('Scheduler', () => {
   it('keeps to the global limit of passes at once', async () => {
     const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
     const stand = standIn(ids, 50);
-    scheduler = new Scheduler(stand.service, { logger, intervalMs: 60_000, tickMs: 10, concurrency: 2 });
+    scheduler = new Scheduler(stand.reconciler, { logger, intervalMs: 60_000, tickMs: 10, concurrency: 2 });
     scheduler.start();
     await expect.poll(() => ids.every((id) => stand.passes.get(id)!.length >= 1), { timeout: 5_000 }).toBe(true);
     expect(stand.peak()).toBe(2);
@@ -93,7 +88,7 @@ describe('Scheduler', () => {
 
   it('backs a failing cluster off, doubling, while the others keep their interval', async () => {
     const stand = standIn(['sick', 'well'], 5, new Set(['sick']));
-    scheduler = new Scheduler(stand.service, { logger, intervalMs: 100, tickMs: 10 });
+    scheduler = new Scheduler(stand.reconciler, { logger, intervalMs: 100, tickMs: 10 });
     scheduler.start();
     await expect.poll(() => stand.passes.get('sick')!.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
     const sick = stand.passes.get('sick')!;

@@ -78,11 +78,12 @@ async function loadClusters() {
   setConnection('connected', 'ok');
 }
 
+/** Pill colour by status reason; the reason and message come from the daemon's pass. */
+const REASON_KIND = { converged: 'ok', progressing: 'warn', waiting: 'warn', halted: 'bad', 'creates-failed': 'bad', 'describe-failed': 'bad' };
+
 function groupState(group) {
-  if (group.error) return ['error', 'bad'];
-  if (group.status?.halted) return ['halted', 'bad'];
-  if (group.status?.converged) return ['converged', 'ok'];
-  return ['converging', 'warn'];
+  const reason = group.status?.reason ?? 'progressing';
+  return [reason, REASON_KIND[reason] ?? 'warn', group.status?.message ?? ''];
 }
 
 async function loadCluster() {
@@ -104,13 +105,13 @@ async function loadCluster() {
   fillTable(
     $('#groups'),
     status.groups.map((group) => {
-      const [text, kind] = groupState(group);
+      const [text, kind, message] = groupState(group);
       const s = group.status ?? {};
       const badge = cell('');
       const span = document.createElement('span');
       span.className = `pill ${kind}`;
       span.textContent = text;
-      if (group.error) span.title = group.error.message;
+      span.title = message;
       badge.append(span);
       return [cell(group.retired ? `${group.path} (removed)` : group.path), cell(group.plugin), cell(s.desired), cell(s.actual), cell(s.healthy), cell(s.unhealthy), cell(s.failed), cell(s.outdated), badge];
     }),

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, TAG_SPEC, type Resource } from '@kadende/plugin-sdk';
-import { DEFAULT_POLICY } from '../config/types.js';
-import type { ResourceRecord } from '../../model/index.js';
-import { planGroup, resolveAmount, type Action, type GroupTarget, type PlanInput } from './plan.js';
+import { DEFAULT_POLICY } from '../../config/index.js';
+import type { ResourceRecord } from '../../../model/index.js';
+import { planGroup, resolveAmount, type Action, type GroupTarget, type PlanInput } from './index.js';
 
 const NOW = Date.parse('2026-11-29T12:00:00Z');
 const iso = (msAgo: number) => new Date(NOW - msAgo).toISOString();

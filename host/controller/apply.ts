@@ -1,0 +1,110 @@
+/**
+ * Applying a configuration: load and validate it, resolve and pin each
+ * group's plugin, check resourceProperties against the plugin's schema, and
+ * store the next ClusterRecord. Nothing is written unless everything is valid.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { checkResourceProperties, ConfigError, loadClusterConfigPartially, formatPath, type LoadedConfig } from '../config/index.js';
+import type { ClusterRecord, ClusterSpec, ConfigIssue, LeafGroup, PluginPin } from '../../model/index.js';
+import { makeEvent } from '../events/index.js';
+import { canonicalPluginName, type PluginHost, type ResolvedPlugin } from '../plugins/index.js';
+import type { Store } from '../store/index.js';
+import { kadendeError } from '../../errors/index.js';
+import { nextClusterRecord } from './next-cluster.js';
+
+export interface ApplyResult {
+  cluster: ClusterRecord;
+  created: boolean;
+  /** The configuration or a pin differs from what was stored. */
+  changed: boolean;
+}
+
+export interface PreparedConfig {
+  spec: ClusterSpec;
+  existing?: ClusterRecord;
+  pins: Record<string, PluginPin>;
+  loaded: LoadedConfig;
+}
+
+export interface ApplyOptions {
+  /** Re-resolve every plugin to the newest version the configuration allows. */
+  upgradePlugins?: boolean;
+}
+
+/** Loads, validates and resolves a configuration without storing anything. */
+export async function prepareConfig(store: Store, plugins: PluginHost, text: string, file: string, options: ApplyOptions = {}): Promise<PreparedConfig> {
+  // Every problem at once: the structure's, then the plugins' and properties' of the valid groups.
+  const loaded = loadClusterConfigPartially(text, file);
+  const { spec } = loaded;
+  // The cluster holding this name; without an id in the file, that is the one being updated.
+  const holder = await store.findClusterByName(spec.name);
+  const existing = spec.id ? await store.getCluster(spec.id) : holder;
+  if (holder && existing && holder.id !== existing.id) throw kadendeError('KADENDE_ERR_CLUSTER_NAME_TAKEN', file, spec.name, holder.id);
+  if (holder && spec.id && holder.id !== spec.id) throw kadendeError('KADENDE_ERR_CLUSTER_NAME_TAKEN', file, spec.name, holder.id, spec.id);
+  if (existing?.deleting) throw kadendeError('KADENDE_ERR_CLUSTER_DELETING', existing.name);
+  const issues: ConfigIssue[] = [...loaded.issues];
+  const pins: Record<string, PluginPin> = {};
+  const schemas = new Map<string, object>();
+  await Promise.all(
+    spec.groups.map(async (group) => {
+      try {
+        const resolved = await pinFor(plugins, group, existing, options.upgradePlugins ?? false);
+        pins[group.path] = resolved.pin;
+        schemas.set(group.path, resolved.folder.manifest.propertiesSchema);
+      } catch (error) {
+        const at = [...(loaded.documentPath(group.path) ?? ['groups']), 'resourcePlugin'];
+        issues.push({ file, ...loaded.locate(at), path: formatPath(at), message: (error as Error).message });
+      }
+    }),
+  );
+  issues.push(...checkResourceProperties(loaded, file, (group) => schemas.get(group.path)));
+  if (issues.length > 0) throw new ConfigError(issues);
+  // Keep pins in the file's order, whatever order resolution finished in.
+  const ordered = Object.fromEntries(spec.groups.map((g) => [g.path, pins[g.path]!]));
+  return { spec, existing, pins: ordered, loaded };
+}
+
+/** A group keeps its pin while the configuration asks for the same plugin, unless upgrading. */
+async function pinFor(plugins: PluginHost, group: LeafGroup, existing: ClusterRecord | undefined, upgrade: boolean): Promise<ResolvedPlugin> {
+  const requested = { name: group.plugin.name, version: group.plugin.version, ...(group.plugin.url ? { url: group.plugin.url } : {}) };
+  const previous = existing?.pins[group.path] ?? existing?.retired[group.path]?.pin;
+  const sameRequest =
+    previous &&
+    canonicalPluginName(previous.requested.name) === canonicalPluginName(requested.name) &&
+    previous.requested.version === requested.version &&
+    previous.requested.url === requested.url;
+  if (previous && sameRequest && !upgrade) {
+    return { pin: previous, folder: await plugins.resolver.load(previous) };
+  }
+  const resolved = await plugins.resolver.resolve(group.plugin);
+  return { pin: { ...resolved.pin, requested }, folder: resolved.folder };
+}
+
+/** The next record of a prepared configuration; a cluster not applied yet gets a new id. */
+export function draftCluster(prepared: PreparedConfig, source: { file: string; text: string }, now = new Date().toISOString()) {
+  return nextClusterRecord({ spec: prepared.spec, pins: prepared.pins, existing: prepared.existing, source, newId: uuidv7(), now });
+}
+
+export async function applyConfig(store: Store, plugins: PluginHost, text: string, file: string, options: ApplyOptions = {}): Promise<ApplyResult> {
+  const prepared = await prepareConfig(store, plugins, text, file, options);
+  const { existing } = prepared;
+  const { cluster, changed } = draftCluster(prepared, { file, text });
+  if (existing && existing.name.toLowerCase() !== cluster.name.toLowerCase()) {
+    // A rename frees the old name: the batch below writes the new one.
+    await store.commit({ deleteClusters: [existing] });
+  }
+  await store.commit({
+    putClusters: [cluster],
+    events: changed
+      ? [
+          makeEvent('io.kadende.cluster.applied', {
+            clusterId: cluster.id,
+            cause: existing ? `configuration updated to generation ${cluster.generation} from ${file}` : `cluster created from ${file}`,
+            generation: cluster.generation,
+            pins: cluster.pins,
+          }),
+        ]
+      : [],
+  });
+  return { cluster, created: !existing, changed };
+}

@@ -1,0 +1,95 @@
+/**
+ * Phase 2, classify: each record by its state. Deleting records are retried or
+ * forgotten, failed ones hold their slot, unconfirmed creates are resumed or
+ * confirmed, and an active record whose resource is gone is lost (after a
+ * grace period if it was never observed: describe may lag behind create).
+ */
+import type { Resource } from '@kadende/plugin-sdk';
+import type { ResourceRecord } from '../../../model/index.js';
+import { ageMs, seconds } from './amounts.js';
+import type { Action, GroupTarget, Live } from './types.js';
+
+export interface Classified {
+  actions: Action[];
+  /** Records that hold a slot: active or being created. */
+  live: Live[];
+  /** Creates that failed for good under the current spec: they hold their slot, so they are not retried forever. */
+  failed: ResourceRecord[];
+}
+
+export function classify(
+  group: GroupTarget,
+  records: ResourceRecord[],
+  matched: Map<string, Resource>,
+  now: number,
+  lostGraceMs: number,
+): Classified {
+  const actions: Action[] = [];
+  const live: Live[] = [];
+  const failed: ResourceRecord[] = [];
+  const unseen = (record: ResourceRecord): Live => ({ record, ready: false, outdated: record.specHash !== group.specHash });
+  for (const record of records) {
+    const resource = matched.get(record.id);
+    switch (record.state) {
+      case 'deleting':
+        if (resource) {
+          actions.push({ kind: 'delete', record, providerId: resource.id, reason: 'retry', cause: `retrying the delete of ${resource.id} (${record.deleteReason ?? 'requested'})` });
+        } else {
+          actions.push({ kind: 'forget', record, reason: 'deleted', cause: `${record.providerId ?? record.id} is gone` });
+        }
+        continue;
+      case 'failed':
+        if (record.specHash !== group.specHash) {
+          actions.push({ kind: 'forget', record, reason: 'superseded', cause: 'the group spec changed since this create failed: trying again with the new spec' });
+        } else {
+          failed.push(record);
+        }
+        continue;
+      case 'creating':
+        if (resource) {
+          actions.push({ kind: 'observe', record, resource, cause: `${resource.id} exists: the create is confirmed` });
+          live.push(assess(record, resource, group, now));
+        } else {
+          actions.push({ kind: 'resume-create', record, cause: 'a create was started but never confirmed: asking again with the same token' });
+          live.push(unseen(record));
+        }
+        continue;
+      case 'active':
+        if (resource) {
+          if (resource.status !== record.status || record.observedAt === undefined || resource.address !== record.address) {
+            actions.push({ kind: 'observe', record, resource, cause: `${resource.id} is ${resource.status}` });
+          }
+          live.push(assess(record, resource, group, now));
+        } else if (record.observedAt !== undefined || ageMs(record.updatedAt, now) >= lostGraceMs) {
+          actions.push({ kind: 'forget', record, reason: 'lost', cause: `${record.providerId ?? record.id} no longer exists at the provider: it will be replaced` });
+        } else {
+          live.push(unseen(record));
+          actions.push({ kind: 'wait', cause: `${record.providerId ?? record.id} was created but the provider does not list it yet` });
+        }
+        continue;
+    }
+  }
+  return { actions, live, failed };
+}
+
+/** Ready when active; unhealthy when the plugin says so, or when still pending past the startup timeout. */
+function assess(record: ResourceRecord, resource: Resource, group: GroupTarget, now: number): Live {
+  const outdated = record.specHash !== group.specHash;
+  if (resource.status === 'unhealthy') {
+    return { record, resource, ready: false, outdated, unhealthy: `${resource.id} is unhealthy: replacing it` };
+  }
+  if (resource.status === 'pending') {
+    const age = ageMs(resource.createdAt ?? record.createdAt, now);
+    if (age > group.policy.startupTimeoutSeconds * 1000) {
+      return {
+        record,
+        resource,
+        ready: false,
+        outdated,
+        unhealthy: `${resource.id} is still pending after ${seconds(age)} (startupTimeoutSeconds ${group.policy.startupTimeoutSeconds}): replacing it`,
+      };
+    }
+    return { record, resource, ready: false, outdated };
+  }
+  return { record, resource, ready: true, outdated };
+}

@@ -1,0 +1,49 @@
+/**
+ * The planner: a pure function from what is desired, what is recorded and what
+ * the plugin observed, to the actions that move one group towards its desired
+ * state. No I/O, no clock, no randomness: `now` is an input. Property-tested in
+ * plan.test.ts.
+ *
+ * Rules (ARCHITECTURE.md, "Reconcile, per group"), one phase each:
+ * - match: observed but unrecorded is an orphan, deleted once older than
+ *   orphanMinAge, and never unless it carries this cluster's and group's tags;
+ * - classify: recorded but no longer observed is lost, the record is dropped
+ *   (and the slot refilled); a record never yet observed gets a grace period first;
+ * - remediate: unhealthy (or still pending past the startup timeout) is deleted
+ *   and replaced, unless more than maxUnhealthy are unhealthy at once: then halt;
+ * - scale: too few: create; too many: drop failed records, then remove in
+ *   scale-in order (order.ts); an outdated spec: rolling replacement within
+ *   maxSurge / maxUnavailable;
+ * - status: why the group is or is not converged (status.ts).
+ */
+import { classify } from './classify.js';
+import { match, orphanActions } from './match.js';
+import { remediate } from './remediate.js';
+import { scale } from './scale.js';
+import { groupStatus } from './status.js';
+import type { Plan, PlanInput } from './types.js';
+
+export { resolveAmount } from './amounts.js';
+export { describeFailed } from './status.js';
+export type { Action, DeleteReason, GroupStatus, GroupTarget, Plan, PlanInput, PlanReason, StatusReason, UnobservedStatus } from './types.js';
+
+export const DEFAULT_LOST_GRACE_MS = 120_000;
+
+export function planGroup(input: PlanInput): Plan {
+  const { group, now } = input;
+  const { matched, orphans } = match(group, input.records, input.observed);
+  const classified = classify(group, input.records, matched, now, input.lostGraceMs ?? DEFAULT_LOST_GRACE_MS);
+  const remedy = remediate(classified.live, group);
+  const scaling = scale(remedy.pool, classified.failed, group, remedy.halted);
+  const actions = [...orphanActions(orphans, group, now), ...classified.actions, ...remedy.actions, ...scaling.actions];
+  const status = groupStatus({
+    group,
+    actions,
+    live: classified.live,
+    pool: remedy.pool,
+    unhealthy: remedy.unhealthy.length,
+    failed: classified.failed,
+    outdated: scaling.outdated,
+  });
+  return { actions, status };
+}

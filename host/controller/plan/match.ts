@@ -1,0 +1,51 @@
+/**
+ * Phase 1, match: which observed resources are ours, which record each belongs
+ * to, and what to do with the orphans (ours by tags, but with no record).
+ */
+import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, type Resource } from '@kadende/plugin-sdk';
+import type { ResourceRecord } from '../../../model/index.js';
+import { ageMs, seconds } from './amounts.js';
+import type { Action, GroupTarget } from './types.js';
+
+const GONE = new Set(['terminating', 'terminated']);
+
+export interface Matching {
+  /** Record id -> the resource describe saw for it. */
+  matched: Map<string, Resource>;
+  orphans: Resource[];
+}
+
+export function match(group: GroupTarget, records: ResourceRecord[], observed: Resource[]): Matching {
+  // Only what carries this cluster's and this group's tags is ours to touch.
+  const ours = observed.filter((r) => r.tags[TAG_CLUSTER] === group.clusterId && r.tags[TAG_GROUP] === group.path && !GONE.has(r.status));
+  const recordsById = new Map(records.map((r) => [r.id, r]));
+  const matched = new Map<string, Resource>();
+  const orphans: Resource[] = [];
+  for (const resource of ours) {
+    const record = recordsById.get(resource.tags[TAG_RESOURCE] ?? '');
+    const taken = record && matched.get(record.id);
+    // A second resource for one record (a plugin that was not idempotent) is an orphan too.
+    if (record && !taken && (record.providerId === undefined || record.providerId === resource.id)) {
+      matched.set(record.id, resource);
+    } else {
+      orphans.push(resource);
+    }
+  }
+  return { matched, orphans };
+}
+
+/** An orphan is deleted once older than orphanMinAge: a create may be running that has not been recorded yet. */
+export function orphanActions(orphans: Resource[], group: GroupTarget, now: number): Action[] {
+  const minAge = group.policy.orphanMinAgeSeconds * 1000;
+  return orphans.map((orphan): Action => {
+    const age = ageMs(orphan.createdAt, now);
+    if (age >= minAge) {
+      return {
+        kind: 'delete-orphan',
+        resource: orphan,
+        cause: `${orphan.id} carries this cluster's tags but Kadende has no record of it (orphan${orphan.createdAt ? `, ${seconds(age)} old` : ''})`,
+      };
+    }
+    return { kind: 'wait', cause: `orphan ${orphan.id} is ${seconds(age)} old; it is deleted once ${group.policy.orphanMinAgeSeconds} s old` };
+  });
+}
