@@ -3,10 +3,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { daemonToken } from '../../api/auth.js';
 import { startDaemon } from '../../daemon.js';
-import { PluginHost } from '../../plugins/host.js';
-import { distributionSources } from '../../plugins/chain.js';
-import { PluginResolver } from '../../plugins/resolve.js';
-import { backoffFromEnv, dataDir } from '../context.js';
+import { backoffFromEnv, dataDir, openLocal } from '../context.js';
 import { atLeast, parsedOption } from '../flags.js';
 import { globals } from '../program.js';
 
@@ -38,10 +35,12 @@ export function registerDaemon(program: Command): void {
       const logger = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
       const { token, from } = daemonToken({ tokenFile: flags.tokenFile, dataDir: directory });
       logger.info({ dataDir: directory, token: from }, 'starting the kadende daemon');
+      // The same plugin sources (local, registry, URL, cache) as every other command. The daemon
+      // opens the store itself (with an outbox when it publishes) and closes both on stop().
+      const { plugins } = await openLocal(options, ['plugins']);
       const daemon = await startDaemon({
         dataDir: directory,
-        // The same plugin sources (local, registry, URL, cache) as every other command.
-        plugins: new PluginHost(new PluginResolver(distributionSources(options).sources)),
+        plugins,
         token,
         logger,
         host: flags.host,
