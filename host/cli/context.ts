@@ -34,14 +34,43 @@ export async function withService<T>(options: GlobalOptions, run: (service: Kade
       await client.close();
     }
   }
-  const store = await LevelStore.open(join(dataDir(options), 'store'));
-  const plugins = new PluginHost(new PluginResolver(distributionSources(options).sources));
+  const local = await openLocal(options, ['service']);
   try {
-    return await run(new KadendeService(store, plugins, backoffFromEnv()));
+    return await run(local.service);
   } finally {
-    await plugins.close();
-    await store.close();
+    await local.close();
   }
+}
+
+/** What a command can ask openLocal for. */
+export interface Local {
+  /** The plugin sources the global flags name (local folders, registries, URLs) and the cache. */
+  distribution: ReturnType<typeof distributionSources>;
+  resolver: PluginResolver;
+  plugins: PluginHost;
+  store: LevelStore;
+  service: KadendeService;
+}
+
+/**
+ * The one place the CLI opens the local store and builds the plugin host.
+ * Only what `needs` names is made: the store is locked while open, and the
+ * plugin sources read --trusted-keys. close() closes the plugin host, then
+ * the store; without either there is nothing to close.
+ */
+export async function openLocal<N extends keyof Local>(options: GlobalOptions, needs: readonly N[]): Promise<Pick<Local, N> & { close(): Promise<void> }> {
+  const wants = (need: keyof Local) => (needs as readonly string[]).includes(need);
+  // Everything but the bare store needs the plugin sources.
+  const distribution = needs.some((need) => need !== 'store') ? distributionSources(options) : undefined;
+  const resolver = distribution && new PluginResolver(distribution.sources);
+  const plugins = resolver && (wants('plugins') || wants('service')) ? new PluginHost(resolver) : undefined;
+  const store = wants('store') || wants('service') ? await LevelStore.open(join(dataDir(options), 'store')) : undefined;
+  const service = store && plugins && wants('service') ? new KadendeService(store, plugins, backoffFromEnv()) : undefined;
+  const close = async () => {
+    await plugins?.close();
+    await store?.close();
+  };
+  return { distribution, resolver, plugins, store, service, close } as Pick<Local, N> & { close(): Promise<void> };
 }
 
 /** KADENDE_CREATE_BACKOFF_MS tunes the first create retry delay, for the CLI and the daemon alike (tests shorten it). */

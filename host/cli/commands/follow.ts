@@ -9,7 +9,7 @@ import type { KadendeEvent } from '../../../model/index.js';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from '../../events/index.js';
 import { dataDir, serverUrl, withService } from '../context.js';
 import { globals } from '../program.js';
-import { KadendeError, hasCode, kadendeError } from '../../../errors/index.js';
+import { KadendeError, kadendeError, hasCode } from '../../../errors/index.js';
 
 function print(event: KadendeEvent): void {
   const line =

@@ -1,12 +1,15 @@
 /** `kadende plugin pack | publish | install | list | prune`: making, sharing and caching plugins. */
 import { readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { distributionSources, pluginCache, registries, PluginResolver, signPlugin } from '../../plugins/index.js';
+import { pluginCache, registries } from '../../plugins/index.js';
 import { integrityOf } from '../../../lib/index.js';
-import { LevelStore } from '../../store/index.js';
-import { RegistryClient, packPlugin, registryToken, readTarballManifest } from '../../../registry/index.js';
-import { dataDir } from '../context.js';
+import { signPlugin } from '../../plugins/index.js';
+import { RegistryClient } from '../../../registry/index.js';
+import { packPlugin } from '../../../registry/index.js';
+import { registryToken } from '../../../registry/index.js';
+import { readTarballManifest } from '../../../registry/index.js';
+import { openLocal } from '../context.js';
 import { table } from '../format.js';
 import { globals, out } from '../program.js';
 import { kadendeError } from '../../../errors/index.js';
@@ -70,14 +73,15 @@ export function registerPluginCommands(program: Command): void {
     .option('--integrity <sri>', 'with a URL: the sha512 digest the tarball must have')
     .action(async (spec: string, options: { integrity?: string }) => {
       const ref = parsePluginSpec(spec);
-      const { sources, url } = distributionSources(globals());
+      // Nothing is held open (no store, no plugin host): there is nothing to close.
+      const { distribution: { url }, resolver } = await openLocal(globals(), ['distribution', 'resolver']);
       let found;
       if (ref.url) {
         // The name is not known before the download: the manifest's name is the one cached.
         const cached = await url.install(ref.url, options.integrity);
         found = { pin: { name: cached.meta.name, version: cached.meta.version, source: 'url', integrity: cached.meta.integrity, url: ref.url }, dir: cached.folder.dir };
       } else {
-        const resolved = await new PluginResolver(sources).resolve({ ...ref, ...(options.integrity ? { integrity: options.integrity } : {}) });
+        const resolved = await resolver.resolve({ ...ref, ...(options.integrity ? { integrity: options.integrity } : {}) });
         found = { pin: resolved.pin, dir: resolved.folder.dir };
       }
       out(found, () => `${found.pin.name}@${found.pin.version} (${found.pin.source}) in ${found.dir}${found.pin.integrity ? `\nintegrity: ${found.pin.integrity}` : ''}`);
@@ -97,14 +101,14 @@ export function registerPluginCommands(program: Command): void {
     .option('--dry-run', 'only show what would be removed')
     .action(async (options: { dryRun?: boolean }) => {
       const cache = pluginCache(globals());
-      const store = await LevelStore.open(join(dataDir(globals()), 'store'));
+      const { store, close } = await openLocal(globals(), ['store']);
       const pinned = new Set<string>();
       try {
         for (const cluster of await store.listClusters()) {
           for (const pin of [...Object.values(cluster.pins), ...Object.values(cluster.retired).map((r) => r.pin)]) pinned.add(`${pin.name}@${pin.version}`);
         }
       } finally {
-        await store.close();
+        await close();
       }
       const unpinned = (await cache.list()).filter((c) => !pinned.has(`${c.name}@${c.version}`));
       if (!options.dryRun) for (const c of unpinned) await cache.remove(c.name, c.version);

@@ -1,8 +1,8 @@
 /** `kadende registry serve`: a plugin registry on this machine. */
 import type { Command } from 'commander';
 import { createRegistryServer, registryToken } from '../../../registry/index.js';
+import { parsedOption, port } from '../flags.js';
 import { out } from '../program.js';
-import { kadendeError } from '../../../errors/index.js';
 
 export function registerRegistryCommands(program: Command): void {
   const registry = program.command('registry').description('run a plugin registry');
@@ -10,15 +10,13 @@ export function registerRegistryCommands(program: Command): void {
     .command('serve')
     .description('serve plugin documents and tarballs from a folder; publishing needs the bearer token')
     .requiredOption('--dir <dir>', 'where documents and tarballs are kept')
-    .option('--port <port>', 'TCP port (0 picks a free one)', '4873')
+    .addOption(parsedOption('--port <port>', 'TCP port (0 picks a free one)', port, '4873'))
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--token-file <file>', 'file holding the publish token (default: $KADENDE_REGISTRY_TOKEN; without one, publishing is refused)')
-    .action(async (options: { dir: string; port: string; host: string; tokenFile?: string }) => {
-      const port = Number(options.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw kadendeError('KADENDE_ERR_ARGUMENT', `--port takes a port number, got "${options.port}"`);
+    .action(async (options: { dir: string; port: number; host: string; tokenFile?: string }) => {
       const token = await registryToken(options.tokenFile);
       const app = await createRegistryServer({ dir: options.dir, token });
-      const address = await app.listen({ port, host: options.host });
+      const address = await app.listen({ port: options.port, host: options.host });
       out({ url: address, dir: options.dir, publishing: token !== undefined }, () => `registry listening on ${address} (folder ${options.dir}${token ? '' : '; publishing disabled: no token'})`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -1,0 +1,23 @@
+/** `kadende plan`: what a reconcile would do now, for a stored cluster or a configuration file. */
+import type { Command } from 'commander';
+import { readConfig } from '../config-file.js';
+import { withService } from '../context.js';
+import { globals, out } from '../program.js';
+import { renderReport } from '../render.js';
+import { kadendeError } from '../../../errors/index.js';
+
+export function registerPlan(program: Command): void {
+  program
+    .command('plan')
+    .description('show what a reconcile would do now, without doing it')
+    .argument('[cluster]', 'a stored cluster, by id or name')
+    .option('-f, --file <file>', 'a configuration that is not applied yet')
+    .action(async (cluster: string | undefined, options: { file?: string }) => {
+      if ((cluster === undefined) === (options.file === undefined)) {
+        throw kadendeError('KADENDE_ERR_ARGUMENT', 'plan takes either a CLUSTER or -f FILE');
+      }
+      const target = options.file ? { text: await readConfig(options.file), file: options.file } : cluster!;
+      const report = await withService(globals(), (s) => s.plan(target));
+      out(report, () => renderReport(report, 'Plan for'));
+    });
+}

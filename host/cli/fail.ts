@@ -1,0 +1,23 @@
+/** Prints an error as the CLI reports every failure, and says which exit code it means. */
+import { CommanderError } from 'commander';
+import type { ConfigError } from '../config/index.js';
+import { globals } from './program.js';
+import { KadendeError, errorCode, errorMessage } from '../../errors/index.js';
+
+export function fail(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Help and --version are not failures; everything else commander rejects is invalid input.
+    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : 2;
+  }
+  // Another library's error keeps its own code (ENOENT, ...); only a code-less one is unexpected.
+  const code = errorCode(error) ?? 'KADENDE_ERR_UNEXPECTED';
+  const exitCode = error instanceof KadendeError ? error.exitCode : 1;
+  const message = errorMessage(error);
+  if (globals().output === 'json') {
+    process.stderr.write(`${JSON.stringify({ error: { code, message, issues: (error as ConfigError).issues } })}\n`);
+  } else {
+    process.stderr.write(`kadende: ${message} [${code}]\n`);
+    if (!(error instanceof KadendeError) && process.env.KADENDE_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+  }
+  return exitCode;
+}
