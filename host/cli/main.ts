@@ -69,7 +69,7 @@ program
       s.reconcile(cluster, { wait: options.wait, timeoutMs: seconds(options.timeout), retryFailed: options.retryFailed }),
     );
     out(report, () => renderReport(report, 'Reconciled'));
-    if (report.groups.some((g) => g.error)) process.exitCode = 1;
+    if (report.groups.some((g) => g.status?.reason === 'describe-failed')) process.exitCode = 1;
   });
 
 const get = program.command('get').description('list clusters or resources');
