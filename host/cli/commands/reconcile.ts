@@ -18,6 +18,6 @@ export function registerReconcile(program: Command): void {
         s.reconcile(cluster, { wait: options.wait, timeoutMs: options.timeout, retryFailed: options.retryFailed }),
       );
       out(report, () => renderReport(report, 'Reconciled'));
-      if (report.groups.some((g) => g.error)) process.exitCode = 1;
+      if (report.groups.some((g) => g.status?.reason === 'describe-failed')) process.exitCode = 1;
     });
 }
