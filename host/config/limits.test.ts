@@ -87,9 +87,9 @@ describe('numbers', () => {
   });
 
   it.each([
-    ['.inf', 'size: .inf', /size: must be an integer from 0 to 10000 \(the limit KADENDE_MAX_GROUP_SIZE sets\), got Infinity/],
-    ['-.inf', 'size: -.inf', /size: must be an integer >= 0, got -Infinity/],
-    ['.nan', 'size: .nan', /size: must be an integer >= 0, got NaN/],
+    ['.inf', 'size: .inf', /size: must be a finite number, got Infinity/],
+    ['-.inf', 'size: -.inf', /size: must be a finite number, got -Infinity/],
+    ['.nan', 'size: .nan', /size: must be a finite number, got NaN/],
     ['null', 'size: null', /size: must be an integer >= 0, got an empty value/],
     ['1e300', 'size: 1e300', /size: must be an integer from 0 to 10000/],
     ['10001', 'size: 10001', /size: must be an integer from 0 to 10000/],
@@ -124,6 +124,12 @@ describe('numbers', () => {
   ])('refuses %s: %s (a policy the planner cannot read)', (field, value) => {
     const { issues } = refusal(leaf(`    ${field}: ${value}\n`));
     expect(issues.map((issue) => issue.path)).toEqual([`groups.g.${field}`]);
+  });
+
+  it('refuses a non-finite number anywhere, resourceProperties too (JSON would store it as null)', () => {
+    expect(first(leaf('    resourceProperties: {memory: .inf, disks: [1, .nan]}\n'))).toMatch(
+      /^7:\d+ groups\.g\.resourceProperties\.(memory|disks\[1\]): must be a finite number/,
+    );
   });
 
   it('keeps values at the limits', () => {

@@ -169,8 +169,14 @@ function toData(doc: Document, file: string, locator: Locator): unknown {
   // Aliases can nest what the source does not; check the data too, without recursing.
   const stack: Array<{ value: unknown; path: DocumentPath }> = [{ value: data, path: [] }];
   let visited = 0;
+  const nonFinite: ConfigIssue[] = [];
   while (stack.length > 0) {
     const { value, path } = stack.pop()!;
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      // JSON (the store, the API) has no Infinity or NaN: they would come back as null.
+      nonFinite.push(issueAt(file, locator.locate(path), `must be a finite number, got ${describeValue(value)}`, formatPath(path)));
+      continue;
+    }
     if (typeof value !== 'object' || value === null) continue;
     if (path.length >= MAX_YAML_DEPTH || ++visited > 1_000_000) {
       throw new ConfigError([
@@ -179,6 +185,7 @@ function toData(doc: Document, file: string, locator: Locator): unknown {
     }
     for (const [key, child] of Object.entries(value)) stack.push({ value: child, path: [...path, Array.isArray(value) ? Number(key) : key] });
   }
+  if (nonFinite.length > 0) throw new ConfigError(nonFinite);
   return data;
 }
 
