@@ -24,7 +24,14 @@ const FRAMEWORK_CODES: Partial<Record<number, ErrorCode>> = {
 export function asKadendeError(error: unknown): KadendeError {
   if (error instanceof KadendeError) return error;
   const framework = error as FastifyError;
-  if (framework.validation) return kadendeError('KADENDE_ERR_REQUEST_INVALID', framework.message);
+  if (framework.validation) {
+    // "must NOT have additional properties" alone does not say which.
+    const unknown = framework.validation.flatMap((problem) => {
+      const name = (problem.params as { additionalProperty?: unknown } | undefined)?.additionalProperty;
+      return typeof name === 'string' ? [JSON.stringify(name.slice(0, 100))] : [];
+    });
+    return kadendeError('KADENDE_ERR_REQUEST_INVALID', unknown.length > 0 ? `${framework.message} (${unknown.join(', ')})` : framework.message);
+  }
   const status = framework.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const code = FRAMEWORK_CODES[status];

@@ -33,7 +33,8 @@ export interface Api {
   endStreams(): void;
 }
 
-const Ref = Type.Object({ ref: Type.String({ minLength: 1, maxLength: 200 }) });
+const REF_MAX_LENGTH = 200;
+const Ref = Type.Object({ ref: Type.String({ minLength: 1, maxLength: REF_MAX_LENGTH }) });
 const ApplyQuery = Type.Object({
   /** Names the configuration in error messages, as the CLI's -f FILE does. */
   file: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
@@ -69,6 +70,12 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
     // Long reconciles (--wait) are legitimate; SSE streams are ended by endStreams().
     requestTimeout: 0,
+    // As long as the schemas let a cluster ref be (fastify's default, 100, answered 414 to refs the schema takes).
+    maxParamLength: REF_MAX_LENGTH,
+    // A malformed URL (%zz) or an over-long parameter: refused before routing, with our error body.
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
+    // Refuse unknown fields (ReconcileBody says additionalProperties: false) rather than silently dropping them.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   const streams: SseStreams = new Set();
   app.setErrorHandler(errorHandler);

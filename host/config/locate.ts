@@ -14,6 +14,8 @@ export interface Locator {
   locate(path: DocumentPath, at?: Anchor): Position;
   /** The keys of the mapping at `path` in source order (plain objects put integer-like keys first). */
   keys(path: DocumentPath): string[] | undefined;
+  /** 1-based position of a source offset (line 1, column 1 when unknown). */
+  position(offset: number | undefined): Position;
 }
 
 export function createLocator(doc: Document, lineCounter: LineCounter): Locator {
@@ -48,6 +50,7 @@ export function createLocator(doc: Document, lineCounter: LineCounter): Locator 
   };
 
   return {
+    position: at,
     locate(path, anchor = 'value') {
       const { node, pair, complete } = walk(path);
       const keyOffset = (pair?.key as Node | undefined)?.range?.[0];

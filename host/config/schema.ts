@@ -9,6 +9,7 @@
  * error uses for what the field should be.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { MAX_TEXT_LENGTH } from './limits.js';
 
 export const DEFAULT_PLUGIN_VERSION = 'latest';
 
@@ -28,24 +29,33 @@ export const LEAF_MARKERS = ['size', 'resourcePlugin', 'resourceProperties'] as 
 const GroupName = Type.String({ pattern: GROUP_NAME_PATTERN, expected: GROUP_NAME_EXPECTED });
 
 /** A count, or a share of the group's size. */
+// Upper bounds (the operator's KADENDE_MAX_GROUP_SIZE, 100%, MAX_SECONDS) and finiteness (ajv takes Infinity
+// for an integer) are checked by the loader once these pass, with a message that names the limit.
 const Quantity = Type.Union(
   [Type.Integer({ minimum: 0 }), Type.String({ pattern: '^(0|[1-9][0-9]*)%$' })],
   { expected: 'an integer >= 0 or a percentage such as "25%"' },
 );
 const Seconds = Type.Number({ minimum: 0, expected: 'a number of seconds >= 0' });
 
+/** What a plugin's manifest name may be (plugin-sdk's manifest schema), in either case: names match case-insensitively. */
+export const PLUGIN_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,213}$';
+/** Free text (a version, a description): no control characters, not a megabyte. */
+const TEXT_PATTERN = '^[^\\u0000-\\u001f\\u007f]*$';
+
 export const ResourcePluginSchema = Type.Object(
   {
-    name: Type.String({ minLength: 1, expected: 'a plugin name, e.g. aws' }),
+    // The manifest's name pattern, in either case; the expected text stays short: most mistakes are a missing name.
+    name: Type.String({ pattern: PLUGIN_NAME_PATTERN, expected: 'a plugin name, e.g. aws' }),
     version: Type.Optional(
       Type.String({
         format: PLUGIN_VERSION_FORMAT,
+        maxLength: 256,
         default: DEFAULT_PLUGIN_VERSION,
         expected: 'a version: "latest", an exact version such as "1.2.0" or a range such as "^1.2"',
       }),
     ),
     url: Type.Optional(
-      Type.String({ format: 'uri', pattern: '^(https?|file):', expected: 'an http, https or file URL' }),
+      Type.String({ format: 'uri', pattern: '^(https?|file):', maxLength: 2048, expected: 'an http, https or file URL of at most 2048 characters' }),
     ),
     integrity: Type.Optional(
       // A SHA-512 digest is 64 bytes: 88 base64 characters, the last two '=='.
@@ -122,12 +132,19 @@ const headerFields = {
       expected: "an id: 1-63 lowercase letters, digits or '-', starting with a letter or digit",
     }),
   ),
-  version: Type.String({ minLength: 1, expected: 'a version string, e.g. "0.0.1"' }),
+  version: Type.String({
+    minLength: 1,
+    maxLength: 64,
+    pattern: TEXT_PATTERN,
+    expected: 'a version string of at most 64 characters without control characters, e.g. "0.0.1"',
+  }),
   name: Type.String({
     pattern: NAME_PATTERN,
     expected: "a cluster name: 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit",
   }),
-  description: Type.Optional(Type.String({ expected: 'a string' })),
+  description: Type.Optional(
+    Type.String({ maxLength: MAX_TEXT_LENGTH, pattern: TEXT_PATTERN, expected: `a string of at most ${MAX_TEXT_LENGTH} characters without control characters` }),
+  ),
 };
 
 export const ClusterDocumentSchema = Type.Object(
