@@ -58,6 +58,10 @@ export class PluginOutput {
     if (now - this.windowStart >= WINDOW_MS) this.reopen(now);
     const msg = raw.length > MAX_LINE ? `${raw.slice(0, MAX_LINE)}... [${raw.length - MAX_LINE} more characters cut]` : raw;
     if (this.used + msg.length > BUDGET) {
+      if (this.dropped === 0) {
+        const until = new Date(this.windowStart + WINDOW_MS).toISOString();
+        this.sink({ level: 'warn', time: new Date(now).toISOString(), component: 'plugin', plugin: this.plugin, stream: 'host', msg: `the plugin's output passed ${BUDGET} characters this minute: its lines are dropped until ${until}` });
+      }
       this.dropped += 1;
       return;
     }

@@ -55,6 +55,13 @@ export class PluginCallError extends KadendeError {
   }
 }
 
+/** The requested tags an answer's tags lack (or carry with another value), as `name=value`. */
+function missingTags(wanted: Record<string, string>, got: Record<string, string>): string[] {
+  return Object.entries(wanted)
+    .filter(([name, value]) => got[name] !== value)
+    .map(([name, value]) => `${name}=${value}`);
+}
+
 export interface PluginStats {
   calls: number;
   errors: number;
@@ -197,6 +204,23 @@ export class PluginPool {
     }
     const problems = this.validators.response(method, answer.value);
     if (problems.length > 0) return this.breach(method, `answer breaks the contract: ${problems.join('; ')}`);
+    const tags = (request as { tags?: Record<string, string> }).tags;
+    if (method === 'create' && tags) {
+      // A resource made without the host's tags would never be found again: say so, naming it, instead of leaking it.
+      const resource = answer.value as { id: string; tags: Record<string, string> };
+      const missing = missingTags(tags, resource.tags);
+      if (missing.length > 0) {
+        return this.breach(method, `the created resource ${JSON.stringify(resource.id)} does not carry the requested tag(s) ${missing.join(', ')}; it may be left behind unmanaged`);
+      }
+    }
+    if (method === 'describe' && tags) {
+      const strays = (answer.value as { resources: Array<{ id: string; tags: Record<string, string> }> }).resources
+        .filter((resource) => missingTags(tags, resource.tags).length > 0)
+        .map((resource) => JSON.stringify(resource.id));
+      if (strays.length > 0) {
+        return this.breach(method, `resource(s) ${strays.slice(0, 20).join(', ')}${strays.length > 20 ? ` and ${strays.length - 20} more` : ''} do not carry the requested tags`);
+      }
+    }
     return answer.value;
   }
 

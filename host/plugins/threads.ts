@@ -49,6 +49,8 @@ class Thread {
 
 export class ThreadPool {
   private readonly threads = new Set<Thread>();
+  /** Retired threads not yet exited. A thread stuck in native code (fs.promises.mkdir('/proc/nope/x') on Node 20 never settles) may never exit. */
+  private readonly retired = new Set<Thread>();
   private nextId = 1;
   private closed = false;
   /** Threads started, for tests and metrics. */
@@ -56,8 +58,14 @@ export class ThreadPool {
 
   constructor(private readonly options: ThreadPoolOptions) {}
 
+  /** Threads serving calls. */
   get size(): number {
     return this.threads.size;
+  }
+
+  /** Retired threads whose termination has not completed. */
+  get stuck(): number {
+    return this.retired.size;
   }
 
   /** Runs one task; never rejects: every way a call can end is an outcome. */
@@ -87,7 +95,6 @@ export class ThreadPool {
     let best: Thread | undefined;
     let live = 0;
     for (const thread of this.threads) {
-      if (thread.retiring) continue;
       live += 1;
       if (!best || thread.pending.size < best.pending.size) best = thread;
     }
@@ -125,6 +132,7 @@ export class ThreadPool {
     });
     worker.on('exit', (code) => {
       this.threads.delete(thread);
+      this.retired.delete(thread);
       clearTimeout(thread.idle);
       const cause = thread.cause ?? new Error(`the worker exited with code ${code}`);
       const outOfMemory = (cause as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -143,25 +151,34 @@ export class ThreadPool {
       void thread.worker.terminate();
       return;
     }
+
     const idleMs = this.options.idleMs ?? 30_000;
     thread.idle = setTimeout(() => {
-      if (thread.pending.size === 0) {
-        thread.retiring = true;
-        void thread.worker.terminate();
-      }
+      if (thread.pending.size === 0) this.retire(thread);
     }, idleMs);
     thread.idle.unref();
   }
 
   /** No new calls go to this thread; it is terminated once the calls left on it settle or time out. */
   private retire(thread: Thread): void {
-    thread.retiring = true;
+    if (!thread.retiring) {
+      thread.retiring = true;
+      this.threads.delete(thread);
+      this.retired.add(thread);
+    }
     if (thread.pending.size === 0) void thread.worker.terminate();
   }
 
-  async close(): Promise<void> {
+  /** Terminates every thread; waits at most `waitMs` for them (a thread stuck in native code never ends). */
+  async close(waitMs = 2_000): Promise<void> {
     this.closed = true;
-    const threads = [...this.threads];
-    await Promise.all(threads.map((thread) => thread.worker.terminate()));
+    const threads = [...this.threads, ...this.retired];
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+      timer.unref();
+    });
+    await Promise.race([Promise.all(threads.map((thread) => thread.worker.terminate())), bound]);
+    clearTimeout(timer);
   }
 }
