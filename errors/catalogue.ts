@@ -78,6 +78,9 @@ export const CATALOGUE = {
   KADENDE_ERR_PLUGIN_CRASHED: failure(as, 502),
   KADENDE_ERR_PLUGIN_OUT_OF_MEMORY: failure(as, 502),
   KADENDE_ERR_PLUGIN_MODULE: failure(as, 502),
+  KADENDE_ERR_PLUGIN_LIMIT_SETTING: input(
+    (variable: string, value: string) => `${variable}="${value}" is not a plugin limit ceiling (expected a whole number of at least 1)`,
+  ),
 
   // Finding, fetching, verifying and unpacking plugins.
   KADENDE_ERR_PLUGIN_MANIFEST: input(as),

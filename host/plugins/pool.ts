@@ -2,25 +2,41 @@
  * One worker pool per plugin@version. Every call is checked against the
  * contract's schemas on this side, runs under the plugin's heap limit, and sees
  * only the env names its manifest declares. A plugin that throws, hangs, exits,
- * runs out of memory or answers garbage fails that one call with a
- * PluginCallError naming the plugin and the call, and the pool keeps serving.
+ * runs out of memory or answers garbage fails that one call with a PluginCallError
+ * naming the plugin and the call, and the pool keeps serving.
  *
- * Timeouts are raced here, not given to piscina (see run): a call past its
- * timeout fails at once, and its pool is retired: new calls go to a fresh pool,
- * and the old one's threads are terminated once the calls still running on them
- * have passed their own deadlines (see retire).
+ * The threads are the host's own (threads.ts): a crash fails only the calls in
+ * flight on that thread, never one that had answered; a call past its timeout
+ * fails at once and its thread is terminated and replaced once the calls still
+ * running on it have passed their own deadlines. The limits a manifest asks for
+ * are capped by host-owned ceilings (hostCeilings). What a plugin prints is
+ * logged as bounded structured lines naming it (PluginOutput), never raw.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { createContractValidators, type ContractValidators, type PluginMethod, type WorkerAnswer, type WorkerTask } from '@kadende/plugin-sdk';
+import {
+  createContractValidators,
+  type ContractValidators,
+  type PluginLimits,
+  type PluginMethod,
+  type WorkerAnswer,
+  type WorkerTask,
+} from '@kadende/plugin-sdk';
 import type { PluginFolder } from './manifest.js';
-import { KadendeError, type ErrorCode } from '../../errors/index.js';
+import { PluginOutput, type PluginLogSink } from './output.js';
+import { ThreadPool } from './threads.js';
+import { KadendeError, errorMessage, kadendeError, type ErrorCode } from '../../errors/index.js';
 
 const workerFile = createRequire(import.meta.url).resolve('@kadende/plugin-sdk/worker');
 let sharedValidators: ContractValidators | undefined;
-const TIMED_OUT = Symbol('timed out');
+
+/** Error messages and causes from a plugin are cut to this many characters before they reach events or the store. */
+export const MAX_PLUGIN_ERROR_TEXT = 64 * 1024;
+
+export function boundPluginText(text: string, max = MAX_PLUGIN_ERROR_TEXT): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... [${text.length - max} more characters cut]`;
+}
 
 /** The codes a failed plugin call can have (errors/catalogue.ts). */
 export type PluginCallCode = Extract<ErrorCode, `KADENDE_ERR_PLUGIN_${'CLOSED' | 'REQUEST' | 'TIMEOUT' | 'THREW' | 'BAD_RESPONSE' | 'CRASHED' | 'OUT_OF_MEMORY' | 'MODULE'}`>;
@@ -33,10 +49,17 @@ export class PluginCallError extends KadendeError {
     detail: string,
     cause?: unknown,
   ) {
-    super(code, `plugin ${plugin}: ${method} failed: ${detail}`);
+    super(code, `plugin ${plugin}: ${method} failed: ${boundPluginText(detail)}`);
     this.with({ cause });
     this.name = 'PluginCallError';
   }
+}
+
+/** The requested tags an answer's tags lack (or carry with another value), as `name=value`. */
+function missingTags(wanted: Record<string, string>, got: Record<string, string>): string[] {
+  return Object.entries(wanted)
+    .filter(([name, value]) => got[name] !== value)
+    .map(([name, value]) => `${name}=${value}`);
 }
 
 export interface PluginStats {
@@ -44,64 +67,75 @@ export interface PluginStats {
   errors: number;
 }
 
+/** Limits no manifest can raise: the environment's KADENDE_PLUGIN_MAX_* or these defaults. */
+export const DEFAULT_CEILINGS: PluginLimits = { timeoutMs: 120_000, memoryMb: 2048, concurrency: 64 };
+const CEILING_VARIABLES: Record<keyof PluginLimits, string> = {
+  timeoutMs: 'KADENDE_PLUGIN_MAX_TIMEOUT_MS',
+  memoryMb: 'KADENDE_PLUGIN_MAX_MEMORY_MB',
+  concurrency: 'KADENDE_PLUGIN_MAX_CONCURRENCY',
+};
+
+export function hostCeilings(env: NodeJS.ProcessEnv = process.env): PluginLimits {
+  const ceilings = { ...DEFAULT_CEILINGS };
+  for (const key of Object.keys(CEILING_VARIABLES) as Array<keyof PluginLimits>) {
+    const name = CEILING_VARIABLES[key];
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1) throw kadendeError('KADENDE_ERR_PLUGIN_LIMIT_SETTING', name, raw);
+    ceilings[key] = value;
+  }
+  return ceilings;
+}
+
+/** The limits a pool runs with: the manifest's, capped by the host's ceilings. */
+export function effectiveLimits(asked: PluginLimits, ceilings: PluginLimits): PluginLimits {
+  return {
+    timeoutMs: Math.min(asked.timeoutMs, ceilings.timeoutMs),
+    memoryMb: Math.min(asked.memoryMb, ceilings.memoryMb),
+    concurrency: Math.min(asked.concurrency, ceilings.concurrency),
+  };
+}
+
+export interface PluginPoolOptions {
+  /** Host-owned ceilings (default: hostCeilings()). */
+  ceilings?: PluginLimits;
+  /** Where the plugin's output lines go (default: JSON lines on the host's stderr). */
+  log?: PluginLogSink;
+}
+
 export class PluginPool {
   readonly id: string;
   readonly stats: PluginStats = { calls: 0, errors: 0 };
-  private pool: Piscina;
-  /** Pools left after a timeout, with the timer that destroys each. */
-  private readonly retired = new Map<Piscina, NodeJS.Timeout>();
-  private readonly env: Record<string, string>;
+  /** The limits in force: the manifest's within the host's ceilings. */
+  readonly limits: PluginLimits;
+  readonly threads: ThreadPool;
+  private readonly output: PluginOutput;
   private readonly limit: LimitFunction;
   private readonly validators: ContractValidators;
   private closed = false;
 
-  constructor(readonly folder: PluginFolder) {
-    const { manifest, limits } = folder;
+  constructor(
+    readonly folder: PluginFolder,
+    options: PluginPoolOptions = {},
+  ) {
+    const { manifest } = folder;
     this.id = `${manifest.name}@${manifest.version}`;
+    this.limits = effectiveLimits(folder.limits, options.ceilings ?? hostCeilings());
     this.validators = sharedValidators ??= createContractValidators();
-    this.limit = pLimit(limits.concurrency);
-    this.env = Object.fromEntries(
+    this.limit = pLimit(this.limits.concurrency);
+    const env = Object.fromEntries(
       manifest.env.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]!]),
     );
-    this.pool = this.startPool();
-  }
-
-  private startPool(): Piscina {
-    const { limits } = this.folder;
+    this.output = new PluginOutput(this.id, options.log);
     // Plugins mostly wait on I/O: a few threads, each with several calls in flight.
-    const maxThreads = Math.max(1, Math.min(limits.concurrency, availableParallelism()));
-    const pool = new Piscina({
-      filename: workerFile,
-      minThreads: 0,
-      maxThreads,
-      concurrentTasksPerWorker: Math.ceil(limits.concurrency / maxThreads),
-      idleTimeout: 30_000,
-      env: this.env,
-      execArgv: [],
-      resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb },
+    this.threads = new ThreadPool({
+      file: workerFile,
+      maxThreads: Math.max(1, Math.min(this.limits.concurrency, availableParallelism())),
+      env,
+      memoryMb: this.limits.memoryMb,
+      onOutput: (stream, chunk, threadId) => this.output.write(stream, chunk, threadId),
     });
-    // A crashing worker is reported through the failed call; the pool itself must not throw.
-    pool.on('error', () => {});
-    return pool;
-  }
-
-  /**
-   * A call got no answer by its timeout although the worker runtime aborts the
-   * plugin's signal at the deadline: its thread may be stuck in a loop that only
-   * termination ends. Calls from now on go to a fresh pool; the old one is
-   * destroyed (its threads terminated) once every call it still runs has passed
-   * its own deadline, so no other call is cut short.
-   */
-  private retire(pool: Piscina): void {
-    if (pool !== this.pool || this.closed) return;
-    this.pool = this.startPool();
-    const destroy = () => {
-      this.retired.delete(pool);
-      void pool.destroy().catch(() => {});
-    };
-    const timer = setTimeout(destroy, this.folder.limits.timeoutMs + 1_000);
-    timer.unref();
-    this.retired.set(pool, timer);
   }
 
   /** Calls one contract method; resolves with the checked answer or rejects with a PluginCallError. */
@@ -118,64 +152,86 @@ export class PluginPool {
   }
 
   private async run<T>(method: PluginMethod, request: unknown): Promise<T> {
-    const { timeoutMs } = this.folder.limits;
+    const { timeoutMs } = this.limits;
     const task: WorkerTask = { entry: this.folder.entry, method, request, deadline: Date.now() + timeoutMs };
     this.stats.calls += 1;
-    let answer: WorkerAnswer;
-    // No abort signal for piscina: it runs an abortable task alone on its thread, which would
-    // cap calls in flight at the thread count whatever limits.concurrency says. The timeout is
-    // raced here instead, and a timed-out pool is retired (see retire).
-    const pool = this.pool;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
-    });
+    const outcome = await this.threads.run(task, timeoutMs);
     try {
-      const settled = await Promise.race([pool.run(task) as Promise<WorkerAnswer>, timedOut]);
-      if (settled === TIMED_OUT) {
-        this.retire(pool);
-        throw new PluginCallError('KADENDE_ERR_PLUGIN_TIMEOUT', this.id, method, `no answer within ${timeoutMs} ms; its worker is being replaced`);
-      }
-      answer = settled;
+      if ('failure' in outcome) throw this.threadFailure(method, outcome);
+      const value = this.checked(method, request, outcome.answer);
+      return value as T;
     } catch (error) {
       this.stats.errors += 1;
-      throw error instanceof PluginCallError ? error : this.workerFailure(method, error);
-    } finally {
-      clearTimeout(timer);
+      throw error;
     }
-    if (!answer.ok) {
-      this.stats.errors += 1;
-      const { message, code } = answer.error;
-      throw new PluginCallError('KADENDE_ERR_PLUGIN_THREW', this.id, method, `${code ? `${code}: ` : ''}${message}`);
-    }
-    const problems = this.validators.response(method, answer.value);
-    if (problems.length > 0) {
-      this.stats.errors += 1;
-      throw new PluginCallError('KADENDE_ERR_PLUGIN_BAD_RESPONSE', this.id, method, `answer breaks the contract: ${problems.join('; ')}`);
-    }
-    return answer.value as T;
   }
 
-  private workerFailure(method: PluginMethod, error: unknown): PluginCallError {
-    const err = error as { name?: string; code?: string; message?: string };
-    if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-      return new PluginCallError(
-        'KADENDE_ERR_PLUGIN_OUT_OF_MEMORY',
-        this.id,
-        method,
-        `the worker ran out of memory (limit ${this.folder.limits.memoryMb} MB) and was replaced`,
-        error,
-      );
+  private threadFailure(method: PluginMethod, outcome: Exclude<Awaited<ReturnType<ThreadPool['run']>>, { answer: WorkerAnswer }>): PluginCallError {
+    switch (outcome.failure) {
+      case 'timeout':
+        return new PluginCallError('KADENDE_ERR_PLUGIN_TIMEOUT', this.id, method, `no answer within ${this.limits.timeoutMs} ms; its worker is being replaced`);
+      case 'closed':
+        return new PluginCallError('KADENDE_ERR_PLUGIN_CLOSED', this.id, method, 'the plugin pool closed during the call');
+      case 'out-of-memory':
+        return new PluginCallError(
+          'KADENDE_ERR_PLUGIN_OUT_OF_MEMORY',
+          this.id,
+          method,
+          `the worker ran out of memory (limit ${this.limits.memoryMb} MB) and was replaced`,
+          outcome.error,
+        );
+      case 'crashed':
+        return new PluginCallError(
+          'KADENDE_ERR_PLUGIN_CRASHED',
+          this.id,
+          method,
+          `the worker died (thread ${outcome.threadId}, with every call in flight on it): ${errorMessage(outcome.error)}`,
+          outcome.error,
+        );
     }
-    return new PluginCallError('KADENDE_ERR_PLUGIN_CRASHED', this.id, method, `the worker died: ${err.message ?? String(error)}`, error);
+  }
+
+  /** The answer, checked against the contract; a breach is an error, never trusted. */
+  private checked(method: PluginMethod, request: unknown, answer: WorkerAnswer): unknown {
+    if (!answer.ok) {
+      const { message, code, cause } = answer.error;
+      const text = `${typeof code === 'string' ? `${code}: ` : ''}${String(message)}`;
+      const causeError = typeof cause === 'string' ? new Error(boundPluginText(cause)) : undefined;
+      if (answer.kind === 'unsendable') {
+        return this.breach(method, `the answer cannot be sent to the host: ${text}`);
+      }
+      throw new PluginCallError('KADENDE_ERR_PLUGIN_THREW', this.id, method, text, causeError);
+    }
+    const problems = this.validators.response(method, answer.value);
+    if (problems.length > 0) return this.breach(method, `answer breaks the contract: ${problems.join('; ')}`);
+    const tags = (request as { tags?: Record<string, string> }).tags;
+    if (method === 'create' && tags) {
+      // A resource made without the host's tags would never be found again: say so, naming it, instead of leaking it.
+      const resource = answer.value as { id: string; tags: Record<string, string> };
+      const missing = missingTags(tags, resource.tags);
+      if (missing.length > 0) {
+        return this.breach(method, `the created resource ${JSON.stringify(resource.id)} does not carry the requested tag(s) ${missing.join(', ')}; it may be left behind unmanaged`);
+      }
+    }
+    if (method === 'describe' && tags) {
+      const strays = (answer.value as { resources: Array<{ id: string; tags: Record<string, string> }> }).resources
+        .filter((resource) => missingTags(tags, resource.tags).length > 0)
+        .map((resource) => JSON.stringify(resource.id));
+      if (strays.length > 0) {
+        return this.breach(method, `resource(s) ${strays.slice(0, 20).join(', ')}${strays.length > 20 ? ` and ${strays.length - 20} more` : ''} do not carry the requested tags`);
+      }
+    }
+    return answer.value;
+  }
+
+  private breach(method: PluginMethod, detail: string): never {
+    throw new PluginCallError('KADENDE_ERR_PLUGIN_BAD_RESPONSE', this.id, method, detail);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const retired = [...this.retired.entries()];
-    this.retired.clear();
-    for (const [, timer] of retired) clearTimeout(timer);
-    await Promise.all([this.pool.destroy(), ...retired.map(([pool]) => pool.destroy().catch(() => {}))]);
+    await this.threads.close();
+    this.output.flush();
   }
 }

@@ -9,3 +9,6 @@ export const TAG_SPEC = 'kadende.spec';
 
 export type PluginMethod = 'describe' | 'create' | 'delete';
 export const PLUGIN_METHODS: readonly PluginMethod[] = ['describe', 'create', 'delete'];
+
+/** The workerData that starts a worker thread's message loop (plugin-sdk/src/worker.ts). */
+export const THREAD_MARK = 'kadende-plugin-thread';

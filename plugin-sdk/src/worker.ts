@@ -4,8 +4,9 @@
  * and answers with an envelope, so errors cross the thread boundary with their
  * name, code and message intact. Validation happens on the host side.
  */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { callPluginMethod, isDefinedPlugin, type DefinedPlugin } from './define.js';
-import type { PluginMethod } from './constants.js';
+import { THREAD_MARK, type PluginMethod } from './constants.js';
 import { PLUGIN_MODULE_ERROR } from './error-codes.js';
 
 export interface WorkerTask {
@@ -18,7 +19,82 @@ export interface WorkerTask {
 
 export type WorkerAnswer =
   | { ok: true; value: unknown }
-  | { ok: false; error: { name: string; message: string; code?: string } };
+  | {
+      ok: false;
+      /** `threw`: the plugin threw or rejected; `unsendable`: its answer cannot cross to the host (a function, a symbol). */
+      kind?: 'threw' | 'unsendable';
+      error: { name: string; message: string; code?: string; cause?: string };
+    };
+
+/** What the host posts to a worker thread, and what the thread answers. */
+export interface ThreadRequest {
+  id: number;
+  task: WorkerTask;
+}
+export interface ThreadAnswer {
+  id: number;
+  answer: WorkerAnswer;
+}
+
+
+/** Messages and causes are cut to this many characters before they leave the worker. */
+export const MAX_ERROR_TEXT = 64 * 1024;
+
+export function boundText(text: string, max = MAX_ERROR_TEXT): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... [${text.length - max} more characters cut]`;
+}
+
+/** Any JSON-able view of a value, never `[object Object]`, never throwing (null prototypes, cycles, throwing getters). */
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    // An Error, or an error-like object (a null prototype, a plain object with a message).
+    const message = (value as { message?: unknown } | null)?.message;
+    if (typeof message === 'string') return message;
+    if (value instanceof Error) return textOf(message);
+  } catch {
+    // a throwing getter: fall through
+  }
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
+  } catch {
+    // a cycle, a BigInt, a throwing toJSON
+  }
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** The envelope of anything a plugin throws or rejects with. */
+export function describeThrown(caught: unknown): { name: string; message: string; code?: string; cause?: string } {
+  let name = 'Error';
+  let code: string | undefined;
+  let cause: string | undefined;
+  try {
+    const candidate = (caught as { name?: unknown } | null)?.name;
+    if (typeof candidate === 'string') name = candidate;
+    else if (!(caught instanceof Error)) name = 'NonErrorThrown';
+  } catch {
+    name = 'NonErrorThrown';
+  }
+  try {
+    const candidate = (caught as { code?: unknown } | null)?.code;
+    if (typeof candidate === 'string') code = candidate;
+  } catch {
+    // a throwing getter
+  }
+  try {
+    const candidate = (caught as { cause?: unknown } | null)?.cause;
+    if (candidate !== undefined && caught instanceof Error) cause = boundText(textOf(candidate));
+  } catch {
+    // a throwing getter
+  }
+  const message = boundText(textOf(caught));
+  return { name: boundText(name, 256), message, ...(code !== undefined ? { code: boundText(code, 256) } : {}), ...(cause !== undefined ? { cause } : {}) };
+}
 
 const loaded = new Map<string, Promise<DefinedPlugin>>();
 const ready = new Map<string, DefinedPlugin>();
@@ -82,11 +158,26 @@ export default async function runTask(task: WorkerTask): Promise<WorkerAnswer> {
       deadline.clear();
     }
   } catch (caught) {
-    const error = caught instanceof Error ? caught : new Error(String(caught));
-    const code = (error as { code?: unknown }).code;
-    return {
-      ok: false,
-      error: { name: error.name, message: error.message, code: typeof code === 'string' ? code : undefined },
-    };
+    return { ok: false, kind: 'threw', error: describeThrown(caught) };
   }
+}
+
+/**
+ * The message loop of a thread in the host's pool: one answer per request, posted
+ * under the request's id so the host attributes it to its own call. An answer that
+ * cannot be cloned is reported for that call, instead of crashing the thread (and
+ * every call on it).
+ */
+if (!isMainThread && parentPort && workerData === THREAD_MARK) {
+  const port = parentPort;
+  port.on('message', (message: ThreadRequest) => {
+    void runTask(message.task).then((answer) => {
+      try {
+        port.postMessage({ id: message.id, answer } satisfies ThreadAnswer);
+      } catch (error) {
+        const unsendable: WorkerAnswer = { ok: false, kind: 'unsendable', error: describeThrown(error) };
+        port.postMessage({ id: message.id, answer: unsendable } satisfies ThreadAnswer);
+      }
+    });
+  });
 }
