@@ -6,6 +6,7 @@
  * neither hogs the slots nor delays the others.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
+import { exponentialBackoff } from '@kadende/plugin-sdk';
 import type { Logger } from 'pino';
 import type { ReconcileReport } from './reconcile.js';
 import type { KadendeService } from './service.js';
@@ -207,6 +208,6 @@ export class Scheduler {
 
   /** interval x 2, x 4, ... up to maxBackoff. */
   private backoff(failures: number): number {
-    return Math.min(this.maxBackoffMs, this.intervalMs * 2 ** Math.min(failures, 20));
+    return exponentialBackoff(failures, this.intervalMs, this.maxBackoffMs, 20);
   }
 }

@@ -4,6 +4,7 @@
  * straight from the JetStream stream the daemon publishes to.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { exponentialBackoff } from '@kadende/plugin-sdk';
 import { ApiClient } from '../../api/client.js';
 import { clientToken } from '../../api/auth.js';
 import { KadendeError, invalidInput } from '../../errors.js';
@@ -72,7 +73,7 @@ export async function followEvents(ref: string, options: { limit: number; after?
         if (retry === 0) process.stderr.write(`kadende: ${(error as Error).message}; retrying until it answers (Ctrl-C to stop)\n`);
       }
       retry += 1;
-      await sleep(Math.min(10_000, 250 * 2 ** Math.min(retry, 6)), undefined, { signal: controller.signal }).catch(() => {});
+      await sleep(exponentialBackoff(retry, 250, 10_000, 6), undefined, { signal: controller.signal }).catch(() => {});
     }
   } finally {
     await client.close();
