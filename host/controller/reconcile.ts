@@ -6,11 +6,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
-import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, TAG_SPEC, exponentialBackoff, type Resource } from '@kadende/plugin-sdk';
+import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, TAG_SPEC, exponentialBackoff, type PluginMethod, type Resource } from '@kadende/plugin-sdk';
 import { DEFAULT_POLICY, type GroupPolicy } from '../config/types.js';
 import { makeEvent, type EventData, type EventType, type KadendeEvent } from '../events/event.js';
-import type { PluginHost } from '../plugins/host.js';
-import type { PluginPool } from '../plugins/pool.js';
 import type { Change, ClusterRecord, PluginPin, ResourceRecord, Store } from '../store/types.js';
 import { planGroup, type Action, type GroupStatus, type GroupTarget } from './plan.js';
 import { specHash } from './spec-hash.js';
@@ -23,6 +21,27 @@ export interface ReconcileOptions {
   /** Observe and plan only. */
   dryRun?: boolean;
   now?: () => Date;
+  /** Time as the reconciler sees it: `now` and the create-retry pause (the simulator's virtual clock). Default: the real one. */
+  clock?: Clock;
+  /** New record and event ids (default uuid v7: time-ordered, which the event log's order relies on). */
+  newId?: () => string;
+}
+
+export interface Clock {
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = { now: () => new Date(), sleep: (ms) => sleep(ms) };
+
+/** The plugin seam: one pinned plugin's calls (a PluginPool, or an in-process fake in tests and the simulator). */
+export interface PluginCaller {
+  call<T>(method: PluginMethod, request: unknown): Promise<T>;
+}
+
+/** Where the reconciler gets a pin's caller: a PluginHost, or a fake. */
+export interface PluginSource {
+  pool(pin: PluginPin): Promise<PluginCaller>;
 }
 
 export interface GroupReport {
@@ -81,7 +100,7 @@ export function workGroups(cluster: ClusterRecord): WorkGroup[] {
 /** What an action handler works on: the group, its plugin, the bookkeeping batch, and the plugin calls to run after it. */
 interface ActContext {
   work: WorkGroup;
-  pool: PluginPool;
+  pool: PluginCaller;
   batch: Required<Pick<Change, 'putResources' | 'deleteResources' | 'events'>>;
   calls: Array<() => Promise<void>>;
 }
@@ -128,19 +147,24 @@ export class Reconciler {
   private readonly attempts: number;
   private readonly backoffMs: number;
   private readonly now: () => Date;
+  private readonly clock: Clock;
+  private readonly newId: () => string;
 
   constructor(
     private readonly store: Store,
-    private readonly plugins: PluginHost,
+    private readonly plugins: PluginSource,
     options: ReconcileOptions = {},
   ) {
     this.attempts = options.createAttempts ?? 3;
     this.backoffMs = options.createBackoffMs ?? 500;
-    this.now = options.now ?? (() => new Date());
+    const clock = options.clock ?? systemClock;
+    this.now = options.now ?? (() => clock.now());
+    this.clock = clock;
+    this.newId = options.newId ?? (() => uuidv7());
   }
 
   async reconcile(cluster: ClusterRecord, options: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
-    const started = Date.now();
+    const started = this.now().getTime();
     const groups = await Promise.all(workGroups(cluster).map((work) => this.reconcileGroup(cluster, work, options.dryRun ?? false)));
     const converged = groups.every((g) => g.status?.converged === true || (g.retired && g.status?.actual === 0 && g.actions.length === 0));
     if (!options.dryRun) {
@@ -158,13 +182,13 @@ export class Reconciler {
         });
       }
     }
-    return { clusterId: cluster.id, clusterName: cluster.name, groups, converged, durationMs: Date.now() - started };
+    return { clusterId: cluster.id, clusterName: cluster.name, groups, converged, durationMs: this.now().getTime() - started };
   }
 
   private async reconcileGroup(cluster: ClusterRecord, work: WorkGroup, dryRun: boolean): Promise<GroupReport> {
     const { target, pin, properties } = work;
     const report: GroupReport = { path: target.path, plugin: `${pin.name}@${pin.version}`, retired: work.retired, actions: [] };
-    let pool: PluginPool;
+    let pool: PluginCaller;
     let observed: Resource[];
     try {
       pool = await this.plugins.pool(pin);
@@ -192,7 +216,7 @@ export class Reconciler {
     return report;
   }
 
-  private async act(actions: Action[], work: WorkGroup, pool: PluginPool): Promise<void> {
+  private async act(actions: Action[], work: WorkGroup, pool: PluginCaller): Promise<void> {
     // Bookkeeping first, in one batch (what describe confirmed, what is gone); then the plugin calls.
     const act: ActContext = { work, pool, batch: { putResources: [], deleteResources: [], events: [] }, calls: [] };
     for (const action of actions) dispatch(this.handlers, action, act);
@@ -242,10 +266,10 @@ export class Reconciler {
     },
   };
 
-  private async create(work: WorkGroup, pool: PluginPool, cause: string): Promise<void> {
+  private async create(work: WorkGroup, pool: PluginCaller, cause: string): Promise<void> {
     const now = this.now().toISOString();
     const record: ResourceRecord = {
-      id: uuidv7(),
+      id: this.newId(),
       clusterId: work.target.clusterId,
       groupPath: work.target.path,
       state: 'creating',
@@ -260,10 +284,10 @@ export class Reconciler {
   }
 
   /** Create attempts with backoff; the token is the record id, so a retry never makes a second resource. */
-  private async runCreate(work: WorkGroup, pool: PluginPool, start: ResourceRecord): Promise<void> {
+  private async runCreate(work: WorkGroup, pool: PluginCaller, start: ResourceRecord): Promise<void> {
     let record = start;
     while (record.attempts < this.attempts) {
-      if (record.attempts > 0) await sleep(exponentialBackoff(record.attempts - 1, this.backoffMs));
+      if (record.attempts > 0) await this.clock.sleep(exponentialBackoff(record.attempts - 1, this.backoffMs));
       const attempt = record.attempts + 1;
       try {
         const resource = await pool.call<Resource>('create', {
@@ -303,7 +327,7 @@ export class Reconciler {
     }
   }
 
-  private async delete(work: WorkGroup, pool: PluginPool, action: Extract<Action, { kind: 'delete' }>): Promise<void> {
+  private async delete(work: WorkGroup, pool: PluginCaller, action: Extract<Action, { kind: 'delete' }>): Promise<void> {
     let record = action.record;
     const providerId = action.providerId;
     if (record.state !== 'deleting') {
@@ -328,7 +352,7 @@ export class Reconciler {
     }
   }
 
-  private async deleteOrphan(work: WorkGroup, pool: PluginPool, resource: Resource, cause: string): Promise<void> {
+  private async deleteOrphan(work: WorkGroup, pool: PluginCaller, resource: Resource, cause: string): Promise<void> {
     const ref = { ...groupRef(work), id: resource.tags[TAG_RESOURCE], providerId: resource.id };
     try {
       await pool.call('delete', { id: resource.id, properties: work.properties });
@@ -341,6 +365,6 @@ export class Reconciler {
   }
 
   private event(type: EventType, data: EventData): KadendeEvent {
-    return makeEvent(type, data, this.now());
+    return makeEvent(type, data, this.now(), this.newId());
   }
 }

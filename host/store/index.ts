@@ -1,2 +1,3 @@
 export * from './types.js';
 export { LevelStore, type LevelStoreOptions } from './level-store.js';
+export { MemoryStore, MemoryState, type MemoryStoreOptions } from './memory-store.js';
