@@ -136,18 +136,27 @@ export function planGroup(input: PlanInput): Plan {
 
   const live: Live[] = [];
   const failed: ResourceRecord[] = [];
+  /** Records whose resource is being deleted but still exists. */
+  const draining: ResourceRecord[] = [];
   for (const record of input.records) {
     const resource = matched.get(record.id);
     switch (record.state) {
       case 'deleting':
         if (resource) {
           actions.push({ kind: 'delete', record, providerId: resource.id, reason: 'retry', cause: `retrying the delete of ${resource.id} (${record.deleteReason ?? 'requested'})` });
+          // Issue 9: it still exists until the delete is done, so it still occupies a slot (see `draining`).
+          draining.push(record);
         } else {
           actions.push({ kind: 'forget', record, reason: 'deleted', cause: `${record.providerId ?? record.id} is gone` });
         }
         continue;
       case 'failed':
-        if (record.specHash !== group.specHash) {
+        if (resource) {
+          // A create that landed although its answer was lost and the retries failed (a simulator find): adopt it.
+          actions.push({ kind: 'observe', record, resource, cause: `${resource.id} exists: the create that was given up on did succeed` });
+          live.push(assess(record, resource, group, now));
+        } else if (record.specHash !== group.specHash && ageMs(record.updatedAt, now) >= lostGraceMs) {
+          // Only once describe had the grace period to list a create that landed unanswered (a simulator find).
           actions.push({ kind: 'forget', record, reason: 'superseded', cause: 'the group spec changed since this create failed: trying again with the new spec' });
         } else {
           failed.push(record);
@@ -202,8 +211,17 @@ export function planGroup(input: PlanInput): Plan {
   const unavailable = resolveAmount(group.policy.maxUnavailable, group.size);
   // Both zero would never make progress: allow one surge, as Kubernetes insists.
   const effectiveSurge = surge === 0 && unavailable === 0 ? 1 : surge;
-  const maxTotal = group.size + (outdated.length > 0 && !halted ? effectiveSurge : 0);
+  // Issue 9 (the simulator's first find): a resource being deleted, one of an unhealthy delete in
+  // this pass or a `deleting` record's, still exists until its delete is done, so it occupies a slot
+  // and a create never counts on the room it will free: the act phase runs deletes and creates at
+  // once. Replacing an unhealthy or outdated resource may surge; a plain resize may not.
+  const deletingUnhealthy = halted ? 0 : unhealthy.filter((l) => l.resource !== undefined).length;
+  // Orphans with our tags exist too (a non-idempotent create's second resource, a dropped record's): they occupy a slot until deleted.
+  const occupying = draining.length + deletingUnhealthy + orphans.length;
+  const replacing = outdated.length > 0 || deletingUnhealthy > 0 || draining.some((r) => r.deleteReason === 'outdated' || r.deleteReason === 'unhealthy');
+  const maxTotal = group.size + (replacing && !halted ? effectiveSurge : 0);
   const slots = pool.length + failed.length;
+  const room = Math.max(0, maxTotal - slots - occupying);
   let creates = 0;
 
   if (slots > maxTotal) {
@@ -226,28 +244,31 @@ export function planGroup(input: PlanInput): Plan {
     );
     for (const l of byScaleInOrder) {
       if (remaining <= cap()) break;
-      actions.push(removal(l, 'scale-in', cause));
+      const action = removal(l, 'scale-in', cause);
+      if (action === undefined) continue;
+      actions.push(action);
       remaining -= 1;
       if (l.outdated) outdatedLeft -= 1;
     }
   } else if (slots < group.size) {
-    creates = group.size - slots;
+    creates = Math.min(group.size - slots, room);
   } else if (outdated.length > 0 && !halted) {
     // Rolling replacement: delete what availability allows, create what surge allows.
     const ready = pool.filter((l) => l.ready).length;
     let budget = ready - (group.size - unavailable);
-    let deleted = 0;
     const order = [...outdated].sort((a, b) => Number(a.ready) - Number(b.ready) || a.record.createdAt.localeCompare(b.record.createdAt));
     for (const l of order) {
+      const action = removal(l, 'outdated', 'rolling replacement: its spec is outdated');
+      if (action === undefined) continue;
       if (l.ready) {
         if (budget <= 0) continue;
         budget -= 1;
       }
-      actions.push(removal(l, 'outdated', 'rolling replacement: its spec is outdated'));
-      deleted += 1;
+      actions.push(action);
     }
     const current = pool.length - outdated.length;
-    creates = Math.max(0, Math.min(maxTotal - (slots - deleted), group.size - current));
+    // Issue 9: the deletes above free their slots in a later pass, once done, not in this one.
+    creates = Math.min(room, Math.max(0, group.size - current));
   }
   for (let i = 0; i < creates; i += 1) {
     actions.push({ kind: 'create', cause: slots < group.size ? `${slots} of ${group.size} resources exist` : 'rolling replacement of an outdated resource' });
@@ -293,13 +314,14 @@ function assess(record: ResourceRecord, resource: Resource, group: GroupTarget, 
 }
 
 /**
- * Only a resource observed with this cluster's and group's tags is deleted; a
- * record whose resource is not seen (a create never confirmed, a lagging
- * describe) is dropped instead: should the resource turn up, it is an orphan.
+ * Only a resource observed with this cluster's and group's tags is deleted. A
+ * record whose resource is not seen yet (a create in flight or unconfirmed, a
+ * lagging describe) is left alone (undefined): dropping it while its create may
+ * still land made an orphan beside its replacement (the simulator's second
+ * find), and a pass that also resumed its create put it back. It keeps its
+ * slot until describe lists it, or it is lost or failed.
  */
-function removal(l: Live, reason: DeleteReason, cause: string): Action {
-  if (l.resource === undefined) {
-    return { kind: 'forget', record: l.record, reason: 'surplus', cause: `${cause} (its resource is not observed)` };
-  }
+function removal(l: Live, reason: DeleteReason, cause: string): Action | undefined {
+  if (l.resource === undefined) return undefined;
   return { kind: 'delete', record: l.record, providerId: l.resource.id, reason, cause };
 }

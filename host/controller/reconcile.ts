@@ -228,7 +228,7 @@ export class Reconciler {
   /** One handler per action kind: a kind without one does not compile. */
   private readonly handlers: ActionHandlers = {
     observe: ({ record, resource, cause }, { batch }) => {
-      const confirmed = record.state === 'creating';
+      const confirmed = record.state === 'creating' || record.state === 'failed';
       batch.putResources.push({
         ...record,
         state: 'active',
@@ -354,6 +354,8 @@ export class Reconciler {
 
   private async deleteOrphan(work: WorkGroup, pool: PluginCaller, resource: Resource, cause: string): Promise<void> {
     const ref = { ...groupRef(work), id: resource.tags[TAG_RESOURCE], providerId: resource.id };
+    // Intent before action, as for every delete: a crash during the call must not leave a delete without its event (the simulator's find).
+    await this.store.commit({ events: [this.event('io.kadende.resource.deleting', eventData(ref, cause, { reason: 'orphan' }))] });
     try {
       await pool.call('delete', { id: resource.id, properties: work.properties });
       await this.store.commit({ events: [this.event('io.kadende.resource.deleted', eventData(ref, `deleted orphan: ${cause}`, { reason: 'orphan' }))] });
