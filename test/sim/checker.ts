@@ -59,8 +59,10 @@ export class Checker {
     this.world.log(`VIOLATION ${invariant}: ${message}`);
   }
 
+  private specOf?: { properties: unknown; hash: string };
   private get spec(): string {
-    return specHash(PIN, this.config.properties);
+    if (this.specOf?.properties !== this.config.properties) this.specOf = { properties: this.config.properties, hash: specHash(PIN, this.config.properties) };
+    return this.specOf.hash;
   }
 
   onConfig(group: LeafGroup): void {

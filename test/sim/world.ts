@@ -98,8 +98,9 @@ export class World {
     this.checker = new Checker(this);
   }
 
-  log(line: string): void {
-    if (this.options.trace) this.trace.push(`${((this.now - T0) / 1000).toFixed(1).padStart(7)}s  ${line}`);
+  /** Trace lines are built only when tracing (a replay): a sweep does not pay for them. */
+  log(line: string | (() => string)): void {
+    if (this.options.trace) this.trace.push(`${((this.now - T0) / 1000).toFixed(1).padStart(7)}s  ${typeof line === 'string' ? line : line()}`);
   }
 
   // ---- the operator ----------------------------------------------------------
@@ -152,7 +153,7 @@ export class World {
         else if (e.kind === 'surge') g.policy = { ...g.policy, maxSurge: e.value };
         else g.properties = { flavour: (this.flavour += 1) };
       });
-      this.log(`operator: ${e.kind} -> ${e.kind === 'spec' ? `flavour ${this.flavour}` : e.value}`);
+      this.log(() => `operator: ${e.kind} -> ${e.kind === 'spec' ? `flavour ${this.flavour}` : e.value}`);
     }
   }
 
@@ -163,7 +164,7 @@ export class World {
       .filter((r) => r.state === 'failed');
     if (failed.length === 0) return;
     void new MemoryStore(this.state).commit({ deleteResources: failed });
-    this.log(`operator: --retry-failed drops ${failed.length} failed record(s)`);
+    this.log(() => `operator: --retry-failed drops ${failed.length} failed record(s)`);
   }
 
   // ---- the scheduler of operations --------------------------------------------
@@ -193,13 +194,13 @@ export class World {
   }
 
   /** Whether the controller `gen` dies at this await point. */
-  crashHere(gen: number, where: string): boolean {
+  crashHere(gen: number, where: string | (() => string)): boolean {
     if (!this.alive_(gen)) return true;
     if (this.crashes >= MAX_CRASHES || !this.rng.chance(this.faults.crash)) return false;
     this.crashes += 1;
     this.alivegen = -1;
     this.passRunning = false;
-    this.log(`CRASH ${where}`);
+    this.log(() => `CRASH ${typeof where === "string" ? where : where()}`);
     this.at(this.rng.int(1_000, 5_000), () => this.startController());
     return true;
   }
@@ -210,7 +211,7 @@ export class World {
     this.gen += 1;
     this.alivegen = this.gen;
     const gen = this.gen;
-    this.log(`controller ${gen} starts`);
+    this.log(() => `controller ${gen} starts`);
     this.reconciler = new Reconciler(new SimStore(this, gen), new SimPlugins(this, gen), {
       clock: { now: () => new Date(this.now), sleep: (ms) => (this.alive_(gen) ? new Promise<void>((resolve) => this.at(ms, () => this.alive_(gen) && resolve())) : never()) },
       newId: () => `${String((this.ids += 1)).padStart(8, '0')}`,
@@ -237,14 +238,14 @@ export class World {
       if (this.now - this.quietSince >= 60_000) this.retryFailed();
     }
     this.passRunning = true;
-    this.log(`pass ${this.passes} (controller ${gen})`);
+    this.log(() => `pass ${this.passes} (controller ${gen})`);
     const cluster = this.cluster();
     this.reconciler!.reconcile(cluster).then(
       (report) => this.passDone(gen, report),
       (error: Error) => {
         if (!this.alive_(gen)) return;
         this.passRunning = false;
-        this.log(`pass failed: ${error.message}`);
+        this.log(() => `pass failed: ${error.message}`);
         this.at(2_000, () => this.pass(gen));
       },
     );
@@ -255,7 +256,7 @@ export class World {
     this.passRunning = false;
     const group = report.groups[0]!;
     const acted = group.actions.filter((a) => a.kind !== 'observe');
-    this.log(`pass ${this.passes} done: ${acted.map((a) => a.kind).join(', ') || 'nothing'}${report.converged ? ' (converged)' : ''}`);
+    this.log(() => `pass ${this.passes} done: ${acted.map((a) => a.kind).join(', ') || 'nothing'}${report.converged ? ' (converged)' : ''}`);
     if (this.passes > this.scenario.faultPasses) {
       if (report.converged && this.checker.settled()) {
         this.done = true;
@@ -275,13 +276,13 @@ export class World {
       const t = this.rng.pick(ours);
       t.status = 'unhealthy';
       this.checker.onHealthFault();
-      this.log(`fault: ${t.id} turns unhealthy`);
+      this.log(() => `fault: ${t.id} turns unhealthy`);
     }
     if (ours.length > 0 && this.rng.chance(this.faults.vanish)) {
       const t = this.rng.pick(ours);
       this.alive.delete(t.id);
       this.checker.onHealthFault();
-      this.log(`fault: ${t.id} vanishes`);
+      this.log(() => `fault: ${t.id} vanishes`);
     }
   }
 
@@ -309,7 +310,7 @@ export class World {
             return;
           }
           if (lost) {
-            this.log(`  ${method} done, answer lost`);
+            this.log(() => `  ${method} done, answer lost`);
             if (this.alive_(gen)) reject(Object.assign(new Error(`plugin sim@1.0.0: ${method} failed: no answer within 10000 ms`), { code: 'KADENDE_ERR_PLUGIN_TIMEOUT' }));
           } else if (this.alive_(gen)) resolve(value);
         });
@@ -317,12 +318,12 @@ export class World {
       const fail = (code: string, message: string, delay: number) =>
         this.at(delay, () => this.alive_(gen) && reject(Object.assign(new Error(`plugin sim@1.0.0: ${method} failed: ${message}`), { code })));
       if (this.rng.chance(this.faults.throttle)) {
-        this.log(`  ${method}: throttled`);
+        this.log(() => `  ${method}: throttled`);
         fail('KADENDE_ERR_PLUGIN_THREW', 'RequestLimitExceeded: 429', this.latency(50));
         return;
       }
       if (this.rng.chance(this.faults.error5xx)) {
-        this.log(`  ${method}: 5xx`);
+        this.log(() => `  ${method}: 5xx`);
         fail('KADENDE_ERR_PLUGIN_THREW', 'InternalError: 503', this.latency(method === 'describe' ? this.scenario.describeMs : 200));
         return;
       }
@@ -360,7 +361,7 @@ export class World {
     const tags = request.tags as Record<string, string>;
     const existing = [...this.alive.values()].find((t) => t.token === token);
     if (existing && !this.rng.chance(this.faults.duplicate)) {
-      this.log(`  create ${token}: exists as ${existing.id}`);
+      this.log(() => `  create ${token}: exists as ${existing.id}`);
       return this.toResource(existing);
     }
     const id = `i-${String((this.resourceIds += 1)).padStart(4, '0')}`;
@@ -375,7 +376,7 @@ export class World {
       duplicate: existing !== undefined,
     };
     this.alive.set(id, truth);
-    this.log(`  create ${token} -> ${id}${truth.duplicate ? ' (a DUPLICATE: the provider is not idempotent)' : ''} [${this.checker.count()} held]`);
+    this.log(() => `  create ${token} -> ${id}${truth.duplicate ? ' (a DUPLICATE: the provider is not idempotent)' : ''} [${this.checker.count()} held]`);
     this.checker.check();
     return this.toResource(truth);
   }
@@ -385,7 +386,7 @@ export class World {
     if (truth) {
       this.alive.delete(id);
       if (this.scenario.lingerMs > 0) this.gone.set(id, { truth, until: this.now + this.scenario.lingerMs });
-      this.log(`  delete ${id} done [${this.checker.count()} held]`);
+      this.log(() => `  delete ${id} done [${this.checker.count()} held]`);
     }
     return {};
   }
@@ -452,11 +453,11 @@ class SimStore implements Store {
     return this.read('listing events', () => this.inner.listEvents(clusterId, query));
   }
   async commit(change: Change): Promise<void> {
-    if (this.world.crashHere(this.gen, `before a commit (${describeChange(change)})`)) return never();
+    if (this.world.crashHere(this.gen, () => `before a commit (${describeChange(change)})`)) return never();
     await this.inner.commit(change);
     this.world.checker.onCommitted(change);
-    this.world.log(`commit ${describeChange(change)}`);
-    if (this.world.crashHere(this.gen, `after a commit (${describeChange(change)})`)) return never();
+    this.world.log(() => `commit ${describeChange(change)}`);
+    if (this.world.crashHere(this.gen, () => `after a commit (${describeChange(change)})`)) return never();
   }
   listOutbox(limit: number) {
     return this.inner.listOutbox(limit);
@@ -492,8 +493,8 @@ class SimPlugins implements PluginSource, PluginCaller {
   }
   call<T>(method: PluginMethod, request: unknown): Promise<T> {
     const r = request as Record<string, unknown>;
-    if (this.world.crashHere(this.gen, `before ${method} ${method === 'create' ? String(r.token) : method === 'delete' ? String(r.id) : ''}`)) return never();
-    if (method !== 'describe') this.world.log(`${method} ${method === 'create' ? String(r.token) : String(r.id)} sent`);
+    if (this.world.crashHere(this.gen, () => `before ${method} ${method === 'create' ? String(r.token) : method === 'delete' ? String(r.id) : ''}`)) return never();
+    if (method !== 'describe') this.world.log(() => `${method} ${method === 'create' ? String(r.token) : String(r.id)} sent`);
     return this.world.submit<T>(this.gen, method, r);
   }
 }
