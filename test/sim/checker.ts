@@ -163,10 +163,6 @@ export class Checker {
   check(): void {
     if (this.violation) return;
     const asked = this.asked();
-    if (asked.length > this.window.bound) {
-      this.fail('surge', `the provider holds ${asked.length} resources, more than ${this.window.bound} allowed (${this.describeTruth()})`);
-      return;
-    }
     const perRecord = new Map<string, number>();
     for (const t of asked) {
       const id = t.tags[TAG_RESOURCE] ?? '';
@@ -175,6 +171,11 @@ export class Checker {
         this.fail('one-per-record', `two live resources for record ${id} (${this.describeTruth()})`);
         return;
       }
+    }
+    // After one-per-record: a second resource for one record is also one too many, and the more precise finding.
+    if (asked.length > this.window.bound) {
+      this.fail('surge', `the provider holds ${asked.length} resources, more than ${this.window.bound} allowed (${this.describeTruth()})`);
+      return;
     }
     if (this.window.availability && this.window.rolling) {
       const ready = asked.filter((t) => this.world.statusOf(t) === 'active').length;

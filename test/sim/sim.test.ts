@@ -12,7 +12,7 @@ import { NO_FAULTS, scenarioFor, type Scenario } from './scenario.js';
 const REGRESSIONS: Array<[number, string]> = [
   [2, 'surge: a rolling step (maxSurge 0, maxUnavailable 1) created the replacement while the delete ran'],
   [18, 'intent: a record dropped as surplus while its create was in flight, and resumed in the same pass'],
-  [12, 'event: an orphan delete reached the provider before any event said so'],
+  [24, 'event: an orphan delete reached the provider before any event said so'],
   [162, 'surge: an orphan (a non-idempotent create) did not occupy a slot'],
   [1704, 'surge: a failed record whose create had landed was superseded, its resource an orphan beside the replacement'],
 ];
