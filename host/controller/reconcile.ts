@@ -279,7 +279,8 @@ export class Reconciler {
       attempts: 0,
     };
     // Intent before action: a crash from here on leaves a record to resume, never an untracked resource.
-    await this.store.commit({ putResources: [record], events: [this.event('io.kadende.resource.creating', eventData(record, cause))] });
+    // Durable (fsync), so a power loss cannot lose it either; concurrent creates share one sync.
+    await this.store.commit({ putResources: [record], events: [this.event('io.kadende.resource.creating', eventData(record, cause))], durable: true });
     await this.runCreate(work, pool, record);
   }
 

@@ -119,6 +119,21 @@ export function storeSuite(name: string, open: () => Promise<OpenedStore>): void
       expect(await store.countOutbox()).toBe(0);
     });
 
+    it('applies concurrent durable changes, each on its own: a bad one fails alone', async () => {
+      const bad = { ...record('c1', 'a', 'bad'), cyclic: undefined as unknown };
+      bad.cyclic = bad;
+      const outcomes = await Promise.allSettled([
+        store.commit({ putResources: [record('c1', 'a', 'r1')], durable: true }),
+        store.commit({ putResources: [record('c1', 'a', 'r2')], durable: true }),
+        store.commit({ putResources: [record('c1', 'a', 'r3'), bad as ResourceRecord], durable: true }),
+        store.commit({ putResources: [record('c1', 'a', 'r4')], durable: true }),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      expect((await store.listResources('c1', 'a')).map((r) => r.id)).toEqual(['r1', 'r2', 'r4']);
+      store = await opened.reopen();
+      expect((await store.listResources('c1', 'a')).map((r) => r.id)).toEqual(['r1', 'r2', 'r4']);
+    });
+
     it('keeps what was written across a reopen', async () => {
       await store.commit({ putClusters: [cluster('c1', 'shop')], putResources: [record('c1', 'a', 'r1')] });
       store = await opened.reopen();
