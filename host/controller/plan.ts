@@ -73,6 +73,12 @@ export interface Plan {
 }
 
 export const DEFAULT_LOST_GRACE_MS = 120_000;
+/**
+ * How long a sent create may still land: a crashed controller's request reaches the provider
+ * although nobody waits for its answer. A resource whose create was sent this recently is not
+ * removed (scale-in, rolling), or a late create would make it again (the simulator's find, seed 5584).
+ */
+export const CREATE_IN_FLIGHT_MS = 60_000;
 const GONE = new Set(['terminating', 'terminated']);
 
 /** `3` or `"25%"` of size; percentages round down (`roundUp` for surge, as Kubernetes does). */
@@ -242,12 +248,17 @@ export function planGroup(input: PlanInput): Plan {
         Number(a.ready) - Number(b.ready) ||
         b.record.createdAt.localeCompare(a.record.createdAt),
     );
+    let readyLeft = pool.filter((l) => l.ready).length;
     for (const l of byScaleInOrder) {
       if (remaining <= cap()) break;
-      const action = removal(l, 'scale-in', cause);
+      // maxUnavailable holds in a scale-in too (the simulator's find, seed 5595: maxSurge lowered mid-update
+      // deleted a ready old resource while its replacements were still pending): take a not-ready one instead.
+      if (l.ready && readyLeft - 1 < group.size - unavailable) continue;
+      const action = removal(l, 'scale-in', cause, now);
       if (action === undefined) continue;
       actions.push(action);
       remaining -= 1;
+      if (l.ready) readyLeft -= 1;
       if (l.outdated) outdatedLeft -= 1;
     }
   } else if (slots < group.size) {
@@ -258,7 +269,7 @@ export function planGroup(input: PlanInput): Plan {
     let budget = ready - (group.size - unavailable);
     const order = [...outdated].sort((a, b) => Number(a.ready) - Number(b.ready) || a.record.createdAt.localeCompare(b.record.createdAt));
     for (const l of order) {
-      const action = removal(l, 'outdated', 'rolling replacement: its spec is outdated');
+      const action = removal(l, 'outdated', 'rolling replacement: its spec is outdated', now);
       if (action === undefined) continue;
       if (l.ready) {
         if (budget <= 0) continue;
@@ -321,7 +332,7 @@ function assess(record: ResourceRecord, resource: Resource, group: GroupTarget, 
  * find), and a pass that also resumed its create put it back. It keeps its
  * slot until describe lists it, or it is lost or failed.
  */
-function removal(l: Live, reason: DeleteReason, cause: string): Action | undefined {
-  if (l.resource === undefined) return undefined;
+function removal(l: Live, reason: DeleteReason, cause: string, now: number): Action | undefined {
+  if (l.resource === undefined || ageMs(l.record.createSentAt, now) < CREATE_IN_FLIGHT_MS) return undefined;
   return { kind: 'delete', record: l.record, providerId: l.resource.id, reason, cause };
 }

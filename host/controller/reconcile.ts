@@ -277,19 +277,26 @@ export class Reconciler {
       createdAt: now,
       updatedAt: now,
       attempts: 0,
+      createSentAt: now,
     };
     // Intent before action: a crash from here on leaves a record to resume, never an untracked resource.
     // Durable (fsync), so a power loss cannot lose it either; concurrent creates share one sync.
     await this.store.commit({ putResources: [record], events: [this.event('io.kadende.resource.creating', eventData(record, cause))], durable: true });
-    await this.runCreate(work, pool, record);
+    await this.runCreate(work, pool, record, true);
   }
 
   /** Create attempts with backoff; the token is the record id, so a retry never makes a second resource. */
-  private async runCreate(work: WorkGroup, pool: PluginCaller, start: ResourceRecord): Promise<void> {
+  private async runCreate(work: WorkGroup, pool: PluginCaller, start: ResourceRecord, fresh = false): Promise<void> {
     let record = start;
     while (record.attempts < this.attempts) {
       if (record.attempts > 0) await this.clock.sleep(exponentialBackoff(record.attempts - 1, this.backoffMs));
       const attempt = record.attempts + 1;
+      if (!(fresh && attempt === 1)) {
+        // A retry or a resumed create (a fresh one's intent already says): record when it is sent, so that
+        // a successor does not remove its resource while it may still land (the simulator's find, seed 5584).
+        record = { ...record, createSentAt: this.now().toISOString() };
+        await this.store.commit({ putResources: [record], durable: true });
+      }
       try {
         const resource = await pool.call<Resource>('create', {
           properties: work.properties,
@@ -302,7 +309,8 @@ export class Reconciler {
           },
         });
         const now = this.now().toISOString();
-        record = { ...record, state: 'active', attempts: attempt, providerId: resource.id, status: resource.status, address: resource.address, updatedAt: now, lastError: undefined };
+        // Answered: no create of this record is in flight any more.
+        record = { ...record, state: 'active', attempts: attempt, providerId: resource.id, status: resource.status, address: resource.address, updatedAt: now, lastError: undefined, createSentAt: undefined };
         await this.store.commit({
           putResources: [record],
           events: [

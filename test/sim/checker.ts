@@ -10,7 +10,7 @@
  *   foreign-delete never a delete of a resource without this cluster's and group's tags;
  *   intent         never a create whose record was not committed (in `creating`) first;
  *   event          every create and delete has its event committed before it reaches the provider;
- *   convergence    after faults stop, converged within CONVERGE_PASSES passes.
+ *   convergence    after faults stop, converged within 80 + 20 x size passes.
  *
  * Resources a non-idempotent provider made on its own (a second one for a
  * token) are its doing: they count for convergence (Kadende must delete them),

@@ -67,14 +67,21 @@ export interface SweepResult {
 export async function sweep(first: number, count: number, stopAfter = 1): Promise<SweepResult> {
   const started = performance.now();
   const failures: SweepResult['failures'] = [];
-  for (let seed = first; seed < first + count; seed += 1) {
-    const result = await runSeed(seed);
-    if (result.violation) {
-      failures.push({ seed, ...result.violation });
-      if (failures.length >= stopAfter) return { seeds: seed - first + 1, failures, ms: performance.now() - started };
+  // The simulated faults throw thousands of errors whose stacks nobody reads: capturing them cost ~15% of a sweep.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    for (let seed = first; seed < first + count; seed += 1) {
+      const result = await runSeed(seed);
+      if (result.violation) {
+        failures.push({ seed, ...result.violation });
+        if (failures.length >= stopAfter) return { seeds: seed - first + 1, failures, ms: performance.now() - started };
+      }
     }
+    return { seeds: count, failures, ms: performance.now() - started };
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
-  return { seeds: count, failures, ms: performance.now() - started };
 }
 
 export function formatFailure(f: Failure): string {

@@ -15,6 +15,9 @@ const REGRESSIONS: Array<[number, string]> = [
   [24, 'event: an orphan delete reached the provider before any event said so'],
   [162, 'surge: an orphan (a non-idempotent create) did not occupy a slot'],
   [1704, 'surge: a failed record whose create had landed was superseded, its resource an orphan beside the replacement'],
+  [5584, "surge: a crashed controller's resumed create landed after its successor had deleted the resource"],
+  [5595, 'availability: maxSurge lowered mid-update made a scale-in delete a ready old resource'],
+  [11311, 'convergence: the bound for a slow rolling update (the bound grew, Kadende was right)'],
 ];
 
 const expectHolds = async (seed: number) => {

@@ -28,8 +28,13 @@ import { NO_FAULTS } from './scenario.js';
 export const CLUSTER = 'c1';
 export const GROUP = 'web';
 export const PIN: PluginPin = { name: 'sim', version: '1.0.0', source: 'builtin', requested: { name: 'sim', version: '1.0.0' } };
-/** Quiet passes (no faults, no edits) the group gets to converge in. */
+/**
+ * Quiet passes (no faults, no edits) the group gets to converge in: 80 (the 120 s lost grace and the
+ * 30 s orphan age at 1-5 s a pass), plus 20 per resource, since a rolling update replaces them one at
+ * a time and each waits out the describe lag (seed 11311: 5 resources, 40 s lag, maxSurge 0).
+ */
 export const CONVERGE_PASSES = 80;
+export const CONVERGE_PASSES_PER_RESOURCE = 20;
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const MAX_CRASHES = 6;
 const MAX_STEPS = 20_000;
@@ -262,8 +267,9 @@ export class World {
         this.done = true;
         return;
       }
-      if (this.quietPasses >= CONVERGE_PASSES) {
-        this.checker.fail('convergence', `not converged ${CONVERGE_PASSES} passes after faults stopped: ${this.checker.describeTruth()}`);
+      const bound = CONVERGE_PASSES + CONVERGE_PASSES_PER_RESOURCE * this.cluster().spec.groups[0]!.size;
+      if (this.quietPasses >= bound) {
+        this.checker.fail('convergence', `not converged ${bound} passes after faults stopped: ${this.checker.describeTruth()}`);
         return;
       }
     }
