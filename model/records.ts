@@ -68,6 +68,8 @@ export interface ResourceRecord {
   address?: string;
   /** Create attempts made. */
   attempts: number;
+  /** When the last create attempt was sent (committed before the call), until it is answered: until CREATE_IN_FLIGHT_MS later it may still land. */
+  createSentAt?: string;
   lastError?: string;
   /** Why it is being deleted. */
   deleteReason?: string;

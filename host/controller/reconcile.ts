@@ -6,14 +6,16 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
-import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, TAG_SPEC, type Resource } from '@kadende/plugin-sdk';
+import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, TAG_SPEC, exponentialBackoff, type PluginMethod, type Resource } from '@kadende/plugin-sdk';
 import { DEFAULT_POLICY } from '../config/index.js';
-import type { GroupPolicy, EventData, EventType, KadendeEvent, ClusterRecord, PluginPin, ResourceRecord } from '../../model/index.js';
+import type { GroupPolicy } from '../../model/index.js';
 import { makeEvent } from '../events/index.js';
-import type { PluginHost, PluginPool } from '../plugins/index.js';
-import type { Store } from '../store/index.js';
+import type { EventData, EventType, KadendeEvent } from '../../model/index.js';
+import type { Change, Store } from '../store/index.js';
+import type { ClusterRecord, PluginPin, ResourceRecord } from '../../model/index.js';
 import { describeFailed, planGroup, type Action, type GroupStatus, type GroupTarget, type UnobservedStatus } from './plan/index.js';
 import { specHash } from './spec-hash.js';
+import { errorCode, errorMessage } from '../../errors/index.js';
 
 export interface ReconcileOptions {
   /** Create attempts before a record is marked failed. */
@@ -23,6 +25,27 @@ export interface ReconcileOptions {
   /** Observe and plan only. */
   dryRun?: boolean;
   now?: () => Date;
+  /** Time as the reconciler sees it: `now` and the create-retry pause (the simulator's virtual clock). Default: the real one. */
+  clock?: Clock;
+  /** New record and event ids (default uuid v7: time-ordered, which the event log's order relies on). */
+  newId?: () => string;
+}
+
+export interface Clock {
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = { now: () => new Date(), sleep: (ms) => sleep(ms) };
+
+/** The plugin seam: one pinned plugin's calls (a PluginPool, or an in-process fake in tests and the simulator). */
+export interface PluginCaller {
+  call<T>(method: PluginMethod, request: unknown): Promise<T>;
+}
+
+/** Where the reconciler gets a pin's caller: a PluginHost, or a fake. */
+export interface PluginSource {
+  pool(pin: PluginPin): Promise<PluginCaller>;
 }
 
 export interface GroupReport {
@@ -79,23 +102,64 @@ export function workGroups(cluster: ClusterRecord): WorkGroup[] {
   return [...active, ...retired];
 }
 
+/** What an action handler works on: the group, its plugin, the bookkeeping batch, and the plugin calls to run after it. */
+interface ActContext {
+  work: WorkGroup;
+  pool: PluginCaller;
+  batch: Required<Pick<Change, 'putResources' | 'deleteResources' | 'events'>>;
+  calls: Array<() => Promise<void>>;
+}
+
+type ActionHandlers = { [K in Action['kind']]: (action: Extract<Action, { kind: K }>, act: ActContext) => void };
+
+function dispatch<K extends Action['kind']>(handlers: ActionHandlers, action: Extract<Action, { kind: K }>, act: ActContext): void {
+  (handlers[action.kind as K] as (action: Extract<Action, { kind: K }>, act: ActContext) => void)(action, act);
+}
+
+/** What an event is about: a record (or an orphan's tags), or only its group. */
+interface EventRef {
+  clusterId: string;
+  groupPath: string;
+  id?: string;
+  providerId?: string;
+}
+
+const groupRef = (work: WorkGroup): EventRef => ({ clusterId: work.target.clusterId, groupPath: work.target.path });
+
+/** Every event's data is built here: who it is about, why, and what else the event type carries. */
+export function eventData(ref: EventRef, cause: string, extra: Partial<EventData> = {}): EventData {
+  const data: EventData = { clusterId: ref.clusterId, groupPath: ref.groupPath, cause };
+  if (ref.id !== undefined) data.resourceId = ref.id;
+  if (ref.providerId !== undefined) data.providerId = ref.providerId;
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete data[key];
+    else data[key] = value;
+  }
+  return data;
+}
+
 export class Reconciler {
   private readonly attempts: number;
   private readonly backoffMs: number;
   private readonly now: () => Date;
+  private readonly clock: Clock;
+  private readonly newId: () => string;
 
   constructor(
     private readonly store: Store,
-    private readonly plugins: PluginHost,
+    private readonly plugins: PluginSource,
     options: ReconcileOptions = {},
   ) {
     this.attempts = options.createAttempts ?? 3;
     this.backoffMs = options.createBackoffMs ?? 500;
-    this.now = options.now ?? (() => new Date());
+    const clock = options.clock ?? systemClock;
+    this.now = options.now ?? (() => clock.now());
+    this.clock = clock;
+    this.newId = options.newId ?? (() => uuidv7());
   }
 
   async reconcile(cluster: ClusterRecord, options: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
-    const started = Date.now();
+    const started = this.now().getTime();
     const groups = await Promise.all(workGroups(cluster).map((work) => this.reconcileGroup(cluster, work, options.dryRun ?? false)));
     const converged = groups.every((g) => g.status?.reason === 'converged' || (g.retired && g.status?.actual === 0 && g.actions.length === 0));
     if (!options.dryRun) {
@@ -113,13 +177,13 @@ export class Reconciler {
         });
       }
     }
-    return { clusterId: cluster.id, clusterName: cluster.name, groups, converged, durationMs: Date.now() - started };
+    return { clusterId: cluster.id, clusterName: cluster.name, groups, converged, durationMs: this.now().getTime() - started };
   }
 
   private async reconcileGroup(cluster: ClusterRecord, work: WorkGroup, dryRun: boolean): Promise<GroupReport> {
     const { target, pin, properties } = work;
     const report: GroupReport = { path: target.path, plugin: `${pin.name}@${pin.version}`, retired: work.retired, actions: [] };
-    let pool: PluginPool;
+    let pool: PluginCaller;
     let observed: Resource[];
     try {
       pool = await this.plugins.pool(pin);
@@ -128,13 +192,14 @@ export class Reconciler {
         properties,
       }));
     } catch (error) {
-      const { code = 'KADENDE_ERR_DESCRIBE', message } = error as { code?: string; message: string };
+      const code = errorCode(error) ?? 'KADENDE_ERR_DESCRIBE';
+      const message = errorMessage(error);
       report.error = { code, message };
       report.status = describeFailed(target.size, message);
       // Without an observation nothing can be decided safely: this group waits for the next pass.
       if (!dryRun) {
         await this.store.commit({
-          events: [this.event('io.kadende.group.describe-failed', { clusterId: cluster.id, groupPath: target.path, cause: message, code })],
+          events: [this.event('io.kadende.group.describe-failed', eventData(groupRef(work), message, { code }))],
         });
       }
       return report;
@@ -147,62 +212,60 @@ export class Reconciler {
     return report;
   }
 
-  private async act(actions: Action[], work: WorkGroup, pool: PluginPool): Promise<void> {
-    const { clusterId, path } = work.target;
-    const about = (record: ResourceRecord, extra: Partial<EventData> = {}): EventData => ({
-      clusterId,
-      groupPath: path,
-      resourceId: record.id,
-      providerId: record.providerId,
-      cause: '',
-      ...extra,
-    });
-
-    // Bookkeeping first, in one batch: what describe confirmed, what is gone.
-    const puts: ResourceRecord[] = [];
-    const deletes: ResourceRecord[] = [];
-    const events: KadendeEvent[] = [];
-    for (const action of actions) {
-      if (action.kind === 'observe') {
-        const { record, resource } = action;
-        const confirmed = record.state === 'creating';
-        puts.push({
-          ...record,
-          state: 'active',
-          providerId: resource.id,
-          status: resource.status,
-          address: resource.address,
-          observedAt: this.now().toISOString(),
-          updatedAt: this.now().toISOString(),
-        });
-        if (confirmed || record.status !== resource.status) {
-          events.push(
-            this.event(confirmed ? 'io.kadende.resource.created' : 'io.kadende.resource.observed', about(record, { providerId: resource.id, cause: action.cause, status: resource.status })),
-          );
-        }
-      } else if (action.kind === 'forget') {
-        deletes.push(action.record);
-        events.push(this.event(action.reason === 'lost' ? 'io.kadende.resource.lost' : 'io.kadende.resource.deleted', about(action.record, { cause: action.cause })));
-      } else if (action.kind === 'halt') {
-        events.push(this.event('io.kadende.group.halted', { clusterId, groupPath: path, cause: action.cause, unhealthy: action.unhealthy, allowed: action.allowed }));
-      }
-    }
-    if (puts.length + deletes.length + events.length > 0) await this.store.commit({ putResources: puts, deleteResources: deletes, events });
-
-    const calls: Array<Promise<void>> = [];
-    for (const action of actions) {
-      if (action.kind === 'create') calls.push(this.create(work, pool, action.cause));
-      else if (action.kind === 'resume-create') calls.push(this.runCreate(work, pool, action.record));
-      else if (action.kind === 'delete') calls.push(this.delete(work, pool, action));
-      else if (action.kind === 'delete-orphan') calls.push(this.deleteOrphan(work, pool, action.resource, action.cause));
-    }
-    await Promise.all(calls);
+  private async act(actions: Action[], work: WorkGroup, pool: PluginCaller): Promise<void> {
+    // Bookkeeping first, in one batch (what describe confirmed, what is gone); then the plugin calls.
+    const act: ActContext = { work, pool, batch: { putResources: [], deleteResources: [], events: [] }, calls: [] };
+    for (const action of actions) dispatch(this.handlers, action, act);
+    const { batch } = act;
+    if (batch.putResources.length + batch.deleteResources.length + batch.events.length > 0) await this.store.commit(batch);
+    await Promise.all(act.calls.map((call) => call()));
   }
 
-  private async create(work: WorkGroup, pool: PluginPool, cause: string): Promise<void> {
+  /** One handler per action kind: a kind without one does not compile. */
+  private readonly handlers: ActionHandlers = {
+    observe: ({ record, resource, cause }, { batch }) => {
+      const confirmed = record.state === 'creating' || record.state === 'failed';
+      batch.putResources.push({
+        ...record,
+        state: 'active',
+        providerId: resource.id,
+        status: resource.status,
+        address: resource.address,
+        observedAt: this.now().toISOString(),
+        updatedAt: this.now().toISOString(),
+      });
+      if (confirmed || record.status !== resource.status) {
+        batch.events.push(
+          this.event(confirmed ? 'io.kadende.resource.created' : 'io.kadende.resource.observed', eventData(record, cause, { providerId: resource.id, status: resource.status })),
+        );
+      }
+    },
+    forget: ({ record, reason, cause }, { batch }) => {
+      batch.deleteResources.push(record);
+      batch.events.push(this.event(reason === 'lost' ? 'io.kadende.resource.lost' : 'io.kadende.resource.deleted', eventData(record, cause)));
+    },
+    halt: ({ cause, unhealthy, allowed }, { work, batch }) => {
+      batch.events.push(this.event('io.kadende.group.halted', eventData(groupRef(work), cause, { unhealthy, allowed })));
+    },
+    wait: () => {},
+    create: ({ cause }, { work, pool, calls }) => {
+      calls.push(() => this.create(work, pool, cause));
+    },
+    'resume-create': ({ record }, { work, pool, calls }) => {
+      calls.push(() => this.runCreate(work, pool, record));
+    },
+    delete: (action, { work, pool, calls }) => {
+      calls.push(() => this.delete(work, pool, action));
+    },
+    'delete-orphan': ({ resource, cause }, { work, pool, calls }) => {
+      calls.push(() => this.deleteOrphan(work, pool, resource, cause));
+    },
+  };
+
+  private async create(work: WorkGroup, pool: PluginCaller, cause: string): Promise<void> {
     const now = this.now().toISOString();
     const record: ResourceRecord = {
-      id: uuidv7(),
+      id: this.newId(),
       clusterId: work.target.clusterId,
       groupPath: work.target.path,
       state: 'creating',
@@ -210,28 +273,26 @@ export class Reconciler {
       createdAt: now,
       updatedAt: now,
       attempts: 0,
+      createSentAt: now,
     };
     // Intent before action: a crash from here on leaves a record to resume, never an untracked resource.
-    await this.store.commit({
-      putResources: [record],
-      events: [this.event('io.kadende.resource.creating', { clusterId: record.clusterId, groupPath: record.groupPath, resourceId: record.id, cause })],
-    });
-    await this.runCreate(work, pool, record);
+    // Durable (fsync), so a power loss cannot lose it either; concurrent creates share one sync.
+    await this.store.commit({ putResources: [record], events: [this.event('io.kadende.resource.creating', eventData(record, cause))], durable: true });
+    await this.runCreate(work, pool, record, true);
   }
 
   /** Create attempts with backoff; the token is the record id, so a retry never makes a second resource. */
-  private async runCreate(work: WorkGroup, pool: PluginPool, start: ResourceRecord): Promise<void> {
+  private async runCreate(work: WorkGroup, pool: PluginCaller, start: ResourceRecord, fresh = false): Promise<void> {
     let record = start;
-    const data = (cause: string, extra: Partial<EventData> = {}): EventData => ({
-      clusterId: record.clusterId,
-      groupPath: record.groupPath,
-      resourceId: record.id,
-      cause,
-      ...extra,
-    });
     while (record.attempts < this.attempts) {
-      if (record.attempts > 0) await sleep(this.backoffMs * 2 ** (record.attempts - 1));
+      if (record.attempts > 0) await this.clock.sleep(exponentialBackoff(record.attempts - 1, this.backoffMs));
       const attempt = record.attempts + 1;
+      if (!(fresh && attempt === 1)) {
+        // A retry or a resumed create (a fresh one's intent already says): record when it is sent, so that
+        // a successor does not remove its resource while it may still land (the simulator's find, seed 5584).
+        record = { ...record, createSentAt: this.now().toISOString() };
+        await this.store.commit({ putResources: [record], durable: true });
+      }
       try {
         const resource = await pool.call<Resource>('create', {
           properties: work.properties,
@@ -244,61 +305,73 @@ export class Reconciler {
           },
         });
         const now = this.now().toISOString();
-        record = { ...record, state: 'active', attempts: attempt, providerId: resource.id, status: resource.status, address: resource.address, updatedAt: now, lastError: undefined };
+        // Answered: no create of this record is in flight any more.
+        record = { ...record, state: 'active', attempts: attempt, providerId: resource.id, status: resource.status, address: resource.address, updatedAt: now, lastError: undefined, createSentAt: undefined };
         await this.store.commit({
           putResources: [record],
-          events: [this.event('io.kadende.resource.created', data(`created ${resource.id}${attempt > 1 ? ` on attempt ${attempt}` : ''}`, { providerId: resource.id, status: resource.status }))],
+          events: [
+            this.event(
+              'io.kadende.resource.created',
+              eventData(record, `created ${resource.id}${attempt > 1 ? ` on attempt ${attempt}` : ''}`, { providerId: resource.id, status: resource.status }),
+            ),
+          ],
         });
         return;
       } catch (error) {
-        const message = (error as Error).message;
+        const message = errorMessage(error);
         const gaveUp = attempt >= this.attempts;
         record = { ...record, attempts: attempt, lastError: message, updatedAt: this.now().toISOString(), state: gaveUp ? 'failed' : 'creating' };
-        const events = [this.event('io.kadende.resource.create-failed', data(`attempt ${attempt} of ${this.attempts}: ${message}`, { code: (error as { code?: string }).code }))];
+        const events = [
+          this.event('io.kadende.resource.create-failed', eventData(record, `attempt ${attempt} of ${this.attempts}: ${message}`, { providerId: undefined, code: errorCode(error) })),
+        ];
         if (gaveUp) {
-          events.push(this.event('io.kadende.resource.failed', data(`gave up after ${attempt} create attempts; last error: ${message}`)));
+          events.push(this.event('io.kadende.resource.failed', eventData(record, `gave up after ${attempt} create attempts; last error: ${message}`, { providerId: undefined })));
         }
         await this.store.commit({ putResources: [record], events });
       }
     }
   }
 
-  private async delete(work: WorkGroup, pool: PluginPool, action: Extract<Action, { kind: 'delete' }>): Promise<void> {
+  private async delete(work: WorkGroup, pool: PluginCaller, action: Extract<Action, { kind: 'delete' }>): Promise<void> {
     let record = action.record;
     const providerId = action.providerId;
     if (record.state !== 'deleting') {
       record = { ...record, state: 'deleting', deleteReason: action.reason, updatedAt: this.now().toISOString() };
       await this.store.commit({
         putResources: [record],
-        events: [this.event('io.kadende.resource.deleting', { clusterId: record.clusterId, groupPath: record.groupPath, resourceId: record.id, providerId, cause: action.cause, reason: action.reason })],
+        events: [this.event('io.kadende.resource.deleting', eventData(record, action.cause, { providerId, reason: action.reason }))],
       });
     }
-    const base = { clusterId: record.clusterId, groupPath: record.groupPath, resourceId: record.id, providerId };
     try {
       if (providerId !== undefined) await pool.call('delete', { id: providerId, properties: work.properties });
-      await this.store.commit({ deleteResources: [record], events: [this.event('io.kadende.resource.deleted', { ...base, cause: `deleted ${providerId ?? record.id} (${action.reason})` })] });
+      await this.store.commit({
+        deleteResources: [record],
+        events: [this.event('io.kadende.resource.deleted', eventData(record, `deleted ${providerId ?? record.id} (${action.reason})`, { providerId }))],
+      });
     } catch (error) {
       // The record stays `deleting`: the next pass tries again.
       await this.store.commit({
-        putResources: [{ ...record, lastError: (error as Error).message }],
-        events: [this.event('io.kadende.resource.delete-failed', { ...base, cause: (error as Error).message, code: (error as { code?: string }).code })],
+        putResources: [{ ...record, lastError: errorMessage(error) }],
+        events: [this.event('io.kadende.resource.delete-failed', eventData(record, errorMessage(error), { providerId, code: errorCode(error) }))],
       });
     }
   }
 
-  private async deleteOrphan(work: WorkGroup, pool: PluginPool, resource: Resource, cause: string): Promise<void> {
-    const base = { clusterId: work.target.clusterId, groupPath: work.target.path, resourceId: resource.tags[TAG_RESOURCE], providerId: resource.id };
+  private async deleteOrphan(work: WorkGroup, pool: PluginCaller, resource: Resource, cause: string): Promise<void> {
+    const ref = { ...groupRef(work), id: resource.tags[TAG_RESOURCE], providerId: resource.id };
+    // Intent before action, as for every delete: a crash during the call must not leave a delete without its event (the simulator's find).
+    await this.store.commit({ events: [this.event('io.kadende.resource.deleting', eventData(ref, cause, { reason: 'orphan' }))] });
     try {
       await pool.call('delete', { id: resource.id, properties: work.properties });
-      await this.store.commit({ events: [this.event('io.kadende.resource.deleted', { ...base, cause: `deleted orphan: ${cause}`, reason: 'orphan' })] });
+      await this.store.commit({ events: [this.event('io.kadende.resource.deleted', eventData(ref, `deleted orphan: ${cause}`, { reason: 'orphan' }))] });
     } catch (error) {
       await this.store.commit({
-        events: [this.event('io.kadende.resource.delete-failed', { ...base, cause: `orphan ${resource.id}: ${(error as Error).message}`, code: (error as { code?: string }).code })],
+        events: [this.event('io.kadende.resource.delete-failed', eventData(ref, `orphan ${resource.id}: ${errorMessage(error)}`, { code: errorCode(error) }))],
       });
     }
   }
 
   private event(type: EventType, data: EventData): KadendeEvent {
-    return makeEvent(type, data, this.now());
+    return makeEvent(type, data, this.now(), this.newId());
   }
 }

@@ -6,6 +6,7 @@
  * neither hogs the slots nor delays the others.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
+import { exponentialBackoff } from '@kadende/plugin-sdk';
 import type { Logger } from 'pino';
 import { errorCode, errorMessage } from '../../errors/index.js';
 import { TerminalPassError, type ClusterReconciler, type PassOutcome, type PassResult } from './pass.js';
@@ -191,6 +192,6 @@ export class Scheduler {
 
   /** interval x 2, x 4, ... up to maxBackoff. */
   private backoff(failures: number): number {
-    return Math.min(this.maxBackoffMs, this.intervalMs * 2 ** Math.min(failures, 20));
+    return exponentialBackoff(failures, this.intervalMs, this.maxBackoffMs, 20);
   }
 }

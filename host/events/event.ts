@@ -7,12 +7,12 @@ import type { EventData, EventType, KadendeEvent } from '../../model/index.js';
 
 export const EVENT_SOURCE = 'kadende';
 
-export function makeEvent(type: EventType, data: EventData, now: Date = new Date()): KadendeEvent {
+export function makeEvent(type: EventType, data: EventData, now: Date = new Date(), id: string = uuidv7()): KadendeEvent {
   const subject = [data.clusterId, data.groupPath, data.resourceId].filter((part) => part !== undefined).join('/');
   return {
     specversion: '1.0',
     // uuid v7 is time-ordered (and monotonic within a process): the store keys events by it.
-    id: uuidv7(),
+    id,
     source: EVENT_SOURCE,
     type,
     subject,

@@ -17,6 +17,7 @@
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
+import { exponentialBackoff } from '@kadende/plugin-sdk';
 import type { KadendeEvent } from '../../model/index.js';
 import type { EventFeed } from './feed.js';
 import type { OutboxEntry, Store } from '../store/index.js';
@@ -144,7 +145,7 @@ export class OutboxPublisher {
         }
         // A closed stopping publisher gives up at once; otherwise retry with backoff.
         if (this.stopping && (this.nc === undefined || Date.now() >= this.flushDeadline)) return;
-        await this.idle(Math.min(5000, this.retryMs * 2 ** Math.min(failures - 1, 5)));
+        await this.idle(exponentialBackoff(failures - 1, this.retryMs, 5000, 5));
       }
     }
   }

@@ -1,3 +1,4 @@
 /** The store folder's public surface: other folders import from here, never from its files. */
 export * from './level-store.js';
+export * from './memory-store.js';
 export * from './types.js';

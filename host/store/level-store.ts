@@ -31,6 +31,8 @@ export class LevelStore implements Store {
   private readonly resources: Sublevel<ResourceRecord>;
   private readonly events: Sublevel<KadendeEvent>;
   private readonly outbox: Sublevel<KadendeEvent>;
+  private readonly durableQueue: Array<{ ops: unknown[]; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private syncing = false;
 
   private constructor(
     private readonly db: Level<string, unknown>,
@@ -107,7 +109,50 @@ export class LevelStore implements Store {
       ops.push({ type: 'put', sublevel: this.events, key: `${event.data.clusterId}${SEP}${event.id}`, value: event });
       if (this.options.outbox) ops.push({ type: 'put', sublevel: this.outbox, key: event.id, value: event });
     }
-    if (ops.length > 0) await this.db.batch(ops as never);
+    if (ops.length === 0) return;
+    if (change.durable) await this.writeDurable(ops);
+    else await this.db.batch(ops as never);
+  }
+
+  /**
+   * Group commit: a durable change is written with `sync: true`; those that arrive while a sync
+   * is running wait for it and then go together in one synced batch, so a scale-up of 1,000
+   * pays a couple of fsyncs, not 1,000 one after the other. A merged batch that fails is
+   * retried change by change, so each caller gets its own outcome and atomicity stays per change.
+   */
+  private writeDurable(ops: unknown[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.durableQueue.push({ ops, resolve, reject });
+      if (!this.syncing) void this.flushDurable();
+    });
+  }
+
+  private async flushDurable(): Promise<void> {
+    this.syncing = true;
+    try {
+      while (this.durableQueue.length > 0) {
+        const group = this.durableQueue.splice(0);
+        try {
+          await this.db.batch(group.flatMap((g) => g.ops) as never, { sync: true });
+          for (const g of group) g.resolve();
+        } catch (error) {
+          if (group.length === 1) {
+            group[0]!.reject(error);
+            continue;
+          }
+          for (const g of group) {
+            try {
+              await this.db.batch(g.ops as never, { sync: true });
+              g.resolve();
+            } catch (own) {
+              g.reject(own);
+            }
+          }
+        }
+      }
+    } finally {
+      this.syncing = false;
+    }
   }
 
   async listOutbox(limit: number): Promise<OutboxEntry[]> {

@@ -7,6 +7,12 @@ export interface Change {
   putResources?: ResourceRecord[];
   deleteResources?: ResourceKey[];
   events?: KadendeEvent[];
+  /**
+   * On disk (fsync) before commit resolves: the intent written before a create is, so a power
+   * loss cannot lose the record of a create already sent. Durable changes that arrive while
+   * one is being synced share the next sync (group commit).
+   */
+  durable?: boolean;
 }
 
 export interface OutboxEntry {

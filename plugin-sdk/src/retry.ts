@@ -32,9 +32,19 @@ export interface RetryPolicy {
 /** What bounds the retries: a plugin method's context is one. */
 export type RetryBounds = Pick<PluginContext, 'deadline' | 'signal'>;
 
+/**
+ * Capped exponential backoff, the one formula behind every retry and pause in
+ * Kadende (the host's create retries, the scheduler, the publisher, the event
+ * follower, and backoffDelay below): `min(cap, base * 2^min(n, maxExponent))`.
+ * `maxExponent` stops the growth before the cap where a caller wants that.
+ */
+export function exponentialBackoff(n: number, baseMs: number, capMs = Infinity, maxExponent = Infinity): number {
+  return Math.min(capMs, baseMs * 2 ** Math.min(n, maxExponent));
+}
+
 /** The delay before retry `n` (0-based): uniform in [0, min(cap, base * 2^n)). */
 export function backoffDelay(n: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
-  return random() * Math.min(capMs, baseMs * 2 ** n);
+  return random() * exponentialBackoff(n, baseMs, capMs);
 }
 
 /**

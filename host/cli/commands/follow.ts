@@ -4,7 +4,9 @@
  * straight from the JetStream stream the daemon publishes to.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiClient, clientToken } from '../../api/index.js';
+import { exponentialBackoff } from '@kadende/plugin-sdk';
+import { ApiClient } from '../../api/index.js';
+import { clientToken } from '../../api/index.js';
 import type { KadendeEvent } from '../../../model/index.js';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from '../../events/index.js';
 import { dataDir, serverUrl, withService } from '../context.js';
@@ -71,7 +73,7 @@ export async function followEvents(ref: string, options: { limit: number; after?
         if (retry === 0) process.stderr.write(`kadende: ${(error as Error).message}; retrying until it answers (Ctrl-C to stop)\n`);
       }
       retry += 1;
-      await sleep(Math.min(10_000, 250 * 2 ** Math.min(retry, 6)), undefined, { signal: controller.signal }).catch(() => {});
+      await sleep(exponentialBackoff(retry, 250, 10_000, 6), undefined, { signal: controller.signal }).catch(() => {});
     }
   } finally {
     await client.close();

@@ -15,6 +15,8 @@ export interface Classified {
   live: Live[];
   /** Creates that failed for good under the current spec: they hold their slot, so they are not retried forever. */
   failed: ResourceRecord[];
+  /** Records whose resource is being deleted but still exists: they occupy a slot until the delete is done. */
+  draining: ResourceRecord[];
 }
 
 export function classify(
@@ -27,6 +29,7 @@ export function classify(
   const actions: Action[] = [];
   const live: Live[] = [];
   const failed: ResourceRecord[] = [];
+  const draining: ResourceRecord[] = [];
   const unseen = (record: ResourceRecord): Live => ({ record, ready: false, outdated: record.specHash !== group.specHash });
   for (const record of records) {
     const resource = matched.get(record.id);
@@ -34,12 +37,19 @@ export function classify(
       case 'deleting':
         if (resource) {
           actions.push({ kind: 'delete', record, providerId: resource.id, reason: 'retry', cause: `retrying the delete of ${resource.id} (${record.deleteReason ?? 'requested'})` });
+          // Issue 9: it still exists until the delete is done, so it still occupies a slot (scale.ts).
+          draining.push(record);
         } else {
           actions.push({ kind: 'forget', record, reason: 'deleted', cause: `${record.providerId ?? record.id} is gone` });
         }
         continue;
       case 'failed':
-        if (record.specHash !== group.specHash) {
+        if (resource) {
+          // A create that landed although its answer was lost and the retries failed (a simulator find): adopt it.
+          actions.push({ kind: 'observe', record, resource, cause: `${resource.id} exists: the create that was given up on did succeed` });
+          live.push(assess(record, resource, group, now));
+        } else if (record.specHash !== group.specHash && ageMs(record.updatedAt, now) >= lostGraceMs) {
+          // Only once describe had the grace period to list a create that landed unanswered (a simulator find).
           actions.push({ kind: 'forget', record, reason: 'superseded', cause: 'the group spec changed since this create failed: trying again with the new spec' });
         } else {
           failed.push(record);
@@ -69,7 +79,7 @@ export function classify(
         continue;
     }
   }
-  return { actions, live, failed };
+  return { actions, live, failed, draining };
 }
 
 /** Ready when active; unhealthy when the plugin says so, or when still pending past the startup timeout. */

@@ -24,6 +24,7 @@ import { groupStatus } from './status.js';
 import type { Plan, PlanInput } from './types.js';
 
 export { resolveAmount } from './amounts.js';
+export { CREATE_IN_FLIGHT_MS } from './scale.js';
 export { describeFailed } from './status.js';
 export type { Action, DeleteReason, GroupStatus, GroupTarget, Plan, PlanInput, PlanReason, StatusReason, UnobservedStatus } from './types.js';
 
@@ -34,7 +35,12 @@ export function planGroup(input: PlanInput): Plan {
   const { matched, orphans } = match(group, input.records, input.observed);
   const classified = classify(group, input.records, matched, now, input.lostGraceMs ?? DEFAULT_LOST_GRACE_MS);
   const remedy = remediate(classified.live, group);
-  const scaling = scale(remedy.pool, classified.failed, group, remedy.halted);
+  const occupying = {
+    draining: classified.draining,
+    deletingUnhealthy: remedy.halted ? 0 : remedy.unhealthy.filter((l) => l.resource !== undefined).length,
+    orphans: orphans.length,
+  };
+  const scaling = scale(remedy.pool, classified.failed, group, remedy.halted, occupying, now);
   const actions = [...orphanActions(orphans, group, now), ...classified.actions, ...remedy.actions, ...scaling.actions];
   const status = groupStatus({
     group,

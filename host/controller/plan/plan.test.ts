@@ -79,7 +79,10 @@ describe('planGroup: examples', () => {
     const observed = [resource('a'), resource('b', { status: 'unhealthy' }), resource('c', { status: 'pending', createdAt: iso(601_000) })];
     const plan = planGroup({ group: target(), records, observed, now: NOW });
     expect(plan.actions.filter((a) => a.kind === 'delete').map((a) => (a as { reason: string }).reason)).toEqual(['unhealthy', 'unhealthy']);
-    expect(plan.actions.filter((a) => a.kind === 'create')).toHaveLength(2);
+    // Both still exist until their deletes are done: replacements only within maxSurge (1) meanwhile (issue 9).
+    expect(plan.actions.filter((a) => a.kind === 'create')).toHaveLength(1);
+    const wider = planGroup({ group: target({ policy: { ...DEFAULT_POLICY, maxSurge: 2 } }), records, observed, now: NOW });
+    expect(wider.actions.filter((a) => a.kind === 'create')).toHaveLength(2);
   });
 
   it('halts remediation when more than maxUnhealthy are unhealthy at once', () => {
@@ -138,9 +141,17 @@ describe('planGroup: examples', () => {
     const observed = ids.map((i) => resource(i, { tags: tags(i, 'spec-old') }));
     // surge 1, unavailable 0: one new first, nothing deleted yet.
     expect(kinds(planGroup({ group: target(), records, observed, now: NOW }).actions)).toEqual(['create']);
-    // surge 0, unavailable 1: one deleted, one created in its place.
+    // surge 0, unavailable 1: one deleted; its replacement waits until the delete is done (issue 9:
+    // creating it in the same pass held size + 1 while the delete ran).
     const policy = { ...DEFAULT_POLICY, maxSurge: 0, maxUnavailable: 1 };
-    expect(kinds(planGroup({ group: target({ policy }), records, observed, now: NOW }).actions)).toEqual(['create', 'delete']);
+    expect(kinds(planGroup({ group: target({ policy }), records, observed, now: NOW }).actions)).toEqual(['delete']);
+    const deleting = records.map((r, i) => (i === 0 ? { ...r, state: 'deleting' as const, deleteReason: 'outdated' } : r));
+    expect(kinds(planGroup({ group: target({ policy }), records: deleting, observed, now: NOW }).actions)).toEqual(['delete']);
+    const deleted = planGroup({ group: target({ policy }), records: records.slice(1), observed: observed.slice(1), now: NOW });
+    expect(kinds(deleted.actions)).toEqual(['create']);
+    // surge 1: a `deleting` resource still holds its slot, so no create beside it.
+    const surged = planGroup({ group: target(), records: [...deleting, record('n')], observed: [...observed, resource('n')], now: NOW });
+    expect(kinds(surged.actions)).toEqual(['delete']);
   });
 
   it('resolves amounts and percentages', () => {
@@ -270,7 +281,8 @@ describe('planGroup: properties', () => {
         // Counted here, not taken from the plan's status: recorded, observed with our tags, unhealthy or pending too long.
         const startupMs = input.group.policy.startupTimeoutSeconds * 1000;
         const unhealthy = input.records.filter((r) => {
-          if (r.state !== 'active' && r.state !== 'creating') return false;
+          // A failed record whose resource is observed is adopted (its create did land): it counts too.
+          if (r.state === 'deleting') return false;
           const seen = input.observed.find(
             (o) => o.tags[TAG_RESOURCE] === r.id && o.tags[TAG_CLUSTER] === 'c1' && o.tags[TAG_GROUP] === 'g/a' && o.status !== 'terminating',
           );
