@@ -11,7 +11,7 @@ import { DEFAULT_POLICY, type GroupPolicy } from '../config/types.js';
 import { makeEvent, type EventData, type EventType, type KadendeEvent } from '../events/event.js';
 import type { PluginHost } from '../plugins/host.js';
 import type { PluginPool } from '../plugins/pool.js';
-import type { ClusterRecord, PluginPin, ResourceRecord, Store } from '../store/types.js';
+import type { ClusterRecord, PluginPin, ResourceRecord, RetiredGroup, Store } from '../store/types.js';
 import { planGroup, type Action, type GroupStatus, type GroupTarget } from './plan.js';
 import { specHash } from './spec-hash.js';
 
@@ -33,6 +33,8 @@ export interface GroupReport {
   actions: Array<{ kind: Action['kind']; cause: string }>;
   /** Why the group could not be reconciled (its plugin failed to describe, ...). */
   error?: { code: string; message: string };
+  /** Earlier placements in which nothing of the group is left: the cluster drops them. */
+  emptyPlacements?: RetiredGroup[];
 }
 
 export interface ReconcileReport {
@@ -50,8 +52,17 @@ interface WorkGroup {
   pin: PluginPin;
   properties: Record<string, unknown>;
   retired: boolean;
+  /** Earlier placements (pins and properties) still described until empty. */
+  placements: RetiredGroup[];
 }
 
+/** Where a resource was found: the pool and properties to delete it with. */
+interface Place {
+  pool: PluginPool;
+  properties: Record<string, unknown>;
+}
+
+const GONE = new Set(['terminating', 'terminated']);
 const RETIRED_POLICY: GroupPolicy = { ...DEFAULT_POLICY, orphanMinAgeSeconds: 0 };
 
 export function workGroups(cluster: ClusterRecord): WorkGroup[] {
@@ -64,6 +75,7 @@ export function workGroups(cluster: ClusterRecord): WorkGroup[] {
           pin,
           properties: group.properties,
           retired: false,
+          placements: cluster.retiredPlacements?.[group.path] ?? [],
         };
       });
   const retiring = cluster.deleting
@@ -74,6 +86,7 @@ export function workGroups(cluster: ClusterRecord): WorkGroup[] {
     pin,
     properties,
     retired: true,
+    placements: cluster.retiredPlacements?.[path] ?? [],
   }));
   return [...active, ...retired];
 }
@@ -120,12 +133,22 @@ export class Reconciler {
     const report: GroupReport = { path: target.path, plugin: `${pin.name}@${pin.version}`, retired: work.retired, actions: [] };
     let pool: PluginPool;
     let observed: Resource[];
+    const places = new Map<string, Place>();
+    const emptyPlacements: RetiredGroup[] = [];
+    const tags = { [TAG_CLUSTER]: cluster.id, [TAG_GROUP]: target.path };
     try {
       pool = await this.plugins.pool(pin);
-      ({ resources: observed } = await pool.call<{ resources: Resource[] }>('describe', {
-        tags: { [TAG_CLUSTER]: cluster.id, [TAG_GROUP]: target.path },
-        properties,
-      }));
+      ({ resources: observed } = await pool.call<{ resources: Resource[] }>('describe', { tags, properties }));
+      // A moved group: what is left where it was is part of it too (outdated, so it is replaced).
+      for (const placement of work.placements) {
+        const old = await this.plugins.pool(placement.pin);
+        const { resources } = await old.call<{ resources: Resource[] }>('describe', { tags, properties: placement.properties });
+        const seen = new Set(observed.map((r) => r.id));
+        const left = resources.filter((r) => !seen.has(r.id));
+        for (const resource of left) places.set(resource.id, { pool: old, properties: placement.properties });
+        observed = [...observed, ...left];
+        if (!left.some((r) => !GONE.has(r.status))) emptyPlacements.push(placement);
+      }
     } catch (error) {
       const { code = 'KADENDE_ERR_DESCRIBE', message } = error as { code?: string; message: string };
       report.error = { code, message };
@@ -138,14 +161,21 @@ export class Reconciler {
       return report;
     }
     const records = await this.store.listResources(cluster.id, target.path);
-    const plan = planGroup({ group: target, records, observed, now: this.now().getTime() });
+    // The plugin declares how long its provider's listing may lag behind a create.
+    const lostGraceMs = pool.folder.manifest.listingGraceMs;
+    const plan = planGroup({ group: target, records, observed, now: this.now().getTime(), lostGraceMs });
     report.status = plan.status;
     report.actions = plan.actions.map((a) => ({ kind: a.kind, cause: a.cause }));
-    if (!dryRun) await this.act(plan.actions, work, pool);
+    // A placement is empty once nothing live is found there and no record is of an older spec
+    // (one may still be on its way to being listed there).
+    report.emptyPlacements = records.every((r) => r.specHash === target.specHash) ? emptyPlacements : [];
+    if (!dryRun) await this.act(plan.actions, work, { pool, properties }, places);
     return report;
   }
 
-  private async act(actions: Action[], work: WorkGroup, pool: PluginPool): Promise<void> {
+  private async act(actions: Action[], work: WorkGroup, here: Place, places: Map<string, Place>): Promise<void> {
+    const pool = here.pool;
+    const placeOf = (providerId: string | undefined) => (providerId !== undefined ? places.get(providerId) : undefined) ?? here;
     const { clusterId, path } = work.target;
     const about = (record: ResourceRecord, extra: Partial<EventData> = {}): EventData => ({
       clusterId,
@@ -180,7 +210,10 @@ export class Reconciler {
         }
       } else if (action.kind === 'forget') {
         deletes.push(action.record);
-        events.push(this.event(action.reason === 'lost' ? 'io.kadende.resource.lost' : 'io.kadende.resource.deleted', about(action.record, { cause: action.cause })));
+        // A record dropped before describe ever listed its resource: the resource may still appear
+        // (listing lag); `delete cluster` waits out the plugin's grace from this time (sweep.ts).
+        const unobserved = action.record.observedAt === undefined && action.record.state !== 'failed' ? { unobservedSince: action.record.updatedAt } : {};
+        events.push(this.event(action.reason === 'lost' ? 'io.kadende.resource.lost' : 'io.kadende.resource.deleted', about(action.record, { cause: action.cause, ...unobserved })));
       } else if (action.kind === 'halt') {
         events.push(this.event('io.kadende.group.halted', { clusterId, groupPath: path, cause: action.cause, unhealthy: action.unhealthy, allowed: action.allowed }));
       }
@@ -191,8 +224,8 @@ export class Reconciler {
     for (const action of actions) {
       if (action.kind === 'create') calls.push(this.create(work, pool, action.cause));
       else if (action.kind === 'resume-create') calls.push(this.runCreate(work, pool, action.record));
-      else if (action.kind === 'delete') calls.push(this.delete(work, pool, action));
-      else if (action.kind === 'delete-orphan') calls.push(this.deleteOrphan(work, pool, action.resource, action.cause));
+      else if (action.kind === 'delete') calls.push(this.delete(placeOf(action.providerId), action));
+      else if (action.kind === 'delete-orphan') calls.push(this.deleteOrphan(work, placeOf(action.resource.id), action.resource, action.cause));
     }
     await Promise.all(calls);
   }
@@ -261,7 +294,7 @@ export class Reconciler {
     }
   }
 
-  private async delete(work: WorkGroup, pool: PluginPool, action: Extract<Action, { kind: 'delete' }>): Promise<void> {
+  private async delete(place: Place, action: Extract<Action, { kind: 'delete' }>): Promise<void> {
     let record = action.record;
     const providerId = action.providerId;
     if (record.state !== 'deleting') {
@@ -273,8 +306,12 @@ export class Reconciler {
     }
     const base = { clusterId: record.clusterId, groupPath: record.groupPath, resourceId: record.id, providerId };
     try {
-      if (providerId !== undefined) await pool.call('delete', { id: providerId, properties: work.properties });
-      await this.store.commit({ deleteResources: [record], events: [this.event('io.kadende.resource.deleted', { ...base, cause: `deleted ${providerId ?? record.id} (${action.reason})` })] });
+      if (providerId !== undefined) await place.pool.call('delete', { id: providerId, properties: place.properties });
+      // The record stays `deleting` until describe no longer lists the resource: a provider may
+      // answer a delete of an id it has not propagated yet with "not found" while it keeps running
+      // (EC2's eventual consistency), and the next pass then deletes it again. The planner forgets
+      // the record (io.kadende.resource.deleted) once the resource is gone from describe.
+      if (record.lastError !== undefined) await this.store.commit({ putResources: [{ ...record, lastError: undefined }] });
     } catch (error) {
       // The record stays `deleting`: the next pass tries again.
       await this.store.commit({
@@ -284,10 +321,10 @@ export class Reconciler {
     }
   }
 
-  private async deleteOrphan(work: WorkGroup, pool: PluginPool, resource: Resource, cause: string): Promise<void> {
+  private async deleteOrphan(work: WorkGroup, place: Place, resource: Resource, cause: string): Promise<void> {
     const base = { clusterId: work.target.clusterId, groupPath: work.target.path, resourceId: resource.tags[TAG_RESOURCE], providerId: resource.id };
     try {
-      await pool.call('delete', { id: resource.id, properties: work.properties });
+      await place.pool.call('delete', { id: resource.id, properties: place.properties });
       await this.store.commit({ events: [this.event('io.kadende.resource.deleted', { ...base, cause: `deleted orphan: ${cause}`, reason: 'orphan' })] });
     } catch (error) {
       await this.store.commit({

@@ -12,6 +12,7 @@ import type { PluginHost } from '../plugins/host.js';
 import { canonicalPluginName, type ResolvedPlugin } from '../plugins/resolve.js';
 import type { ClusterRecord, EventQuery, PluginPin, ResourceRecord, RetiredGroup, Store } from '../store/types.js';
 import { Reconciler, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
+import { sweepAfterGrace, type SweepDeps } from './sweep.js';
 
 export interface ApplyResult {
   cluster: ClusterRecord;
@@ -44,6 +45,29 @@ export interface WaitOptions {
 }
 
 /**
+ * Each group's earlier placements still to be emptied: those it had, plus its previous
+ * properties when this apply changes them (describe looks where the properties say, so
+ * what was made under the old ones is found only with them). A placement the group returns
+ * to is current again, not retired.
+ */
+function movedPlacements(existing: ClusterRecord | undefined, groups: LeafGroup[], pins: Record<string, PluginPin>): Record<string, RetiredGroup[]> {
+  const placements: Record<string, RetiredGroup[]> = { ...(existing?.retiredPlacements ?? {}) };
+  for (const group of groups) {
+    const now: RetiredGroup = { pin: pins[group.path]!, properties: group.properties };
+    const before = existing?.spec.groups.find((g) => g.path === group.path);
+    // Described with the current pin: an older plugin version may no longer be installable.
+    const previousProperties = before?.properties ?? existing?.retired[group.path]?.properties;
+    const previous = previousProperties && { pin: now.pin, properties: previousProperties };
+    const list = [...(placements[group.path] ?? [])];
+    if (previous && !list.some((p) => isDeepStrictEqual(p.properties, previous.properties))) list.push(previous);
+    const kept = list.filter((p) => !isDeepStrictEqual(p.properties, now.properties)).map((p) => ({ ...p, pin: now.pin }));
+    if (kept.length > 0) placements[group.path] = kept;
+    else delete placements[group.path];
+  }
+  return placements;
+}
+
+/**
  * Groups that no further pass will fix: nothing to do but not converged,
  * because creates failed for good or remediation halted.
  */
@@ -60,12 +84,19 @@ export class KadendeService {
   readonly reconciler: Reconciler;
   private readonly lastPasses = new Map<string, { report: ReconcileReport; finishedAt: string }>();
 
+  private readonly now: () => Date;
+
   constructor(
     readonly store: Store,
     readonly plugins: PluginHost,
     options: ReconcileOptions = {},
   ) {
     this.reconciler = new Reconciler(store, plugins, options);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  private sweepDeps(): SweepDeps {
+    return { store: this.store, plugins: this.plugins, now: this.now };
   }
 
   /** Finds a cluster by id or by name. */
@@ -91,6 +122,7 @@ export class KadendeService {
       if (!paths.has(group.path)) retired[group.path] = { pin: existing!.pins[group.path]!, properties: group.properties };
     }
     for (const path of paths) delete retired[path];
+    const retiredPlacements = movedPlacements(existing, spec.groups, pins);
     const candidate = { spec: { ...spec, id }, pins };
     const changed = !existing || !isDeepStrictEqual({ spec: existing.spec, pins: existing.pins }, candidate);
     const cluster: ClusterRecord = {
@@ -102,6 +134,7 @@ export class KadendeService {
       ...candidate,
       source: { file, text },
       retired,
+      ...(Object.keys(retiredPlacements).length > 0 ? { retiredPlacements } : {}),
     };
     if (existing && existing.name.toLowerCase() !== spec.name.toLowerCase()) {
       // A rename frees the old name: the batch below writes the new one.
@@ -233,15 +266,22 @@ export class KadendeService {
     }
   }
 
-  /** Retired groups that reached zero are dropped from the cluster. */
+  /** Retired groups that reached zero, and earlier placements left empty, are dropped from the cluster. */
   private async settleRetired(cluster: ClusterRecord, report: ReconcileReport): Promise<ClusterRecord> {
     const empty = report.groups.filter((g) => g.retired && g.status?.actual === 0 && g.actions.length === 0).map((g) => g.path);
     const settled = empty.filter((path) => path in cluster.retired);
-    if (settled.length === 0) return cluster;
+    const emptied = report.groups.filter((g) => (g.emptyPlacements?.length ?? 0) > 0);
+    if (settled.length === 0 && emptied.length === 0) return cluster;
     const fresh = await this.cluster(cluster.id);
     const retired = { ...fresh.retired };
     for (const path of settled) delete retired[path];
-    const updated = { ...fresh, retired };
+    const retiredPlacements = { ...fresh.retiredPlacements };
+    for (const g of emptied) {
+      const left = (retiredPlacements[g.path] ?? []).filter((p) => !g.emptyPlacements!.some((e) => isDeepStrictEqual(e, p)));
+      if (left.length > 0) retiredPlacements[g.path] = left;
+      else delete retiredPlacements[g.path];
+    }
+    const updated = { ...fresh, retired, retiredPlacements };
     await this.store.commit({ putClusters: [updated] });
     return updated;
   }
@@ -296,6 +336,7 @@ export class KadendeService {
         events: [makeEvent('io.kadende.cluster.deleting', { clusterId: cluster.id, cause: 'kadende delete cluster: deleting every resource' })],
       });
     }
+    const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_WAIT_MS);
     const report = await this.reconcile(cluster.id, { wait: true, timeoutMs: options.timeoutMs, intervalMs: options.intervalMs });
     const left = await this.store.listResources(cluster.id);
     if (left.length > 0) {
@@ -303,6 +344,7 @@ export class KadendeService {
         details: report,
       });
     }
+    await sweepAfterGrace(this.sweepDeps(), await this.cluster(cluster.id), { deadline, intervalMs: options.intervalMs ?? 1000 });
     this.lastPasses.delete(cluster.id);
     await this.store.commit({
       deleteClusters: [cluster],
