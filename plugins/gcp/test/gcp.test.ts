@@ -144,7 +144,7 @@ describe('gcp plugin', () => {
     const started = Date.now();
     const error = await rejection(plugin.describe({ tags: { 'kadende.cluster': 'x' }, properties }, ctx(1500)));
     expect(Date.now() - started).toBeLessThan(1500);
-    expect(error).toMatchObject({ code: 'GCP_ERR_THROTTLED', providerCode: 'rateLimitExceeded', message: 'Rate Limit Exceeded' });
+    expect(error).toMatchObject({ code: 'PLUGIN_ERR_THROTTLED', providerCode: 'rateLimitExceeded', message: 'Rate Limit Exceeded' });
   });
 
   it('reports an authentication failure at once, with GCE message', async () => {
