@@ -12,7 +12,9 @@ import type { PluginHost } from '../plugins/host.js';
 import { canonicalPluginName, type ResolvedPlugin } from '../plugins/resolve.js';
 import type { ClusterRecord, EventQuery, PluginPin, ResourceRecord, RetiredGroup, Store } from '../store/types.js';
 import { Reconciler, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
+import { specHash } from './spec-hash.js';
 import { sweepAfterGrace, type SweepDeps } from './sweep.js';
+import { tagLimitProblems } from './tag-limits.js';
 
 export interface ApplyResult {
   cluster: ClusterRecord;
@@ -182,6 +184,11 @@ export class KadendeService {
           const resolved = await this.pinFor(group, existing, options.upgradePlugins ?? false);
           pins[group.path] = resolved.pin;
           schemas.set(group.path, resolved.folder.manifest.propertiesSchema);
+          // A generated id is a UUIDv7, as long as any.
+          const clusterId = spec.id ?? existing?.id ?? uuidv7();
+          const problems = tagLimitProblems(resolved.folder.manifest.tagLimits, { clusterId, groupPath: group.path, specHash: specHash(resolved.pin, group.properties) }, resolved.pin.name);
+          const at = loaded.documentPath(group.path) ?? ['groups'];
+          for (const message of problems) issues.push({ file, ...loaded.locate(at), path: formatPath(at), message });
         } catch (error) {
           const at = [...(loaded.documentPath(group.path) ?? ['groups']), 'resourcePlugin'];
           issues.push({ file, ...loaded.locate(at), path: formatPath(at), message: (error as Error).message });

@@ -106,3 +106,19 @@ describe('moving a group to another region', () => {
     expect(live(ec2)).toHaveLength(0);
   });
 });
+
+describe('tag limits the plugin declares', () => {
+  it('refuses at apply a nested group whose path does not fit an EC2 tag value, with file:line and the limit', async () => {
+    const { service } = await setup();
+    const names = Array.from({ length: 5 }, (_, i) => `${String.fromCharCode(97 + i)}${'x'.repeat(59)}`);
+    const nested = names.map((name, depth) => `${'  '.repeat(depth + 1)}${name}:`).join('\n');
+    const leaf = '  '.repeat(names.length + 1);
+    const text = `version: "1"\nname: long\ngroups:\n${nested}\n${leaf}size: 1\n${leaf}resourcePlugin: { name: aws }\n${leaf}resourceProperties: { instanceType: t2.small, image: debian }\n`;
+    const error = await service.apply(text, 'long.yaml').then(
+      () => undefined,
+      (e: Error & { code?: string }) => e,
+    );
+    expect(error?.code).toBe('KADENDE_ERR_CONFIG_INVALID');
+    expect(error?.message).toMatch(/long\.yaml:\d+:\d+: .*the group path is 304 characters, but aws tag values hold at most 256/);
+  });
+});
