@@ -29,6 +29,8 @@ export class PluginCallError extends KadendeError {
     readonly method: PluginMethod,
     detail: string,
     cause?: unknown,
+    /** The plugin's own error code (e.g. the SDK's PLUGIN_ERR_THROTTLED, which the host can slow down on). */
+    readonly pluginCode?: string,
   ) {
     super(code, `plugin ${plugin}: ${method} failed: ${detail}`, { cause });
     this.name = 'PluginCallError';
@@ -142,7 +144,7 @@ export class PluginPool {
     if (!answer.ok) {
       this.stats.errors += 1;
       const { message, code } = answer.error;
-      throw new PluginCallError('KADENDE_ERR_PLUGIN_THREW', this.id, method, `${code ? `${code}: ` : ''}${message}`);
+      throw new PluginCallError('KADENDE_ERR_PLUGIN_THREW', this.id, method, `${code ? `${code}: ` : ''}${message}`, undefined, code);
     }
     const problems = this.validators.response(method, answer.value);
     if (problems.length > 0) {

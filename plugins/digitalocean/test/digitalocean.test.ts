@@ -4,7 +4,7 @@ import type { Resource } from '@kadende/plugin-sdk';
 import { startFakeDigitalOcean, type FakeDigitalOcean } from '../../../test/fake-clouds/digitalocean.js';
 import { contextFor, kadendeTags, rejection } from '../../../test/fake-clouds/context.js';
 import { decodeTag, decodeTags, encodeTag } from '../src/tags.js';
-import { sizeSlug } from '../src/properties.js';
+import { sizeSlug, type DoProperties } from '../src/properties.js';
 import { apiFor } from '../src/client.js';
 import { createDroplet, LISTING_GRACE_MS, type Clock } from '../src/droplets.js';
 import plugin from '../src/index.js';
@@ -167,7 +167,7 @@ describe('digitalocean plugin', () => {
     const context = { ...ctx(60_000), deadline: t + 60_000 };
     const tokens = Array.from({ length: 8 }, () => randomUUID());
     const made = await Promise.all(
-      tokens.map((token) => createDroplet(apiFor(context), properties, tagsFor('lag', token), token, context, { clock, apiWithTimeout: (ms) => apiFor(context, ms) })),
+      tokens.map((token) => createDroplet(apiFor(context), properties as DoProperties, tagsFor('lag', token), token, context, { clock, apiWithTimeout: (ms) => apiFor(context, ms) })),
     );
     expect(LISTING_GRACE_MS).toBeGreaterThanOrEqual(6_000);
     expect(actions('droplets.create').filter((r) => r.status === 0)).toHaveLength(6);
