@@ -42,9 +42,7 @@ export const CATALOGUE = {
     409,
   ),
   KADENDE_ERR_CLUSTER_DELETING: input((name: string) => `cluster ${name} is being deleted; wait until \`kadende delete cluster\` finishes`, 409),
-  KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE: failure(
-    (name: string, left: number) => `cluster ${name}: ${left} resource(s) could not be deleted yet; run the delete again`,
-  ),
+  KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE: failure((name: string, why: string) => `cluster ${name}: ${why}`),
   KADENDE_ERR_RECONCILE_STUCK: failure((name: string, reasons: string) => `cluster ${name} cannot converge without an operator: ${reasons}`),
   KADENDE_ERR_RECONCILE_TIMEOUT: failure((name: string, seconds: number) => `cluster ${name} did not converge within ${seconds} s`),
   KADENDE_ERR_DESCRIBE: failure(as),

@@ -40,6 +40,12 @@ export interface ClusterRecord {
   retired: Record<string, RetiredGroup>;
   /** `kadende delete cluster` started: every group is reconciled to zero. */
   deleting?: boolean;
+  /**
+   * Per group path: the group's earlier plugin pins and properties (a region, a zone it
+   * was moved from). Each is described, and what it finds deleted, until nothing of the
+   * group is left there; then it is dropped.
+   */
+  retiredPlacements?: Record<string, RetiredGroup[]>;
 }
 
 /**

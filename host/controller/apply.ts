@@ -11,6 +11,8 @@ import { canonicalPluginName, type PluginHost, type ResolvedPlugin } from '../pl
 import type { Store } from '../store/index.js';
 import { kadendeError } from '../../errors/index.js';
 import { nextClusterRecord } from './next-cluster.js';
+import { specHash } from './spec-hash.js';
+import { tagLimitProblems } from './tag-limits.js';
 
 export interface ApplyResult {
   cluster: ClusterRecord;
@@ -51,6 +53,11 @@ export async function prepareConfig(store: Store, plugins: PluginHost, text: str
         const resolved = await pinFor(plugins, group, existing, options.upgradePlugins ?? false);
         pins[group.path] = resolved.pin;
         schemas.set(group.path, resolved.folder.manifest.propertiesSchema);
+        // The tags every resource of the group will carry must fit the plugin's provider (a generated id is a UUIDv7, as long as any).
+        const clusterId = spec.id ?? existing?.id ?? uuidv7();
+        const problems = tagLimitProblems(resolved.folder.manifest.tagLimits, { clusterId, groupPath: group.path, specHash: specHash(resolved.pin, group.properties) }, resolved.pin.name);
+        const at = loaded.documentPath(group.path) ?? ['groups'];
+        for (const message of problems) issues.push({ file, ...loaded.locate(at), path: formatPath(at), message });
       } catch (error) {
         const at = [...(loaded.documentPath(group.path) ?? ['groups']), 'resourcePlugin'];
         issues.push({ file, ...loaded.locate(at), path: formatPath(at), message: (error as Error).message });

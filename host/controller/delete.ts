@@ -6,9 +6,10 @@
  */
 import type { ClusterRecord } from '../../model/index.js';
 import { makeEvent } from '../events/index.js';
-import { kadendeError } from '../../errors/index.js';
+import { hasCode, kadendeError } from '../../errors/index.js';
 import type { ReconcileReport } from './reconcile.js';
-import { reconcileCluster, type WaitContext } from './wait.js';
+import { sweepAfterGrace } from './sweep.js';
+import { DEFAULT_WAIT_MS, reconcileCluster, type WaitContext } from './wait.js';
 
 export interface DeleteOptions {
   timeoutMs?: number;
@@ -24,9 +25,18 @@ export async function deleteCluster(context: WaitContext, start: ClusterRecord, 
       events: [makeEvent('io.kadende.cluster.deleting', { clusterId: cluster.id, cause: 'kadende delete cluster: deleting every resource' })],
     });
   }
-  const report = await reconcileCluster(context, cluster, { wait: true, timeoutMs: options.timeoutMs, intervalMs: options.intervalMs });
+  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_WAIT_MS);
+  const report = await reconcileCluster(context, cluster, { wait: true, timeoutMs: options.timeoutMs, intervalMs: options.intervalMs }).catch((error: unknown) => {
+    // Out of time with resources left: say which groups still hold what, as a delete that is not done yet.
+    if (!hasCode(error, 'KADENDE_ERR_RECONCILE_TIMEOUT')) throw error;
+    const last = error.details as ReconcileReport;
+    const holding = last.groups.filter((g) => g.status?.reason !== 'converged').map((g) => `${g.path}: ${g.status?.message ?? 'not observed'}`);
+    throw kadendeError('KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE', cluster.name, `not every resource is gone yet (${holding.join('; ')}); run the delete again`).with({ details: last });
+  });
   const left = await context.store.listResources(cluster.id);
-  if (left.length > 0) throw kadendeError('KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE', cluster.name, left.length).with({ details: report });
+  if (left.length > 0) throw kadendeError('KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE', cluster.name, `${left.length} resource(s) could not be deleted yet; run the delete again`).with({ details: report });
+  // A create it made may still turn up (listing lag): forget the cluster only once nothing can.
+  await sweepAfterGrace(context, await context.lookup(cluster.id), { deadline, intervalMs: options.intervalMs ?? 1000 });
   await context.store.commit({
     deleteClusters: [cluster],
     events: [makeEvent('io.kadende.cluster.deleted', { clusterId: cluster.id, cause: `cluster ${cluster.name} and all its resources deleted` })],

@@ -8,5 +8,7 @@ export * from './scheduler.js';
 export * from './service-passes.js';
 export * from './service.js';
 export * from './spec-hash.js';
+export * from './sweep.js';
+export * from './tag-limits.js';
 export * from './wait.js';
 export * from './plan/index.js';

@@ -4,7 +4,7 @@
  * draft), so a plan shows exactly what an apply would act on.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { ClusterRecord, ClusterSpec, PluginPin, RetiredGroup } from '../../model/index.js';
+import type { ClusterRecord, ClusterSpec, LeafGroup, PluginPin, RetiredGroup } from '../../model/index.js';
 
 export interface NextClusterInput {
   spec: ClusterSpec;
@@ -27,6 +27,7 @@ export function nextClusterRecord(input: NextClusterInput): { cluster: ClusterRe
     if (!paths.has(group.path)) retired[group.path] = { pin: existing!.pins[group.path]!, properties: group.properties };
   }
   for (const path of paths) delete retired[path];
+  const retiredPlacements = movedPlacements(existing, spec.groups, pins);
   const candidate = { spec: { ...spec, id }, pins };
   const changed = !existing || !isDeepStrictEqual({ spec: existing.spec, pins: existing.pins }, candidate);
   return {
@@ -40,6 +41,30 @@ export function nextClusterRecord(input: NextClusterInput): { cluster: ClusterRe
       ...candidate,
       source,
       retired,
+      ...(Object.keys(retiredPlacements).length > 0 ? { retiredPlacements } : {}),
     },
   };
+}
+
+/**
+ * Each group's earlier placements still to be emptied: those it had, plus its previous
+ * properties when this apply changes them (describe looks where the properties say, so
+ * what was made under the old ones is found only with them). A placement the group returns
+ * to is current again, not retired.
+ */
+function movedPlacements(existing: ClusterRecord | undefined, groups: LeafGroup[], pins: Record<string, PluginPin>): Record<string, RetiredGroup[]> {
+  const placements: Record<string, RetiredGroup[]> = { ...(existing?.retiredPlacements ?? {}) };
+  for (const group of groups) {
+    const now: RetiredGroup = { pin: pins[group.path]!, properties: group.properties };
+    const before = existing?.spec.groups.find((g) => g.path === group.path);
+    // Described with the current pin: an older plugin version may no longer be installable.
+    const previousProperties = before?.properties ?? existing?.retired[group.path]?.properties;
+    const previous = previousProperties && { pin: now.pin, properties: previousProperties };
+    const list = [...(placements[group.path] ?? [])];
+    if (previous && !list.some((p) => isDeepStrictEqual(p.properties, previous.properties))) list.push(previous);
+    const kept = list.filter((p) => !isDeepStrictEqual(p.properties, now.properties)).map((p) => ({ ...p, pin: now.pin }));
+    if (kept.length > 0) placements[group.path] = kept;
+    else delete placements[group.path];
+  }
+  return placements;
 }

@@ -12,7 +12,7 @@ import type { GroupPolicy } from '../../model/index.js';
 import { makeEvent } from '../events/index.js';
 import type { EventData, EventType, KadendeEvent } from '../../model/index.js';
 import type { Change, Store } from '../store/index.js';
-import type { ClusterRecord, PluginPin, ResourceRecord } from '../../model/index.js';
+import type { ClusterRecord, PluginPin, ResourceRecord, RetiredGroup } from '../../model/index.js';
 import { describeFailed, planGroup, type Action, type GroupStatus, type GroupTarget, type UnobservedStatus } from './plan/index.js';
 import { specHash } from './spec-hash.js';
 import { errorCode, errorMessage } from '../../errors/index.js';
@@ -41,6 +41,8 @@ export const systemClock: Clock = { now: () => new Date(), sleep: (ms) => sleep(
 /** The plugin seam: one pinned plugin's calls (a PluginPool, or an in-process fake in tests and the simulator). */
 export interface PluginCaller {
   call<T>(method: PluginMethod, request: unknown): Promise<T>;
+  /** How long the provider's listing may lag behind a create (the plugin's manifest); default: the planner's. */
+  readonly listingGraceMs?: number;
 }
 
 /** Where the reconciler gets a pin's caller: a PluginHost, or a fake. */
@@ -57,6 +59,8 @@ export interface GroupReport {
   actions: Array<{ kind: Action['kind']; cause: string }>;
   /** Why the group could not be reconciled (its plugin failed to describe, ...); status says describe-failed with the same message. */
   error?: { code: string; message: string };
+  /** Earlier placements in which nothing of the group is left: the cluster drops them. */
+  emptyPlacements?: RetiredGroup[];
 }
 
 export interface ReconcileReport {
@@ -74,8 +78,17 @@ interface WorkGroup {
   pin: PluginPin;
   properties: Record<string, unknown>;
   retired: boolean;
+  /** Earlier placements (pins and properties) still described until empty. */
+  placements: RetiredGroup[];
 }
 
+/** Where a resource was found: the pool and properties to delete it with. */
+interface Place {
+  pool: PluginCaller;
+  properties: Record<string, unknown>;
+}
+
+const GONE = new Set(['terminating', 'terminated']);
 const RETIRED_POLICY: GroupPolicy = { ...DEFAULT_POLICY, orphanMinAgeSeconds: 0 };
 
 export function workGroups(cluster: ClusterRecord): WorkGroup[] {
@@ -88,6 +101,7 @@ export function workGroups(cluster: ClusterRecord): WorkGroup[] {
           pin,
           properties: group.properties,
           retired: false,
+          placements: cluster.retiredPlacements?.[group.path] ?? [],
         };
       });
   const retiring = cluster.deleting
@@ -98,6 +112,7 @@ export function workGroups(cluster: ClusterRecord): WorkGroup[] {
     pin,
     properties,
     retired: true,
+    placements: cluster.retiredPlacements?.[path] ?? [],
   }));
   return [...active, ...retired];
 }
@@ -105,7 +120,10 @@ export function workGroups(cluster: ClusterRecord): WorkGroup[] {
 /** What an action handler works on: the group, its plugin, the bookkeeping batch, and the plugin calls to run after it. */
 interface ActContext {
   work: WorkGroup;
+  /** The group's plugin where it is now. */
   pool: PluginCaller;
+  /** Where a resource was found (an earlier placement of a moved group), to delete it there. */
+  placeOf: (providerId: string | undefined) => Place;
   batch: Required<Pick<Change, 'putResources' | 'deleteResources' | 'events'>>;
   calls: Array<() => Promise<void>>;
 }
@@ -185,12 +203,22 @@ export class Reconciler {
     const report: GroupReport = { path: target.path, plugin: `${pin.name}@${pin.version}`, retired: work.retired, actions: [] };
     let pool: PluginCaller;
     let observed: Resource[];
+    const places = new Map<string, Place>();
+    const emptyPlacements: RetiredGroup[] = [];
+    const tags = { [TAG_CLUSTER]: cluster.id, [TAG_GROUP]: target.path };
     try {
       pool = await this.plugins.pool(pin);
-      ({ resources: observed } = await pool.call<{ resources: Resource[] }>('describe', {
-        tags: { [TAG_CLUSTER]: cluster.id, [TAG_GROUP]: target.path },
-        properties,
-      }));
+      ({ resources: observed } = await pool.call<{ resources: Resource[] }>('describe', { tags, properties }));
+      // A moved group: what is left where it was is part of it too (outdated, so it is replaced).
+      for (const placement of work.placements) {
+        const old = await this.plugins.pool(placement.pin);
+        const { resources } = await old.call<{ resources: Resource[] }>('describe', { tags, properties: placement.properties });
+        const seen = new Set(observed.map((r) => r.id));
+        const left = resources.filter((r) => !seen.has(r.id));
+        for (const resource of left) places.set(resource.id, { pool: old, properties: placement.properties });
+        observed = [...observed, ...left];
+        if (!left.some((r) => !GONE.has(r.status))) emptyPlacements.push(placement);
+      }
     } catch (error) {
       const code = errorCode(error) ?? 'KADENDE_ERR_DESCRIBE';
       const message = errorMessage(error);
@@ -205,16 +233,22 @@ export class Reconciler {
       return report;
     }
     const records = await this.store.listResources(cluster.id, target.path);
-    const plan = planGroup({ group: target, records, observed, now: this.now().getTime() });
+    // The plugin declares how long its provider's listing may lag behind a create.
+    const lostGraceMs = pool.listingGraceMs;
+    const plan = planGroup({ group: target, records, observed, now: this.now().getTime(), lostGraceMs });
     report.status = plan.status;
     report.actions = plan.actions.map((a) => ({ kind: a.kind, cause: a.cause }));
-    if (!dryRun) await this.act(plan.actions, work, pool);
+    // A placement is empty once nothing live is found there and no record is of an older spec
+    // (one may still be on its way to being listed there).
+    report.emptyPlacements = records.every((r) => r.specHash === target.specHash) ? emptyPlacements : [];
+    if (!dryRun) await this.act(plan.actions, work, { pool, properties }, places);
     return report;
   }
 
-  private async act(actions: Action[], work: WorkGroup, pool: PluginCaller): Promise<void> {
+  private async act(actions: Action[], work: WorkGroup, here: Place, places: Map<string, Place>): Promise<void> {
     // Bookkeeping first, in one batch (what describe confirmed, what is gone); then the plugin calls.
-    const act: ActContext = { work, pool, batch: { putResources: [], deleteResources: [], events: [] }, calls: [] };
+    const placeOf = (providerId: string | undefined) => (providerId !== undefined ? places.get(providerId) : undefined) ?? here;
+    const act: ActContext = { work, pool: here.pool, placeOf, batch: { putResources: [], deleteResources: [], events: [] }, calls: [] };
     for (const action of actions) dispatch(this.handlers, action, act);
     const { batch } = act;
     if (batch.putResources.length + batch.deleteResources.length + batch.events.length > 0) await this.store.commit(batch);
@@ -242,7 +276,11 @@ export class Reconciler {
     },
     forget: ({ record, reason, cause }, { batch }) => {
       batch.deleteResources.push(record);
-      batch.events.push(this.event(reason === 'lost' ? 'io.kadende.resource.lost' : 'io.kadende.resource.deleted', eventData(record, cause)));
+      // A record dropped before describe ever listed its resource: the resource may still appear
+      // (listing lag); `delete cluster` waits out the plugin's grace from this time (sweep.ts).
+      const dropped = reason === 'lost' || reason === 'surplus';
+      const unobserved = dropped && record.observedAt === undefined ? { unobservedSince: record.updatedAt } : {};
+      batch.events.push(this.event(reason === 'lost' ? 'io.kadende.resource.lost' : 'io.kadende.resource.deleted', eventData(record, cause, unobserved)));
     },
     halt: ({ cause, unhealthy, allowed }, { work, batch }) => {
       batch.events.push(this.event('io.kadende.group.halted', eventData(groupRef(work), cause, { unhealthy, allowed })));
@@ -254,11 +292,13 @@ export class Reconciler {
     'resume-create': ({ record }, { work, pool, calls }) => {
       calls.push(() => this.runCreate(work, pool, record));
     },
-    delete: (action, { work, pool, calls }) => {
-      calls.push(() => this.delete(work, pool, action));
+    delete: (action, { placeOf, batch, calls }) => {
+      // The record as this pass's bookkeeping left it (an observation made just now), not as planned.
+      const record = batch.putResources.find((r) => r.id === action.record.id) ?? action.record;
+      calls.push(() => this.delete(placeOf(action.providerId), { ...action, record }));
     },
-    'delete-orphan': ({ resource, cause }, { work, pool, calls }) => {
-      calls.push(() => this.deleteOrphan(work, pool, resource, cause));
+    'delete-orphan': ({ resource, cause }, { work, placeOf, calls }) => {
+      calls.push(() => this.deleteOrphan(work, placeOf(resource.id), resource, cause));
     },
   };
 
@@ -332,7 +372,7 @@ export class Reconciler {
     }
   }
 
-  private async delete(work: WorkGroup, pool: PluginCaller, action: Extract<Action, { kind: 'delete' }>): Promise<void> {
+  private async delete(place: Place, action: Extract<Action, { kind: 'delete' }>): Promise<void> {
     let record = action.record;
     const providerId = action.providerId;
     if (record.state !== 'deleting') {
@@ -343,11 +383,12 @@ export class Reconciler {
       });
     }
     try {
-      if (providerId !== undefined) await pool.call('delete', { id: providerId, properties: work.properties });
-      await this.store.commit({
-        deleteResources: [record],
-        events: [this.event('io.kadende.resource.deleted', eventData(record, `deleted ${providerId ?? record.id} (${action.reason})`, { providerId }))],
-      });
+      if (providerId !== undefined) await place.pool.call('delete', { id: providerId, properties: place.properties });
+      // The record stays `deleting` until describe no longer lists the resource: a provider may
+      // answer a delete of an id it has not propagated yet with "not found" while it keeps running
+      // (EC2's eventual consistency), and the next pass then deletes it again. The planner forgets
+      // the record (io.kadende.resource.deleted) once the resource is gone from describe.
+      if (record.lastError !== undefined) await this.store.commit({ putResources: [{ ...record, lastError: undefined }] });
     } catch (error) {
       // The record stays `deleting`: the next pass tries again.
       await this.store.commit({
@@ -357,12 +398,12 @@ export class Reconciler {
     }
   }
 
-  private async deleteOrphan(work: WorkGroup, pool: PluginCaller, resource: Resource, cause: string): Promise<void> {
+  private async deleteOrphan(work: WorkGroup, place: Place, resource: Resource, cause: string): Promise<void> {
     const ref = { ...groupRef(work), id: resource.tags[TAG_RESOURCE], providerId: resource.id };
     // Intent before action, as for every delete: a crash during the call must not leave a delete without its event (the simulator's find).
     await this.store.commit({ events: [this.event('io.kadende.resource.deleting', eventData(ref, cause, { reason: 'orphan' }))] });
     try {
-      await pool.call('delete', { id: resource.id, properties: work.properties });
+      await place.pool.call('delete', { id: resource.id, properties: place.properties });
       await this.store.commit({ events: [this.event('io.kadende.resource.deleted', eventData(ref, `deleted orphan: ${cause}`, { reason: 'orphan' }))] });
     } catch (error) {
       await this.store.commit({

@@ -11,7 +11,7 @@ import type { EventQuery, Store } from '../store/index.js';
 import { kadendeError } from '../../errors/index.js';
 import { applyConfig, draftCluster, prepareConfig, type ApplyOptions, type ApplyResult } from './apply.js';
 import { deleteCluster, type DeleteOptions } from './delete.js';
-import { Reconciler, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
+import { Reconciler, systemClock, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
 import { reconcileCluster, type WaitContext, type WaitOptions } from './wait.js';
 
 export interface ClusterSummary {
@@ -38,6 +38,8 @@ export class KadendeService {
     this.waiting = {
       store,
       reconciler: this.reconciler,
+      plugins,
+      now: options.now ?? (() => (options.clock ?? systemClock).now()),
       lookup: (id) => this.cluster(id),
       onPass: (report) => this.lastPasses.set(report.clusterId, { report, finishedAt: new Date().toISOString() }),
     };

@@ -5,11 +5,12 @@
  * are dropped from the cluster between passes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import type { ClusterRecord } from '../../model/index.js';
 import { makeEvent } from '../events/index.js';
 import type { Store } from '../store/index.js';
 import { kadendeError } from '../../errors/index.js';
-import type { Reconciler, ReconcileReport } from './reconcile.js';
+import type { PluginSource, Reconciler, ReconcileReport } from './reconcile.js';
 
 /** How long a reconcile with wait, and a cluster delete, keep trying by default. */
 export const DEFAULT_WAIT_MS = 300_000;
@@ -37,6 +38,9 @@ export function stuckGroups(report: ReconcileReport): string[] {
 export interface WaitContext {
   store: Store;
   reconciler: Reconciler;
+  /** The plugins, for the final sweep of a deleted cluster. */
+  plugins: PluginSource;
+  now: () => Date;
   /** The cluster as stored now (it may change between passes). */
   lookup: (id: string) => Promise<ClusterRecord>;
   /** Every finished pass, for the status a daemon serves. */
@@ -61,15 +65,22 @@ export async function reconcileCluster(context: WaitContext, start: ClusterRecor
   }
 }
 
-/** Retired groups that reached zero are dropped from the cluster. */
+/** Retired groups that reached zero, and earlier placements left empty, are dropped from the cluster. */
 async function settleRetired(context: WaitContext, cluster: ClusterRecord, report: ReconcileReport): Promise<ClusterRecord> {
   const empty = report.groups.filter((g) => g.retired && g.status?.actual === 0 && g.actions.length === 0).map((g) => g.path);
   const settled = empty.filter((path) => path in cluster.retired);
-  if (settled.length === 0) return cluster;
+  const emptied = report.groups.filter((g) => (g.emptyPlacements?.length ?? 0) > 0);
+  if (settled.length === 0 && emptied.length === 0) return cluster;
   const fresh = await context.lookup(cluster.id);
   const retired = { ...fresh.retired };
   for (const path of settled) delete retired[path];
-  const updated = { ...fresh, retired };
+  const retiredPlacements = { ...fresh.retiredPlacements };
+  for (const g of emptied) {
+    const left = (retiredPlacements[g.path] ?? []).filter((p) => !g.emptyPlacements!.some((e) => isDeepStrictEqual(e, p)));
+    if (left.length > 0) retiredPlacements[g.path] = left;
+    else delete retiredPlacements[g.path];
+  }
+  const updated = { ...fresh, retired, retiredPlacements };
   await context.store.commit({ putClusters: [updated] });
   return updated;
 }

@@ -48,6 +48,8 @@ export class PluginCallError extends KadendeError {
     readonly method: PluginMethod,
     detail: string,
     cause?: unknown,
+    /** The plugin's own error code (e.g. the SDK's PLUGIN_ERR_THROTTLED, which the host can slow down on). */
+    readonly pluginCode?: string,
   ) {
     super(code, `plugin ${plugin}: ${method} failed: ${boundPluginText(detail)}`);
     this.with({ cause });
@@ -114,6 +116,11 @@ export class PluginPool {
   private readonly limit: LimitFunction;
   private readonly validators: ContractValidators;
   private closed = false;
+
+  /** How long the plugin's provider may take to list a resource it created (the manifest's listingGraceMs). */
+  get listingGraceMs(): number | undefined {
+    return this.folder.manifest.listingGraceMs;
+  }
 
   constructor(
     readonly folder: PluginFolder,
@@ -200,7 +207,7 @@ export class PluginPool {
       if (answer.kind === 'unsendable') {
         return this.breach(method, `the answer cannot be sent to the host: ${text}`);
       }
-      throw new PluginCallError('KADENDE_ERR_PLUGIN_THREW', this.id, method, text, causeError);
+      throw new PluginCallError('KADENDE_ERR_PLUGIN_THREW', this.id, method, text, causeError, typeof code === 'string' ? code : undefined);
     }
     const problems = this.validators.response(method, answer.value);
     if (problems.length > 0) return this.breach(method, `answer breaks the contract: ${problems.join('; ')}`);

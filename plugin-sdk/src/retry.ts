@@ -27,6 +27,26 @@ export interface RetryPolicy {
   capMs?: number;
   /** Stop this long before the deadline, so the answer gets back to the host in time (default 200). */
   marginMs?: number;
+  /**
+   * The provider's own hint of when to try again (Retry-After, a rate-limit reset), ms
+   * from now. It replaces the backoff delay; a hint past the deadline ends the retries at once.
+   */
+  retryAfterMs?(error: unknown): number | undefined;
+}
+
+/**
+ * The code every plugin's throttled failure carries, whatever its provider: the
+ * host tells throttling apart by it (to slow down), not by each plugin's codes.
+ */
+export const THROTTLED_ERROR_CODE = 'PLUGIN_ERR_THROTTLED';
+
+/** A Retry-After header value (seconds, or an HTTP date) as ms from `now`; undefined when absent or unreadable. */
+export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const text = String(value).trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** What bounds the retries: a plugin method's context is one. */
@@ -63,7 +83,8 @@ export async function withRetry<T>(bounds: RetryBounds, policy: RetryPolicy, att
       return await attempt(n);
     } catch (error) {
       if (signal.aborted || !policy.isRetryable(error)) throw giveUp(error);
-      const delay = backoffDelay(n, base, cap);
+      const hint = policy.retryAfterMs?.(error);
+      const delay = hint !== undefined && hint >= 0 ? hint : backoffDelay(n, base, cap);
       if (Date.now() + delay >= deadline - margin) throw giveUp(error);
       try {
         await sleep(delay, undefined, { signal });

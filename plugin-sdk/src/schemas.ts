@@ -82,6 +82,21 @@ export const PluginLimitsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** What the provider allows in a tag; the host refuses at apply a group whose tags would not fit. */
+export const TagLimitsSchema = Type.Object(
+  {
+    maxKeyLength: Type.Optional(Type.Integer({ minimum: 1, description: 'Characters in a tag key, as given.' })),
+    maxValueLength: Type.Optional(Type.Integer({ minimum: 1, description: 'Characters in a tag value, as given.' })),
+    maxTagLength: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: "Characters in one tag written as escapeTagText(key) + ':' + escapeTagText(value) (providers whose tags are one string).",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** The `kadende` field of a plugin's package.json. */
 export const PluginManifestSchema = Type.Object(
   {
@@ -105,6 +120,15 @@ export const PluginManifestSchema = Type.Object(
       description: 'The only environment variables its workers see.',
     }),
     limits: Type.Optional(Type.Partial(PluginLimitsSchema)),
+    listingGraceMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 86_400_000,
+        description:
+          "How long a resource the plugin created may still be missing from describe (its provider's listing consistency): the host waits this long before it counts a never-seen resource as lost, and before it forgets a deleted cluster.",
+      }),
+    ),
+    tagLimits: Type.Optional(TagLimitsSchema),
   },
   { additionalProperties: false },
 );
@@ -121,6 +145,7 @@ export type DeleteRequest = Static<typeof DeleteRequestSchema>;
 export type DeleteResponse = Static<typeof DeleteResponseSchema>;
 export type PluginLimits = Static<typeof PluginLimitsSchema>;
 export type PluginManifest = Static<typeof PluginManifestSchema>;
+export type TagLimits = Static<typeof TagLimitsSchema>;
 
 
 export const contractSchemas: Record<PluginMethod, { request: TSchema; response: TSchema }> = {

@@ -9,7 +9,7 @@
  *   new EC2Client({ endpoint: ec2.url, region: 'us-east-1', credentials: {...} });
  */
 import { randomUUID } from 'node:crypto';
-import { serveCloud, page, Timers, uniqueHex, type Answer, type FakeCloudBase, type FakeCloudOptions, type Route } from './common.js';
+import { listingVisibility, serveCloud, page, Timers, uniqueHex, type Answer, type FakeCloudBase, type FakeCloudOptions, type Route } from './common.js';
 import { document, type XmlValue } from './xml.js';
 
 export type Ec2State = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
@@ -27,6 +27,8 @@ export interface Ec2Instance {
   subnetId?: string;
   securityGroupIds: string[];
   availabilityZone: string;
+  /** The region whose endpoint made it (from the request's SigV4 credential scope): EC2 is regional. */
+  region: string;
   privateIpAddress: string;
   publicIpAddress?: string;
   userData?: string;
@@ -50,6 +52,11 @@ export interface FakeEc2Options extends FakeCloudOptions {
   region?: string;
   /** Images DescribeImages knows; defaults to a few Debian, Ubuntu and Amazon Linux images. */
   images?: Ec2Image[];
+  /**
+   * EC2's eventual consistency for TerminateInstances: an instance younger than this (by the
+   * `now` clock) is answered InvalidInstanceID.NotFound and keeps running. Default 0.
+   */
+  terminateLagMs?: number;
 }
 
 export interface FakeEc2 extends FakeCloudBase {
@@ -159,6 +166,8 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
   const instances = new Map<string, Ec2Instance>();
   const tokens = new Map<string, { reservationId: string; fingerprint: string }>(); // ClientToken -> the first run
   const images = options.images ?? DEFAULT_IMAGES.map((image) => ({ ...image }));
+  const visibility = listingVisibility(options);
+  const now = options.now ?? Date.now;
   let addressCounter = 0;
 
   const ok = (action: string, value: Record<string, XmlValue>): Answer => ({
@@ -167,7 +176,7 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     body: document(`${action}Response`, { requestId: randomUUID(), ...value }, NAMESPACE),
   });
 
-  function runInstances(params: Record<string, string>): Answer {
+  function runInstances(params: Record<string, string>, requestRegion: string): Answer {
     const token = params.ClientToken;
     if (token && token.length > 64) throw new Ec2Error(400, 'InvalidParameterValue', 'ClientToken is longer than 64 characters');
     // EC2 compares a repeated token's parameters with the first run's: the same answer, or a mismatch error.
@@ -209,18 +218,20 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
         imageId,
         instanceType: params.InstanceType ?? 'm1.small',
         state: 'pending',
-        launchTime: new Date().toISOString(),
+        launchTime: new Date(now()).toISOString(),
         clientToken: token,
         keyName: params.KeyName,
         subnetId: params.SubnetId,
         securityGroupIds: members(params, 'SecurityGroupId'),
-        availabilityZone: params['Placement.AvailabilityZone'] ?? `${region}a`,
+        availabilityZone: params['Placement.AvailabilityZone'] ?? `${requestRegion}a`,
+        region: requestRegion,
         privateIpAddress: `10.0.${(addressCounter >> 8) & 255}.${addressCounter & 255}`,
         publicIpAddress: `198.51.${(addressCounter >> 8) & 255}.${addressCounter & 255}`,
         userData: params.UserData,
         tags,
       };
       instances.set(instance.instanceId, instance);
+      visibility.created(instance);
       made.push(instance);
       timers.after(pendingMs, () => {
         if (instance.state === 'pending') instance.state = 'running';
@@ -230,7 +241,7 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     return ok('RunInstances', { reservationId, ownerId: '123456789012', groupSet: [], instancesSet: made.map(instanceXml) });
   }
 
-  function describeInstances(params: Record<string, string>): Answer {
+  function describeInstances(params: Record<string, string>, requestRegion: string): Answer {
     const ids = members(params, 'InstanceId');
     const maxResults = params.MaxResults === undefined ? undefined : Number(params.MaxResults);
     if (maxResults !== undefined && ids.length > 0) {
@@ -239,10 +250,15 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     if (maxResults !== undefined && (!Number.isInteger(maxResults) || maxResults < 5 || maxResults > 1000)) {
       throw new Ec2Error(400, 'InvalidParameterValue', `Value ( ${params.MaxResults} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`);
     }
+    // Only this region's instances, and (eventual consistency) only those the listing has caught up with.
+    const known = (id: string) => {
+      const instance = instances.get(id);
+      return instance && instance.region === requestRegion && visibility.listed(instance) ? instance : undefined;
+    };
     for (const id of ids) {
-      if (!instances.has(id)) throw new Ec2Error(400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+      if (!known(id)) throw new Ec2Error(400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
     }
-    let selected = ids.length > 0 ? ids.map((id) => instances.get(id)!) : [...instances.values()];
+    let selected = ids.length > 0 ? ids.map((id) => known(id)!) : [...instances.values()].filter((i) => known(i.instanceId));
     for (const { name, values } of filtersOf(params)) {
       if (name.startsWith('tag:')) {
         const key = name.slice(4);
@@ -272,12 +288,18 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     });
   }
 
-  function terminateInstances(params: Record<string, string>): Answer {
+  function terminateInstances(params: Record<string, string>, requestRegion: string): Answer {
     const ids = members(params, 'InstanceId');
     if (ids.length === 0) throw new Ec2Error(400, 'MissingParameter', 'The request must contain the parameter InstanceId');
     for (const id of ids) {
       if (!/^i-[0-9a-f]{8,17}$/.test(id)) throw new Ec2Error(400, 'InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
-      if (!instances.has(id)) throw new Ec2Error(400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+      const instance = instances.get(id);
+      const young = instance !== undefined && now() - Date.parse(instance.launchTime) < (options.terminateLagMs ?? 0);
+      // "If you get an InvalidInstanceID.NotFound error after running TerminateInstances, this doesn't mean
+      // the instance was or will be terminated" (EC2 eventual consistency): a young instance keeps running.
+      if (!instance || instance.region !== requestRegion || young) {
+        throw new Ec2Error(400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+      }
     }
     const changes = ids.map((id) => {
       const instance = instances.get(id)!;
@@ -330,7 +352,7 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     });
   }
 
-  const handlers: Record<string, { operation: Route['operation']; run: (p: Record<string, string>) => Answer }> = {
+  const handlers: Record<string, { operation: Route['operation']; run: (p: Record<string, string>, region: string) => Answer }> = {
     RunInstances: { operation: 'create', run: runInstances },
     DescribeInstances: { operation: 'list', run: describeInstances },
     TerminateInstances: { operation: 'delete', run: terminateInstances },
@@ -346,7 +368,10 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
       route: ({ request, body }) => {
         const params = Object.fromEntries(new URLSearchParams(body));
         const action = params.Action ?? '';
-        const credential = /Credential=([^/]+)\//.exec(request.headers.authorization ?? '')?.[1];
+        const scope = /Credential=([^/]+)\/[^/]+\/([^/]+)\//.exec(request.headers.authorization ?? '');
+        const credential = scope?.[1];
+        // EC2 endpoints are regional: the SigV4 credential scope says which region was called.
+        const requestRegion = scope?.[2] ?? region;
         if (options.accessKeyId !== undefined && credential !== options.accessKeyId) {
           return errorAnswer(401, 'AuthFailure', 'AWS was not able to validate the provided access credentials');
         }
@@ -360,7 +385,7 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
           params,
           handle: () => {
             try {
-              return handler.run(params);
+              return handler.run(params, requestRegion);
             } catch (error) {
               if (error instanceof Ec2Error) return errorAnswer(error.status, error.code, error.message);
               throw error;

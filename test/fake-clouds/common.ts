@@ -44,6 +44,20 @@ export class Faults {
   /** Added to every answer, in milliseconds. */
   latencyMs = 0;
   private queue: PendingFault[] = [];
+  private windows: { operation?: Operation; until: number }[] = [];
+
+  /** Every request (of `operation`) in the next `ms` is throttled, with the provider's hint of when the window ends. */
+  throttleFor(ms: number, options: { operation?: Operation } = {}): this {
+    this.windows.push({ operation: options.operation, until: Date.now() + ms });
+    return this;
+  }
+
+  /** @internal ms left in a throttling window covering this operation, if any. */
+  throttledFor(operation: Operation): number | undefined {
+    const now = Date.now();
+    const open = this.windows.filter((w) => w.until > now && (w.operation === undefined || w.operation === operation));
+    return open.length > 0 ? Math.max(...open.map((w) => w.until - now)) : undefined;
+  }
 
   /** The next `count` requests (of `operation`, or of any operation) get this fault. */
   add(kind: FaultKind, options: { count?: number; operation?: Operation } = {}): this {
@@ -54,6 +68,7 @@ export class Faults {
 
   clear(): void {
     this.queue = [];
+    this.windows = [];
     this.latencyMs = 0;
   }
 
@@ -81,6 +96,27 @@ export interface FakeCloudOptions {
   maxConcurrentCreates?: number;
   /** The largest page a list answers, whatever the client asks for. Defaults per cloud (EC2 1000, GCE 500, DO 200). */
   maxPageSize?: number;
+  /**
+   * Listing lag: how long after its create a new instance is missing from list answers
+   * (eventual consistency), ms; called once per instance. Default: none.
+   */
+  listingLagMs?: () => number;
+  /** The cloud's clock (epoch ms) for listing lag; tests pass a virtual one. Default Date.now. */
+  now?: () => number;
+}
+
+/** When each instance becomes visible to list calls, by the options' listing lag and clock. */
+export function listingVisibility(options: FakeCloudOptions) {
+  const now = options.now ?? Date.now;
+  const visibleAt = new WeakMap<object, number>();
+  return {
+    created(instance: object): void {
+      visibleAt.set(instance, now() + (options.listingLagMs?.() ?? 0));
+    },
+    listed(instance: object): boolean {
+      return (visibleAt.get(instance) ?? 0) <= now();
+    },
+  };
 }
 
 export interface FakeCloudBase {
@@ -116,7 +152,8 @@ export interface Route {
 }
 
 export interface CloudDialect {
-  throttled(): Answer;
+  /** The rate-limit answer; `retryAfterMs` is when the provider will take requests again, where it says so. */
+  throttled(retryAfterMs?: number): Answer;
   serverError(): Answer;
   authFailed(): Answer;
   notFound(): Answer;
@@ -188,6 +225,11 @@ export async function serveCloud(dialect: CloudDialect, options: FakeCloudOption
       requests.push(entry);
       if (faults.latencyMs > 0) await sleep(faults.latencyMs);
       if (!isRoute(routed)) return send(routed);
+      const window = faults.throttledFor(routed.operation);
+      if (window !== undefined) {
+        entry.fault = 'throttle';
+        return send(dialect.throttled(window));
+      }
       const fault = faults.take(routed.operation);
       if (fault) entry.fault = fault;
       if (fault === 'throttle') return send(dialect.throttled());

@@ -8,7 +8,7 @@
  *   const doApi = await startFakeDigitalOcean({ pendingMs: 20 });
  *   createApiClient({ token, endpoint: `${doApi.url}/v2` });
  */
-import { serveCloud, page, Timers, type Answer, type FakeCloudBase, type FakeCloudOptions, type Route } from './common.js';
+import { listingVisibility, serveCloud, page, Timers, type Answer, type FakeCloudBase, type FakeCloudOptions, type Route } from './common.js';
 
 export type DropletStatus = 'new' | 'active' | 'off' | 'archive';
 
@@ -100,6 +100,7 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions = {
   const timers = new Timers();
   const instances = new Map<number, Droplet>();
   const sshKeys = options.sshKeys ?? DEFAULT_KEYS.map((key) => ({ ...key }));
+  const visibility = listingVisibility(options);
   let nextId = 3_164_444;
   let origin = '';
 
@@ -130,7 +131,8 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions = {
   function listDroplets(path: string, query: URLSearchParams): Answer {
     const { pageNumber, perPage } = paging(query);
     const tag = query.get('tag_name');
-    const matching = [...instances.values()].filter((d) => !tag || d.tags.includes(tag));
+    // The listing lags behind creates (options.listingLagMs); a get by id does not.
+    const matching = [...instances.values()].filter((d) => (!tag || d.tags.includes(tag)) && visibility.listed(d));
     const { items } = page(matching, (pageNumber - 1) * perPage, perPage, maxPage);
     return json(200, {
       droplets: items.map(({ request: _request, ...droplet }) => droplet),
@@ -184,6 +186,7 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions = {
       request: spec,
     };
     instances.set(id, droplet);
+    visibility.created(droplet);
     timers.after(pendingMs, () => {
       if (droplet.status !== 'new') return;
       droplet.status = 'active';
@@ -204,8 +207,14 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions = {
 
   const base = await serveCloud(
     {
-      throttled: () =>
-        errorAnswer(429, 'too_many_requests', 'API Rate limit exceeded.', { 'ratelimit-limit': '5000', 'ratelimit-remaining': '0', 'retry-after': '1' }),
+      // DO's 429: Retry-After (seconds) and ratelimit-reset (Unix epoch seconds of the oldest request's expiry).
+      throttled: (retryAfterMs = 1000) =>
+        errorAnswer(429, 'too_many_requests', 'API Rate limit exceeded.', {
+          'ratelimit-limit': '5000',
+          'ratelimit-remaining': '0',
+          'ratelimit-reset': String(Math.ceil((Date.now() + retryAfterMs) / 1000)),
+          'retry-after': String(Math.ceil(retryAfterMs / 1000)),
+        }),
       serverError: () => errorAnswer(500, 'server_error', 'Server was unable to give you a response.'),
       authFailed: () => errorAnswer(401, 'Unauthorized', 'Unable to authenticate you'),
       notFound: () => errorAnswer(404, 'not_found', 'The resource you were accessing could not be found.'),

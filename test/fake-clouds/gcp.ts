@@ -276,6 +276,17 @@ export async function startFakeGce(options: FakeGceOptions = {}): Promise<FakeGc
     return json(operation);
   }
 
+  /** zoneOperations.list, filtered on operationType, status, targetId or targetLink (`=` / `!=`). */
+  function listOperations(project: string, zone: string, query: URLSearchParams): Answer {
+    const clauses = [...(query.get('filter') ?? '').matchAll(/\(?\s*(operationType|status|targetId|targetLink)\s*(=|!=)\s*"?([^"()\s]*)"?\s*\)?/g)];
+    const prefix = `${project}/${zone}/`;
+    const items = [...operations]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([, op]) => op)
+      .filter((op) => clauses.every(([, field, operator, value]) => (String(op[field as keyof GceOperation]) === value) === (operator === '=')));
+    return json({ kind: 'compute#operationList', id: `projects/${project}/zones/${zone}/operations`, ...(items.length > 0 ? { items } : {}), selfLink: `${BASE}/projects/${project}/zones/${zone}/operations` });
+  }
+
   async function waitOperation(key: string): Promise<Answer> {
     const operation = operations.get(key);
     if (!operation) throw new GceError(404, 'notFound', `The resource '${key}' was not found`);
@@ -324,6 +335,7 @@ export async function startFakeGce(options: FakeGceOptions = {}): Promise<FakeGc
           });
         }
         if (collection === 'instances' && name && method === 'DELETE') return route('instances.delete', 'delete', () => remove(project, zone, name, requestId));
+        if (collection === 'operations' && !name && method === 'GET') return route('zoneOperations.list', 'operation', () => listOperations(project, zone, url.searchParams));
         if (collection === 'operations' && name && method === 'GET' && !wait) {
           return route('zoneOperations.get', 'operation', () => {
             const operation = operations.get(`${project}/${zone}/${name}`);

@@ -29,8 +29,10 @@ export function heldByEc2(ec2: FakeEc2, wanted: Tags = {}): Held[] {
 
 export function heldByGce(gce: FakeGce, wanted: Tags = {}): Held[] {
   // Keyed by project/zone/name; the plugin's id is zone/name.
+  // A VM whose delete operation has not finished is on its way out; a stopped VM still exists.
+  const deleting = new Set([...gce.operations.values()].filter((o) => o.operationType === 'delete' && o.status !== 'DONE').map((o) => o.targetId));
   return [...gce.instances.entries()]
-    .filter(([, i]) => i.status !== 'STOPPING')
+    .filter(([, i]) => !deleting.has(i.id))
     .map(([key, i]) => ({ id: key.slice(key.indexOf('/') + 1), tags: originalTags(i.labels, i.metadata?.items) }))
     .filter(carrying(wanted));
 }

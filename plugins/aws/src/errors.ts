@@ -3,14 +3,14 @@
  * throws carries a stable `code` (AWS_ERR_*) and keeps EC2's own message and
  * error code (`providerCode`), so an operator sees what AWS said.
  */
-import { CONNECTION_ERROR_CODES, PluginError, type RetryPolicy } from '@kadende/plugin-sdk';
+import { CONNECTION_ERROR_CODES, PluginError, THROTTLED_ERROR_CODE, type RetryPolicy } from '@kadende/plugin-sdk';
 
 export type AwsErrorCode =
   | 'AWS_ERR_AUTH' // credentials missing, wrong, expired or not allowed
   | 'AWS_ERR_VALIDATION' // EC2 refused the request as written (bad parameter, unknown image, ...)
   | 'AWS_ERR_CONFIG' // the plugin cannot build a request (no region, no credentials)
   | 'AWS_ERR_IMAGE_NOT_FOUND' // a friendly image name matched no AMI
-  | 'AWS_ERR_THROTTLED' // still throttled when the deadline came near
+  | typeof THROTTLED_ERROR_CODE // still throttled when the deadline came near (the SDK's code, for the host)
   | 'AWS_ERR_UNAVAILABLE' // 5xx or dropped connections until the deadline came near
   | 'AWS_ERR_TIMEOUT'; // the call's deadline passed
 
@@ -85,7 +85,7 @@ export function translate(error: unknown, signal?: AbortSignal): Error {
   if (AUTH.has(name) || e.$metadata?.httpStatusCode === 401 || e.$metadata?.httpStatusCode === 403) {
     return new AwsPluginError('AWS_ERR_AUTH', `${name}: ${message}`, name, { cause: error });
   }
-  if (isThrottling(error)) return new AwsPluginError('AWS_ERR_THROTTLED', `${name}: ${message}`, name, { cause: error });
+  if (isThrottling(error)) return new AwsPluginError(THROTTLED_ERROR_CODE, `${name}: ${message}`, name, { cause: error });
   if (isServerError(error) || isNetwork(error)) {
     return new AwsPluginError('AWS_ERR_UNAVAILABLE', `${name}: ${message}`, e.code ?? name, { cause: error });
   }

@@ -73,19 +73,30 @@ export async function describeInstances(client: EC2Client, tags: Tags, context: 
   return resources.filter((r) => Object.entries(tags).every(([key, value]) => r.tags[key] === value));
 }
 
-/** Friendly image -> AMI id, cached per worker for ten minutes (images are published, not changed). */
-const images = new Map<string, { id: string; expires: number }>();
+/**
+ * Friendly image -> AMI id, cached per worker for ten minutes (images are published, not
+ * changed). The look-up itself is cached, so a batch of concurrent creates asks EC2 once.
+ */
+const images = new Map<string, { id: Promise<string>; expires: number }>();
 
-export async function resolveImage(client: EC2Client, region: string, properties: AwsProperties, context: PluginContext): Promise<string> {
-  if (AMI_ID.test(properties.image)) return properties.image;
+export function resolveImage(client: EC2Client, region: string, properties: AwsProperties, context: PluginContext): Promise<string> {
+  if (AMI_ID.test(properties.image)) return Promise.resolve(properties.image);
   const architecture = properties.architecture ?? 'x86_64';
   const filter = imageFilter(properties.image, architecture);
   if (!filter) {
-    throw new AwsPluginError('AWS_ERR_VALIDATION', `Unknown image "${properties.image}": use an AMI id (ami-...) or one of the names in the aws plugin's README`);
+    return Promise.reject(new AwsPluginError('AWS_ERR_VALIDATION', `Unknown image "${properties.image}": use an AMI id (ami-...) or one of the names in the aws plugin's README`));
   }
   const cacheKey = `${region}|${properties.image}|${architecture}`;
   const cached = images.get(cacheKey);
   if (cached && cached.expires > Date.now()) return cached.id;
+  const id = lookUpImage(client, region, filter, architecture, context);
+  images.set(cacheKey, { id, expires: Date.now() + 600_000 });
+  // A failed look-up is not kept: the next create asks again.
+  id.catch(() => images.delete(cacheKey));
+  return id;
+}
+
+async function lookUpImage(client: EC2Client, region: string, filter: { owner: string; name: string }, architecture: string, context: PluginContext): Promise<string> {
   const answer = await withRetry(context, RETRY, () =>
     client.send(
       new DescribeImagesCommand({
@@ -105,7 +116,6 @@ export async function resolveImage(client: EC2Client, region: string, properties
   if (!newest) {
     throw new AwsPluginError('AWS_ERR_IMAGE_NOT_FOUND', `No ${architecture} image named like "${filter.name}" owned by ${filter.owner} in ${region}`);
   }
-  images.set(cacheKey, { id: newest.ImageId!, expires: Date.now() + 600_000 });
   return newest.ImageId!;
 }
 

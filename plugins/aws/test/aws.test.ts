@@ -115,7 +115,7 @@ describe('aws plugin', () => {
     const started = Date.now();
     const error = await rejection(plugin.describe({ tags: { 'kadende.cluster': 'x' }, properties }, ctx(1500)));
     expect(Date.now() - started).toBeLessThan(1500);
-    expect(error.code).toBe('AWS_ERR_THROTTLED');
+    expect(error.code).toBe('PLUGIN_ERR_THROTTLED');
     expect(error.message).toContain('Request limit exceeded');
     expect(actions('DescribeInstances').length).toBeGreaterThan(2);
   });
@@ -183,5 +183,12 @@ describe('aws plugin', () => {
     expect(ec2.instances.size).toBe(6);
     expect(ec2.creates.peak).toBe(2);
     expect(ec2.creates.throttled).toBeGreaterThan(0);
+  });
+
+  it('resolves a friendly image once for a batch of concurrent creates', async () => {
+    const props = { ...properties, region: 'eu-north-1' };
+    await Promise.all(Array.from({ length: 6 }, () => create('batch', props)));
+    expect(actions('DescribeImages')).toHaveLength(1);
+    expect(actions('RunInstances')).toHaveLength(6);
   });
 });

@@ -12,9 +12,10 @@ import { DoPluginError } from './errors.js';
 
 export type DoApi = ReturnType<typeof createApiClient>;
 
-export function apiFor(context: PluginContext): DoApi {
+/** A client whose requests give up after `timeoutMs` (default: what is left of the call). */
+export function apiFor(context: PluginContext, timeoutMs = context.deadline - Date.now()): DoApi {
   const token = context.env.DIGITALOCEAN_TOKEN;
   if (!token) throw new DoPluginError('DO_ERR_AUTH', 'No DigitalOcean token: set DIGITALOCEAN_TOKEN');
   const endpoint = context.env.KADENDE_DIGITALOCEAN_ENDPOINT || undefined;
-  return createApiClient({ token, endpoint, requestTimeoutInMs: Math.max(1, context.deadline - Date.now()) });
+  return createApiClient({ token, endpoint, requestTimeoutInMs: Math.max(1, timeoutMs) });
 }

@@ -3,9 +3,10 @@
  * following, SSH key names, and create/delete with retries inside the deadline.
  */
 import { createHash } from 'node:crypto';
-import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, withRetry, type PluginContext, type Resource, type ResourceStatus, type Tags } from '@kadende/plugin-sdk';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, withRetry, type PluginContext, type Resource, type ResourceStatus, type Tags } from '@kadende/plugin-sdk';
 import type { DoApi } from './client.js';
-import { DoPluginError, RETRY, status } from './errors.js';
+import { ambiguous, DoPluginError, retryable, retryAfterMs, RETRY, status, translate } from './errors.js';
 import { DEFAULT_REGION, imageSlug, sizeSlug, type DoProperties } from './properties.js';
 import { decodeTags, encodeTag } from './tags.js';
 
@@ -20,7 +21,11 @@ interface Droplet {
   networks?: { v4?: { ip_address: string; type: string }[] };
 }
 
-/** Droplet status -> Kadende status. `off` does no work: unhealthy, so it gets replaced. */
+/**
+ * Droplet status -> Kadende status. DO's droplet `status` is one of new, active, off,
+ * archive (API reference, Droplets). `off` still exists and does no work: unhealthy, so it
+ * counts against maxUnhealthy and is replaced; `archive` is a destroyed droplet.
+ */
 export const STATUS: Record<string, ResourceStatus> = {
   new: 'pending',
   active: 'active',
@@ -65,12 +70,13 @@ function nextPage(next: string | undefined): number | undefined {
 
 /**
  * Droplets carrying every tag. DO filters by one tag only: the most selective
- * one Kadende gives (resource, then group, then cluster) goes to the API, the
- * rest are matched here.
+ * one Kadende gives goes to the API, the rest are matched here. The resource
+ * tag names one droplet; then the cluster tag, which is unique to one cluster,
+ * where a group path (`web`) is shared by every cluster that has such a group.
  */
 export async function listDroplets(api: DoApi, tags: Tags, context: PluginContext): Promise<Resource[]> {
   encodeAll(tags);
-  const key = [TAG_RESOURCE, TAG_GROUP, TAG_CLUSTER].find((k) => tags[k] !== undefined) ?? Object.keys(tags)[0];
+  const key = [TAG_RESOURCE, TAG_CLUSTER, TAG_GROUP].find((k) => tags[k] !== undefined) ?? Object.keys(tags)[0];
   const tagName = key === undefined ? undefined : encodeTag(key, tags[key]!);
   const resources: Resource[] = [];
   let page: number | undefined = 1;
@@ -85,19 +91,42 @@ export async function listDroplets(api: DoApi, tags: Tags, context: PluginContex
   return resources.filter((r) => Object.entries(tags).every(([k, v]) => r.tags[k] === v));
 }
 
-/** SSH key names -> ids, from the account's keys (numbers and fingerprints pass through). */
-async function sshKeyIds(api: DoApi, properties: DoProperties, context: PluginContext): Promise<(string | number)[]> {
-  const wanted = [...(properties.sshKey !== undefined ? [properties.sshKey] : []), ...(properties.sshKeys ?? [])];
-  const names = wanted.filter((k): k is string => typeof k === 'string' && !/^\d+$/.test(k) && !/^([0-9a-f]{2}:){15}[0-9a-f]{2}$/i.test(k));
-  const byName = new Map<string, number>();
-  if (names.length > 0) {
+/** The account's SSH keys by name, listed once per worker per minute: creates come in batches. */
+const KEY_CACHE_MS = 60_000;
+const keyListings = new Map<string, { expires: number; byName: Promise<Map<string, number>> }>();
+
+function accountKeys(api: DoApi, context: PluginContext): Promise<Map<string, number>> {
+  const cacheKey = JSON.stringify([context.env.KADENDE_DIGITALOCEAN_ENDPOINT, context.env.DIGITALOCEAN_TOKEN]);
+  const cached = keyListings.get(cacheKey);
+  if (cached && cached.expires > Date.now()) return cached.byName;
+  const byName = (async () => {
+    const names = new Map<string, number>();
     let page: number | undefined = 1;
     while (page !== undefined) {
       const current: number = page;
       const { data } = await withRetry(context, RETRY, () => api.sshKey.listSshKeys({ page: current, per_page: PER_PAGE }));
-      for (const key of data.ssh_keys) byName.set(key.name, key.id);
+      for (const key of data.ssh_keys) names.set(key.name, key.id);
       page = nextPage(data.links?.pages?.next);
       if (page !== undefined && page <= current) page = undefined;
+    }
+    return names;
+  })();
+  keyListings.set(cacheKey, { expires: Date.now() + KEY_CACHE_MS, byName });
+  byName.catch(() => keyListings.delete(cacheKey));
+  return byName;
+}
+
+/** SSH key names -> ids, from the account's keys (numbers and fingerprints pass through). */
+async function sshKeyIds(api: DoApi, properties: DoProperties, context: PluginContext): Promise<(string | number)[]> {
+  const wanted = [...(properties.sshKey !== undefined ? [properties.sshKey] : []), ...(properties.sshKeys ?? [])];
+  const names = wanted.filter((k): k is string => typeof k === 'string' && !/^\d+$/.test(k) && !/^([0-9a-f]{2}:){15}[0-9a-f]{2}$/i.test(k));
+  let byName = new Map<string, number>();
+  if (names.length > 0) {
+    byName = await accountKeys(api, context);
+    // A key added since the listing: look again once.
+    if (names.some((n) => !byName.has(n))) {
+      keyListings.clear();
+      byName = await accountKeys(api, context);
     }
   }
   return wanted.map((k) => {
@@ -117,34 +146,83 @@ export function dropletName(token: string, group: string | undefined): string {
 }
 
 /**
- * DO has no idempotency key, so every attempt first looks for a droplet
- * tagged with this create's kadende.resource tag: a retry after a lost answer
- * (here, or by the host later) finds the droplet the lost attempt made.
+ * How long after a create DO's tag listing may still leave the droplet out; the manifest's
+ * listingGraceMs says the same. DO documents no bound: 15 s is well above the 3-6 s seen.
  */
-export async function createDroplet(api: DoApi, properties: DoProperties, tags: Tags, token: string, context: PluginContext): Promise<Resource> {
+export const LISTING_GRACE_MS = 15_000;
+const POLL_MS = 1_000;
+const MARGIN_MS = 500;
+
+/** Time as createDroplet sees it; tests pass a virtual one. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+export const realClock: Clock = { now: () => Date.now(), sleep: (ms, signal) => sleep(ms, undefined, { signal }) };
+
+export interface CreateOptions {
+  /** A client whose requests time out after the given ms (the POST's must leave room for the grace). */
+  apiWithTimeout?: (timeoutMs: number) => DoApi;
+  clock?: Clock;
+  graceMs?: number;
+}
+
+/**
+ * DO has no idempotency key, so a create first looks for a droplet tagged with
+ * its kadende.resource tag. That look-up lags behind DO's creates, so a POST
+ * whose answer is lost (a dropped connection, a timeout, a 5xx: the droplet may
+ * exist) is never followed by another POST until the listing grace has passed
+ * since it without the droplet appearing. The POST gets its own timeout, short
+ * enough to leave the grace before the call's deadline, so the call ends with
+ * the droplet or an error only once no earlier POST of this token can still
+ * appear: a later retry's look-up (here or by the host) is then reliable.
+ */
+export async function createDroplet(api: DoApi, properties: DoProperties, tags: Tags, token: string, context: PluginContext, options: CreateOptions = {}): Promise<Resource> {
+  const clock = options.clock ?? realClock;
+  const graceMs = options.graceMs ?? LISTING_GRACE_MS;
   const resourceTags: Tags = { ...tags, [TAG_RESOURCE]: tags[TAG_RESOURCE] ?? token };
   const encoded = encodeAll(resourceTags);
   const size = sizeSlug(properties);
   const sshKeys = await sshKeyIds(api, properties, context);
-  const lookup = { [TAG_RESOURCE]: resourceTags[TAG_RESOURCE]! };
-  return withRetry(context, RETRY, async () => {
-    const [existing] = await listDroplets(api, lookup, context);
-    if (existing) return existing;
-    const { data } = await api.droplet.createDroplet({
-      name: dropletName(token, tags[TAG_GROUP]),
-      region: properties.region ?? DEFAULT_REGION,
-      size,
-      image: imageSlug(properties.image),
-      ssh_keys: sshKeys.length > 0 ? sshKeys : undefined,
-      tags: [...new Set([...(properties.tags ?? []), ...encoded])],
-      user_data: properties.userData,
-      vpc_uuid: properties.vpcUuid,
-      monitoring: properties.monitoring,
-      ipv6: properties.ipv6,
-      backups: properties.backups,
-    });
-    return toResource(data.droplet as unknown as Droplet);
-  });
+  const find = async () => (await listDroplets(api, { [TAG_RESOURCE]: resourceTags[TAG_RESOURCE]! }, context))[0];
+  const existing = await find();
+  if (existing) return existing;
+  for (let attempt = 0; ; attempt++) {
+    const room = context.deadline - clock.now() - graceMs - MARGIN_MS;
+    if (room <= 0) throw new DoPluginError('DO_ERR_TIMEOUT', `Not enough time left in this call to create a droplet and wait out DigitalOcean's listing (${graceMs} ms) should its answer be lost`);
+    try {
+      const post = options.apiWithTimeout?.(room) ?? api;
+      const { data } = await post.droplet.createDroplet({
+        name: dropletName(token, tags[TAG_GROUP]),
+        region: properties.region ?? DEFAULT_REGION,
+        size,
+        image: imageSlug(properties.image),
+        ssh_keys: sshKeys.length > 0 ? sshKeys : undefined,
+        tags: [...new Set([...(properties.tags ?? []), ...encoded])],
+        user_data: properties.userData,
+        vpc_uuid: properties.vpcUuid,
+        monitoring: properties.monitoring,
+        ipv6: properties.ipv6,
+        backups: properties.backups,
+      });
+      return toResource(data.droplet as unknown as Droplet);
+    } catch (error) {
+      if (!ambiguous(error)) {
+        // Refused for sure (a 429, a 4xx): nothing was made. Wait as DO asks, within the deadline.
+        const delay = retryAfterMs(error, clock.now()) ?? backoffDelay(attempt, 100, 5_000);
+        if (!retryable(error) || context.signal.aborted || clock.now() + delay + graceMs + MARGIN_MS >= context.deadline) throw translate(error, context.signal);
+        await clock.sleep(delay, context.signal);
+        continue;
+      }
+      // The droplet may exist: look for it until the listing grace has passed since the POST.
+      const postedAt = clock.now();
+      while (clock.now() - postedAt < graceMs) {
+        await clock.sleep(Math.min(POLL_MS, graceMs - (clock.now() - postedAt)), context.signal);
+        const made = await find();
+        if (made) return made;
+      }
+    }
+  }
 }
 
 export async function deleteDroplet(api: DoApi, id: string, context: PluginContext): Promise<void> {

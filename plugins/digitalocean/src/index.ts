@@ -15,7 +15,7 @@ export default definePlugin({
   },
 
   async create({ properties, tags, token }, context) {
-    return createDroplet(apiFor(context), properties as unknown as DoProperties, tags, token, context);
+    return createDroplet(apiFor(context), properties as unknown as DoProperties, tags, token, context, { apiWithTimeout: (ms) => apiFor(context, ms) });
   },
 
   async delete({ id }, context) {

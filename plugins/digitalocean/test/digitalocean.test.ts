@@ -4,7 +4,9 @@ import type { Resource } from '@kadende/plugin-sdk';
 import { startFakeDigitalOcean, type FakeDigitalOcean } from '../../../test/fake-clouds/digitalocean.js';
 import { contextFor, kadendeTags, rejection } from '../../../test/fake-clouds/context.js';
 import { decodeTag, decodeTags, encodeTag } from '../src/tags.js';
-import { sizeSlug } from '../src/properties.js';
+import { sizeSlug, type DoProperties } from '../src/properties.js';
+import { apiFor } from '../src/client.js';
+import { createDroplet, LISTING_GRACE_MS, type Clock } from '../src/droplets.js';
 import plugin from '../src/index.js';
 
 // axios honours HTTP(S)_PROXY even for 127.0.0.1.
@@ -14,7 +16,8 @@ process.env.no_proxy = '127.0.0.1,localhost';
 const properties = { instanceType: 'standard', memory: 1, sshKey: 'mwas' };
 let api: FakeDigitalOcean;
 let env: Record<string, string>;
-const ctx = (timeoutMs?: number) => contextFor(env, timeoutMs);
+// A create needs room for DO's listing grace (15 s) within its deadline, as the manifest's 60 s allows.
+const ctx = (timeoutMs = 30_000) => contextFor(env, timeoutMs);
 const tagsFor = (cluster: string, token: string, group = 'group2/sub-group2') => kadendeTags(cluster, token, group);
 const create = (cluster: string, props: Record<string, unknown> = properties, token = randomUUID(), group?: string) =>
   plugin.create({ properties: props, tags: tagsFor(cluster, token, group), token }, ctx());
@@ -84,7 +87,7 @@ describe('digitalocean plugin', () => {
     const pages = actions('droplets.list').slice(before);
     expect(pages.map((r) => r.params.page)).toEqual(['1', '2', '3']);
     expect(pages[0]!.params.tag_name).toBe('kadende_2ecluster:paged');
-    // Filtered by the group tag on the API, by the cluster here.
+    // Filtered by the cluster tag on the API (unique to a cluster), by the group here.
     const { resources: none } = await plugin.describe({ tags: { 'kadende.cluster': 'nope', 'kadende.group': 'group2/sub-group2' }, properties }, ctx());
     expect(none).toEqual([]);
   });
@@ -113,7 +116,7 @@ describe('digitalocean plugin', () => {
     const started = Date.now();
     const error = await rejection(plugin.describe({ tags: { 'kadende.cluster': 'x' }, properties }, ctx(1500)));
     expect(Date.now() - started).toBeLessThan(1500);
-    expect(error).toMatchObject({ code: 'DO_ERR_THROTTLED', providerCode: 'too_many_requests', message: 'API Rate limit exceeded.' });
+    expect(error).toMatchObject({ code: 'PLUGIN_ERR_THROTTLED', providerCode: 'too_many_requests', message: 'API Rate limit exceeded.' });
   });
 
   it('reports an authentication failure at once, with DO message', async () => {
@@ -151,5 +154,54 @@ describe('digitalocean plugin', () => {
     expect(api.instances.size).toBe(0);
     await plugin.delete({ id: created.id, properties }, ctx());
     expect(actions('droplets.delete').map((r) => r.status)).toEqual([204, 404]);
+  });
+
+  it('a retried create never makes a second droplet while the tag listing lags 3-6 s behind lost answers', async () => {
+    // Virtual time shared by the plugin's waits and the fake's listing lag.
+    let t = Date.now();
+    const clock: Clock = { now: () => t, sleep: async (ms) => void (t += ms, await new Promise((r) => setImmediate(r))) };
+    await api.close();
+    api = await startFakeDigitalOcean({ pendingMs: 30, token: 'good-token', now: () => t, listingLagMs: () => 3_000 + Math.random() * 3_000 });
+    env.KADENDE_DIGITALOCEAN_ENDPOINT = `${api.url}/v2`;
+    api.faults.add('loseAnswer', { count: 6 });
+    const context = { ...ctx(60_000), deadline: t + 60_000 };
+    const tokens = Array.from({ length: 8 }, () => randomUUID());
+    const made = await Promise.all(
+      tokens.map((token) => createDroplet(apiFor(context), properties as DoProperties, tagsFor('lag', token), token, context, { clock, apiWithTimeout: (ms) => apiFor(context, ms) })),
+    );
+    expect(LISTING_GRACE_MS).toBeGreaterThanOrEqual(6_000);
+    expect(actions('droplets.create').filter((r) => r.status === 0)).toHaveLength(6);
+    // One droplet per token, and each create answered the one its token made.
+    const byToken = tokens.map((token) => [...api.instances.values()].filter((d) => decodeTags(d.tags)['kadende.resource'] === token));
+    expect(byToken.map((droplets) => droplets.length)).toEqual(tokens.map(() => 1));
+    expect(made.map((r) => r.id)).toEqual(byToken.map((droplets) => String(droplets[0]!.id)));
+  });
+
+  it('honours Retry-After: no creates sent into a throttled window, and the failure code is the SDK throttle code', async () => {
+    api.faults.throttleFor(1_500, { operation: 'create' });
+    await create('window');
+    const creates = actions('droplets.create');
+    expect(creates.filter((r) => r.status === 429)).toHaveLength(1);
+    expect(creates.at(-1)!.status).toBe(202);
+    // A hint past the deadline ends the call at once, as throttled.
+    api.faults.throttleFor(30_000, { operation: 'create' });
+    const error = await rejection(create('window'));
+    expect(error.code).toBe('PLUGIN_ERR_THROTTLED');
+    expect(actions('droplets.create').filter((r) => r.status === 429)).toHaveLength(2);
+  });
+
+  it('lists the account SSH keys once for a batch of creates', async () => {
+    await Promise.all(Array.from({ length: 5 }, () => create('keys')));
+    expect(actions('account.keys')).toHaveLength(1);
+    expect(api.instances.size).toBe(5);
+  });
+
+  it('describe of a group asks DO for the cluster tag, not the group name other clusters share', async () => {
+    for (let i = 0; i < 3; i++) await create('other-cluster');
+    await create('mine');
+    const before = actions('droplets.list').length;
+    const { resources } = await plugin.describe({ tags: { 'kadende.cluster': 'mine', 'kadende.group': 'group2/sub-group2' }, properties }, ctx());
+    expect(resources).toHaveLength(1);
+    expect(actions('droplets.list').slice(before).map((r) => r.params.tag_name)).toEqual(['kadende_2ecluster:mine']);
   });
 });

@@ -5,7 +5,7 @@
  * `code` (ECONNRESET, ...). Every error the plugin throws carries a stable
  * `code` (GCP_ERR_*), GCE's own message, and GCE's `reason` as `providerCode`.
  */
-import { CONNECTION_ERROR_CODES, PluginError, type RetryPolicy } from '@kadende/plugin-sdk';
+import { CONNECTION_ERROR_CODES, PluginError, THROTTLED_ERROR_CODE, type RetryPolicy } from '@kadende/plugin-sdk';
 
 export type GcpErrorCode =
   | 'GCP_ERR_AUTH' // no, bad or insufficient credentials
@@ -14,7 +14,7 @@ export type GcpErrorCode =
   | 'GCP_ERR_CONFLICT' // the instance name is taken by something Kadende did not make for this token
   | 'GCP_ERR_CONFIG' // no project, unknown image, bad endpoint
   | 'GCP_ERR_OPERATION' // the zone operation finished with an error
-  | 'GCP_ERR_THROTTLED'
+  | typeof THROTTLED_ERROR_CODE
   | 'GCP_ERR_UNAVAILABLE'
   | 'GCP_ERR_TIMEOUT';
 
@@ -59,7 +59,7 @@ export function translate(error: unknown, signal?: AbortSignal): Error {
   const { status, reason, message, network } = parse(error);
   const fail = (code: GcpErrorCode, text = message) => new GcpPluginError(code, text, reason ?? (network ? String((error as { code?: unknown }).code) : undefined), { cause: error });
   if (signal?.aborted) return fail('GCP_ERR_TIMEOUT', `Compute Engine call did not finish before the deadline (last error: ${message})`);
-  if (status === 429 || RATE_REASONS.has(reason ?? '')) return fail('GCP_ERR_THROTTLED');
+  if (status === 429 || RATE_REASONS.has(reason ?? '')) return fail(THROTTLED_ERROR_CODE);
   if (network || (status !== undefined && status >= 500)) return fail('GCP_ERR_UNAVAILABLE');
   if (status === 401 || status === 403) return fail('GCP_ERR_AUTH');
   if (status === 404) return fail('GCP_ERR_NOT_FOUND');

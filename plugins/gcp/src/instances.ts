@@ -15,21 +15,30 @@ type Instance = protos.google.cloud.compute.v1.IInstance;
 type Operation = protos.google.cloud.compute.v1.IOperation;
 
 /**
- * GCE instance status -> Kadende status. STOPPING is what a deleted VM shows
- * until it is gone, hence terminating; a stopped (TERMINATED), suspended or
- * repairing VM does no work: unhealthy, so the controller replaces it.
+ * GCE instance status -> Kadende status, from the Instance.status reference and the instance
+ * life cycle page: STOPPING is "currently stopping (either being deleted or killed)", and
+ * TERMINATED "has stopped (either by explicit action or underlying failure)". A stopped,
+ * stopping, suspended or repairing VM still exists and does no work: unhealthy, so it counts
+ * against maxUnhealthy and is replaced. Only a VM being deleted is gone; GCE has no status of
+ * its own for that, so listInstances asks for pending delete operations (see deleting()).
  */
 export const STATUS: Record<string, ResourceStatus> = {
   PROVISIONING: 'pending',
   STAGING: 'pending',
+  PENDING: 'pending', // flex-start VMs waiting for capacity
   RUNNING: 'active',
-  STOPPING: 'terminating',
+  PENDING_STOP: 'unhealthy',
+  STOPPING: 'unhealthy',
+  STOPPED: 'unhealthy',
   SUSPENDING: 'unhealthy',
   SUSPENDED: 'unhealthy',
-  STOPPED: 'unhealthy',
   TERMINATED: 'unhealthy',
+  DEPROVISIONING: 'unhealthy', // tear-down after a stop or on the way to deletion
   REPAIRING: 'unhealthy',
 };
+
+/** States a VM passes through on its way to deletion: worth asking whether a delete is under way. */
+const MAY_BE_DELETING = new Set(['PENDING_STOP', 'STOPPING', 'DEPROVISIONING', 'TERMINATED', 'STOPPED', 'SUSPENDING', 'SUSPENDED']);
 
 const lastSegment = (url: string | null | undefined) => (url ? url.slice(url.lastIndexOf('/') + 1) : undefined);
 
@@ -76,16 +85,39 @@ const options = (context: PluginContext) => ({ timeout: Math.max(1, context.dead
 export async function listInstances(gce: Gce, tags: Tags, context: PluginContext): Promise<Resource[]> {
   const filter = labelFilter(tags);
   const resources: Resource[] = [];
+  const instances: Instance[] = [];
   let pageToken: string | undefined;
   do {
     const [items, next] = await withRetry(context, RETRY, () =>
       gce.instances.list({ project: gce.project, zone: gce.zone, filter, maxResults: 500, pageToken }, { ...options(context), autoPaginate: false }),
     );
     for (const instance of items) resources.push(toResource(instance, gce.zone));
+    instances.push(...items);
     pageToken = next?.pageToken ?? undefined;
   } while (pageToken);
+  if (instances.some((i) => MAY_BE_DELETING.has(String(i.status)))) {
+    const beingDeleted = await deleting(gce, context);
+    for (const [n, instance] of instances.entries()) if (beingDeleted.has(String(instance.id))) resources[n]!.status = 'terminating';
+  }
   // Labels may be hashes: the original tags decide.
   return resources.filter((r) => Object.entries(tags).every(([key, value]) => r.tags[key] === value));
+}
+
+/** Ids of the zone's instances with a delete operation not yet DONE. */
+async function deleting(gce: Gce, context: PluginContext): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let pageToken: string | undefined;
+  do {
+    const [items, next] = await withRetry(context, RETRY, () =>
+      gce.operations.list(
+        { project: gce.project, zone: gce.zone, filter: '(operationType = "delete") (status != "DONE")', maxResults: 500, pageToken },
+        { ...options(context), autoPaginate: false },
+      ),
+    );
+    for (const operation of items) if (operation.targetId) ids.add(String(operation.targetId));
+    pageToken = next?.pageToken ?? undefined;
+  } while (pageToken);
+  return ids;
 }
 
 async function waitForOperation(gce: Gce, zone: string, operation: Operation, context: PluginContext): Promise<void> {

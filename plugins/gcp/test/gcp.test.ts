@@ -96,13 +96,37 @@ describe('gcp plugin', () => {
     await gce.close();
     gce = await startFakeGce({ pendingMs: 60_000, operationMs: 5, accessToken: 'good-token' });
     env.KADENDE_GCP_ENDPOINT = gce.url;
-    const statuses = ['PROVISIONING', 'STAGING', 'RUNNING', 'STOPPING', 'TERMINATED', 'SUSPENDED', 'REPAIRING'] as const;
+    const statuses = ['PROVISIONING', 'STAGING', 'RUNNING', 'STOPPING', 'STOPPED', 'TERMINATED', 'SUSPENDING', 'SUSPENDED', 'REPAIRING'] as const;
     const made: Resource[] = [];
     for (let i = 0; i < statuses.length; i++) made.push(await create('states'));
     made.forEach((r, i) => (stored(r.id).status = statuses[i]!));
     const { resources } = await plugin.describe({ tags: { 'kadende.cluster': 'states' }, properties }, ctx());
     const byId = Object.fromEntries(resources.map((r) => [r.id, r.status]));
-    expect(made.map((r) => byId[r.id])).toEqual(['pending', 'pending', 'active', 'terminating', 'unhealthy', 'unhealthy', 'unhealthy']);
+    // A stopping or stopped VM still exists: unhealthy (counted by maxUnhealthy), never gone.
+    expect(made.map((r) => byId[r.id])).toEqual(['pending', 'pending', 'active', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy']);
+  });
+
+  it('reports a VM as terminating only while a delete operation on it runs', async () => {
+    await gce.close();
+    gce = await startFakeGce({ pendingMs: 5, operationMs: 5, accessToken: 'good-token' });
+    env.KADENDE_GCP_ENDPOINT = gce.url;
+    const [deleted, stopped] = [await create('deleting'), await create('deleting')];
+    await gce.close();
+    // A slow delete: the VM shows STOPPING (as GCE shows it) until the operation is DONE.
+    const kept = gce.instances;
+    gce = await startFakeGce({ pendingMs: 5, operationMs: 60_000, accessToken: 'good-token' });
+    for (const [key, vm] of kept) gce.instances.set(key, vm);
+    env.KADENDE_GCP_ENDPOINT = gce.url;
+    const name = deleted.id.split('/')[1];
+    const answer = await fetch(`${gce.url}/compute/v1/projects/kadende-test/zones/europe-west1-b/instances/${name}`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer good-token' },
+    });
+    expect(answer.status).toBe(200);
+    stored(stopped.id).status = 'STOPPING';
+    const { resources } = await plugin.describe({ tags: { 'kadende.cluster': 'deleting' }, properties }, ctx());
+    const byId = Object.fromEntries(resources.map((r) => [r.id, r.status]));
+    expect(byId).toEqual({ [deleted.id]: 'terminating', [stopped.id]: 'unhealthy' });
   });
 
   it('retries rate limiting (429) and 5xx answers, then succeeds', async () => {
@@ -120,7 +144,7 @@ describe('gcp plugin', () => {
     const started = Date.now();
     const error = await rejection(plugin.describe({ tags: { 'kadende.cluster': 'x' }, properties }, ctx(1500)));
     expect(Date.now() - started).toBeLessThan(1500);
-    expect(error).toMatchObject({ code: 'GCP_ERR_THROTTLED', providerCode: 'rateLimitExceeded', message: 'Rate Limit Exceeded' });
+    expect(error).toMatchObject({ code: 'PLUGIN_ERR_THROTTLED', providerCode: 'rateLimitExceeded', message: 'Rate Limit Exceeded' });
   });
 
   it('reports an authentication failure at once, with GCE message', async () => {
