@@ -5,3 +5,4 @@ export type { WorkerTask, WorkerAnswer } from './worker.js';
 export * from './retry.js';
 export * from './plugin-error.js';
 export * from './tag-escape.js';
+export * from './contract.js';
