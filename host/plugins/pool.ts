@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { createContractValidators, type ContractValidators, type PluginMethod, type WorkerAnswer, type WorkerTask } from '@kadende/plugin-sdk';
-import { KadendeError } from '../errors.js';
+import { KadendeError, invalidInput } from '../errors.js';
 import type { PluginFolder } from './manifest.js';
 
 const workerFile = createRequire(import.meta.url).resolve('@kadende/plugin-sdk/worker');
@@ -34,6 +34,9 @@ export class PluginCallError extends KadendeError {
     this.name = 'PluginCallError';
   }
 }
+
+const loadError = (id: string, dir: string, why: string, cause?: unknown) =>
+  invalidInput('KADENDE_ERR_PLUGIN_LOAD', `plugin ${id} (${dir}) does not load: ${why}`, { cause });
 
 export interface PluginStats {
   calls: number;
@@ -98,6 +101,38 @@ export class PluginPool {
     const timer = setTimeout(destroy, this.folder.limits.timeoutMs + 1_000);
     timer.unref();
     this.retired.set(pool, timer);
+  }
+
+  /**
+   * Loads the plugin module once in a worker and checks that its default
+   * export is a plugin, so that a plugin that cannot load (a missing module, a
+   * syntax error, a default export that is not definePlugin's) is reported
+   * as such, not as a failure of every call. KADENDE_ERR_PLUGIN_LOAD.
+   */
+  async probe(): Promise<void> {
+    const { timeoutMs } = this.folder.limits;
+    const task: WorkerTask = { entry: this.folder.entry, method: 'describe', request: null, deadline: Date.now() + timeoutMs, probe: true };
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+    });
+    const pool = this.pool;
+    let answer: WorkerAnswer | typeof TIMED_OUT;
+    try {
+      answer = await Promise.race([pool.run(task) as Promise<WorkerAnswer>, timedOut]);
+    } catch (error) {
+      throw loadError(this.id, this.folder.dir, `its worker died while loading it: ${(error as Error).message}`, error);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (answer === TIMED_OUT) {
+      this.retire(pool);
+      throw loadError(this.id, this.folder.dir, `loading it took longer than its ${timeoutMs} ms timeout`);
+    }
+    if (!answer.ok) {
+      const { code, name, message } = answer.error;
+      throw loadError(this.id, this.folder.dir, `${code ?? name}: ${message}${code === 'ERR_MODULE_NOT_FOUND' ? ' (a packed plugin must be self-contained: `kadende plugin pack` bundles its dependencies)' : ''}`);
+    }
   }
 
   /** Calls one contract method; resolves with the checked answer or rejects with a PluginCallError. */
