@@ -45,10 +45,13 @@ export interface WaitOptions {
 
 /**
  * Groups that no further pass will fix: nothing to do but not converged,
- * because creates failed for good or remediation halted.
+ * because creates failed for good or remediation halted, or a plugin that
+ * does not load.
  */
 function stuckGroups(report: ReconcileReport): string[] {
   return report.groups.flatMap((g) => {
+    // A plugin that cannot load will not load on the next pass either.
+    if (g.error?.code === 'KADENDE_ERR_PLUGIN_LOAD') return [`${g.path}: ${g.error.message}`];
     if (!g.status || g.status.converged || g.actions.some((a) => a.kind !== 'halt')) return [];
     if (g.status.halted) return [`${g.path}: remediation halted (${g.actions.find((a) => a.kind === 'halt')?.cause})`];
     if (g.status.failed > 0) return [`${g.path}: ${g.status.failed} create(s) failed for good (see \`kadende events\`; retry with --retry-failed)`];

@@ -106,12 +106,16 @@ export function builtinPluginsDir(): string {
 export class PluginResolver {
   constructor(private readonly sources: PluginSource[]) {}
 
-  /** Resolves a reference to a pin and a folder whose plugin loads (checked once per process, in a worker). */
+  /**
+   * Resolves a reference to a pin and a folder whose plugin loads (checked once per process, in a
+   * worker). Built-in plugins are not checked: the build bundles and tests them, and loading the
+   * cloud ones (megabytes of SDK) in an extra worker on every apply would cost seconds.
+   */
   async resolve(ref: PluginRef): Promise<ResolvedPlugin> {
     for (const source of this.sources) {
       const resolved = await source.resolve(ref);
       if (resolved) {
-        await checkPluginLoads(resolved.folder);
+        if (resolved.pin.source !== 'builtin') await checkPluginLoads(resolved.folder);
         return resolved;
       }
     }
@@ -126,7 +130,7 @@ export class PluginResolver {
     for (const source of this.sources) {
       const folder = await source.load(pin);
       if (folder) {
-        if (options.check ?? true) await checkPluginLoads(folder);
+        if ((options.check ?? true) && pin.source !== 'builtin') await checkPluginLoads(folder);
         return folder;
       }
     }

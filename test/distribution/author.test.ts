@@ -191,3 +191,23 @@ describe('kadende plugin install', () => {
     expect(result.stderr).toMatch(/plugin unloadable@1\.0\.0 .* does not load: SyntaxError.*KADENDE_ERR_PLUGIN_LOAD/);
   });
 });
+
+describe('kadende reconcile --wait', () => {
+  it('stops at once, saying why, when a pinned plugin no longer loads', async () => {
+    const dir = echoPlugin(tmp.root, '1.0.0');
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    pkg.kadende.name = 'rebuilt';
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg));
+    const config = join(tmp.root, 'rebuilt.yaml');
+    writeFileSync(config, ['version: "0.0.1"', 'name: rebuilt', 'groups:', '  web:', '    size: 1', '    resourcePlugin: { name: rebuilt }', `    resourceProperties: { directory: ${join(tmp.root, 'rebuilt-r')} }`, ''].join('\n'));
+    const env = { KADENDE_DATA_DIR: join(tmp.root, 'data-rebuilt'), KADENDE_CACHE_DIR: join(tmp.root, 'cache'), KADENDE_PLUGIN_PATH: join(dir, '..') };
+    expect((await kadende(['apply', '-f', config], env)).code).toBe(0);
+    // The author breaks the build in place after the cluster pinned it.
+    writeFileSync(join(dir, 'plugin.js'), "import 'not-bundled-dep';\nexport default 1;\n");
+    const started = Date.now();
+    const result = await kadende(['reconcile', 'rebuilt', '--wait', '--timeout', '60'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cannot converge without an operator: web: plugin rebuilt@1\.0\.0 .* does not load: ERR_MODULE_NOT_FOUND.*KADENDE_ERR_RECONCILE_STUCK/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});
