@@ -21,6 +21,8 @@ import type { PluginFolder } from './manifest.js';
 const workerFile = createRequire(import.meta.url).resolve('@kadende/plugin-sdk/worker');
 let sharedValidators: ContractValidators | undefined;
 const TIMED_OUT = Symbol('timed out');
+/** The least time the load check gives a plugin's import. */
+const PROBE_TIMEOUT_MS = 30_000;
 
 export class PluginCallError extends KadendeError {
   constructor(
@@ -110,7 +112,8 @@ export class PluginPool {
    * as such, not as a failure of every call. KADENDE_ERR_PLUGIN_LOAD.
    */
   async probe(): Promise<void> {
-    const { timeoutMs } = this.folder.limits;
+    // Generous: a slow import on a loaded machine is not a plugin that cannot load.
+    const timeoutMs = Math.max(this.folder.limits.timeoutMs, PROBE_TIMEOUT_MS);
     const task: WorkerTask = { entry: this.folder.entry, method: 'describe', request: null, deadline: Date.now() + timeoutMs, probe: true };
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
@@ -127,7 +130,7 @@ export class PluginPool {
     }
     if (answer === TIMED_OUT) {
       this.retire(pool);
-      throw loadError(this.id, this.folder.dir, `loading it took longer than its ${timeoutMs} ms timeout`);
+      throw loadError(this.id, this.folder.dir, `loading it took longer than ${timeoutMs} ms`);
     }
     if (!answer.ok) {
       const { code, name, message } = answer.error;
