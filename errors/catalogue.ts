@@ -76,6 +76,7 @@ export const CATALOGUE = {
   KADENDE_ERR_PLUGIN_CRASHED: failure(as, 502),
   KADENDE_ERR_PLUGIN_OUT_OF_MEMORY: failure(as, 502),
   KADENDE_ERR_PLUGIN_MODULE: failure(as, 502),
+  KADENDE_ERR_PLUGIN_LOAD: input(as),
   KADENDE_ERR_PLUGIN_LIMIT_SETTING: input(
     (variable: string, value: string) => `${variable}="${value}" is not a plugin limit ceiling (expected a whole number of at least 1)`,
   ),
@@ -84,7 +85,6 @@ export const CATALOGUE = {
   KADENDE_ERR_PLUGIN_MANIFEST: input(as),
   KADENDE_ERR_PLUGIN_NOT_FOUND: input(as),
   KADENDE_ERR_PLUGIN_NO_MATCHING_VERSION: input(as),
-  KADENDE_ERR_PLUGIN_NAME_MISMATCH: input(as),
   KADENDE_ERR_PLUGIN_PIN_UNAVAILABLE: failure(as),
   KADENDE_ERR_PLUGIN_INTEGRITY: failure(as),
   KADENDE_ERR_INTEGRITY_FORMAT: input((value: string) => `"${value}" is not an integrity string (expected sha512-<base64>)`),
@@ -94,6 +94,9 @@ export const CATALOGUE = {
   KADENDE_ERR_PLUGIN_DOWNLOAD: failure(as, 502),
   KADENDE_ERR_TARBALL_UNSAFE: failure(as, 400),
   KADENDE_ERR_SIGN_KEY: input(as),
+  KADENDE_ERR_PLUGIN_IMPORT: input(as),
+  KADENDE_ERR_PLUGIN_CONTRACT: failure(as),
+  KADENDE_ERR_SDK_NOT_BUILT: failure(as),
   KADENDE_ERR_TRUSTED_KEYS: input(as),
 
   // Plugin registries, as client and as server.

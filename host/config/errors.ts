@@ -1,6 +1,6 @@
 /** The one error a bad configuration produces, carrying every problem found. */
-import { KadendeError } from '../../errors/index.js';
 import type { ConfigIssue } from '../../model/index.js';
+import { KadendeError } from '../../errors/index.js';
 
 export const CONFIG_INVALID = 'KADENDE_ERR_CONFIG_INVALID';
 

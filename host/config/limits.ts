@@ -1,9 +1,9 @@
+import { kadendeError } from '../../errors/index.js';
 /**
  * The bounds a configuration must stay within, so that nothing the planner or
  * the store cannot handle (Infinity, a size of a billion, a YAML bomb, nesting
  * that overflows the stack) gets past the loader. README ("Limits") documents them.
  */
-import { kadendeError } from '../../errors/index.js';
 
 /** Nesting of YAML collections (groups, sub-groups, resourceProperties), checked before anything recurses. */
 export const MAX_YAML_DEPTH = 64;

@@ -9,10 +9,10 @@ import type { ClusterRecord, ClusterSpec, ConfigIssue, LeafGroup, PluginPin } fr
 import { makeEvent } from '../events/index.js';
 import { canonicalPluginName, type PluginHost, type ResolvedPlugin } from '../plugins/index.js';
 import type { Store } from '../store/index.js';
-import { kadendeError } from '../../errors/index.js';
 import { nextClusterRecord } from './next-cluster.js';
 import { specHash } from './spec-hash.js';
 import { tagLimitProblems } from './tag-limits.js';
+import { kadendeError } from '../../errors/index.js';
 
 export interface ApplyResult {
   cluster: ClusterRecord;

@@ -6,10 +6,10 @@
  */
 import type { ClusterRecord } from '../../model/index.js';
 import { makeEvent } from '../events/index.js';
-import { hasCode, kadendeError } from '../../errors/index.js';
 import type { ReconcileReport } from './reconcile.js';
 import { sweepAfterGrace } from './sweep.js';
 import { DEFAULT_WAIT_MS, reconcileCluster, type WaitContext } from './wait.js';
+import { kadendeError, hasCode } from '../../errors/index.js';
 
 export interface DeleteOptions {
   timeoutMs?: number;

@@ -8,8 +8,8 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { exponentialBackoff } from '@kadende/plugin-sdk';
 import type { Logger } from 'pino';
-import { errorCode, errorMessage } from '../../errors/index.js';
 import { TerminalPassError, type ClusterReconciler, type PassOutcome, type PassResult } from './pass.js';
+import { errorCode, errorMessage } from '../../errors/index.js';
 
 export interface SchedulerOptions {
   logger: Logger;

@@ -6,9 +6,9 @@
  * not converged asks to run again soon; a deleting cluster whose resources are
  * all gone is removed, finishing an interrupted delete.
  */
-import { hasCode } from '../../errors/index.js';
 import { TerminalPassError, type ClusterReconciler, type PassRequest, type PassResult } from './pass.js';
 import type { KadendeService } from './service.js';
+import { hasCode } from '../../errors/index.js';
 
 export interface ServicePassesOptions {
   /** After a pass that acted but has not converged yet (a create to confirm). */

@@ -8,11 +8,11 @@
 import type { ClusterRecord, KadendeEvent, ResourceRecord } from '../../model/index.js';
 import type { PluginHost } from '../plugins/index.js';
 import type { EventQuery, Store } from '../store/index.js';
-import { kadendeError } from '../../errors/index.js';
 import { applyConfig, draftCluster, prepareConfig, type ApplyOptions, type ApplyResult } from './apply.js';
 import { deleteCluster, type DeleteOptions } from './delete.js';
 import { Reconciler, systemClock, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
 import { reconcileCluster, type WaitContext, type WaitOptions } from './wait.js';
+import { kadendeError } from '../../errors/index.js';
 
 export interface ClusterSummary {
   id: string;

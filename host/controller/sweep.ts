@@ -9,12 +9,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { TAG_CLUSTER, type Resource } from '@kadende/plugin-sdk';
-import { kadendeError } from '../../errors/index.js';
 import type { ClusterRecord, RetiredGroup } from '../../model/index.js';
 import { makeEvent } from '../events/index.js';
 import type { Store } from '../store/index.js';
 import { DEFAULT_LOST_GRACE_MS } from './plan/index.js';
 import type { PluginSource } from './reconcile.js';
+import { kadendeError } from '../../errors/index.js';
 
 export interface SweepDeps {
   store: Store;

@@ -9,8 +9,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ClusterRecord } from '../../model/index.js';
 import { makeEvent } from '../events/index.js';
 import type { Store } from '../store/index.js';
-import { kadendeError } from '../../errors/index.js';
 import type { PluginSource, Reconciler, ReconcileReport } from './reconcile.js';
+import { kadendeError } from '../../errors/index.js';
 
 /** How long a reconcile with wait, and a cluster delete, keep trying by default. */
 export const DEFAULT_WAIT_MS = 300_000;
@@ -25,9 +25,11 @@ export interface WaitOptions {
   retryFailed?: boolean;
 }
 
-/** Groups that no further pass will fix: nothing to do but not converged, because creates failed for good or remediation halted. */
+/** Groups that no further pass will fix: nothing to do but not converged, because creates failed for good or remediation halted, or a plugin that does not load. */
 export function stuckGroups(report: ReconcileReport): string[] {
   return report.groups.flatMap((g) => {
+    // A plugin that cannot load will not load on the next pass either.
+    if (g.error?.code === 'KADENDE_ERR_PLUGIN_LOAD') return [`${g.path}: ${g.error.message}`];
     if (!g.status || g.actions.some((a) => a.kind !== 'halt')) return [];
     if (g.status.reason === 'halted') return [`${g.path}: ${g.status.message}`];
     if (g.status.reason === 'creates-failed') return [`${g.path}: ${g.status.message} (see \`kadende events\`; retry with --retry-failed)`];

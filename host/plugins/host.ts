@@ -13,7 +13,17 @@ export class PluginHost {
     const key = `${pin.source}:${pin.name}@${pin.version}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = this.resolver.load(pin).then((folder: PluginFolder) => new PluginPool(folder));
+      // The pool's first use loads the module: a plugin that cannot load says so once, here.
+      pool = this.resolver.load(pin, { check: false }).then(async (folder: PluginFolder) => {
+        const created = new PluginPool(folder);
+        try {
+          await created.probe();
+        } catch (error) {
+          await created.close().catch(() => {});
+          throw error;
+        }
+        return created;
+      });
       this.pools.set(key, pool);
       pool.catch(() => this.pools.delete(key));
     }

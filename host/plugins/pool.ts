@@ -26,10 +26,16 @@ import {
 import type { PluginFolder } from './manifest.js';
 import { PluginOutput, type PluginLogSink } from './output.js';
 import { ThreadPool } from './threads.js';
-import { KadendeError, errorMessage, kadendeError, type ErrorCode } from '../../errors/index.js';
+import { KadendeError, kadendeError, errorMessage, type ErrorCode } from '../../errors/index.js';
 
 const workerFile = createRequire(import.meta.url).resolve('@kadende/plugin-sdk/worker');
 let sharedValidators: ContractValidators | undefined;
+
+/** The least time the load check gives a plugin's import: a slow import on a loaded machine is not a plugin that cannot load. */
+const PROBE_TIMEOUT_MS = 30_000;
+
+const loadError = (id: string, dir: string, why: string, cause?: unknown) =>
+  kadendeError('KADENDE_ERR_PLUGIN_LOAD', `plugin ${id} (${dir}) does not load: ${why}`).with({ cause });
 
 /** Error messages and causes from a plugin are cut to this many characters before they reach events or the store. */
 export const MAX_PLUGIN_ERROR_TEXT = 64 * 1024;
@@ -143,6 +149,28 @@ export class PluginPool {
       memoryMb: this.limits.memoryMb,
       onOutput: (stream, chunk, threadId) => this.output.write(stream, chunk, threadId),
     });
+  }
+
+  /**
+   * Loads the plugin module once in a worker and checks that its default
+   * export is a plugin, so that a plugin that cannot load (a missing module, a
+   * syntax error, a default export that is not definePlugin's) is reported
+   * as such, not as a failure of every call. KADENDE_ERR_PLUGIN_LOAD.
+   */
+  async probe(): Promise<void> {
+    const timeoutMs = Math.max(this.limits.timeoutMs, PROBE_TIMEOUT_MS);
+    const task: WorkerTask = { entry: this.folder.entry, method: 'describe', request: null, deadline: Date.now() + timeoutMs, probe: true };
+    const outcome = await this.threads.run(task, timeoutMs);
+    if ('failure' in outcome) {
+      if (outcome.failure === 'timeout') throw loadError(this.id, this.folder.dir, `loading it took longer than ${timeoutMs} ms`);
+      if (outcome.failure === 'closed') throw loadError(this.id, this.folder.dir, 'its pool closed while loading it');
+      throw loadError(this.id, this.folder.dir, `its worker died while loading it: ${errorMessage(outcome.error)}`, outcome.error);
+    }
+    if (!outcome.answer.ok) {
+      const { code, name, message } = outcome.answer.error;
+      const hint = code === 'ERR_MODULE_NOT_FOUND' ? ' (a packed plugin must be self-contained: `kadende plugin pack` bundles its dependencies)' : '';
+      throw loadError(this.id, this.folder.dir, `${code ?? name}: ${boundPluginText(String(message))}${hint}`);
+    }
   }
 
   /** Calls one contract method; resolves with the checked answer or rejects with a PluginCallError. */

@@ -13,6 +13,7 @@ import { latestOf } from '../../registry/index.js';
 import type { PluginRef, PluginPin } from '../../model/index.js';
 import { readPluginFolder, type PluginFolder } from './manifest.js';
 import { builtinIntegrity } from './builtin-index.js';
+import { checkPluginLoads } from './load-check.js';
 import { kadendeError } from '../../errors/index.js';
 
 /** Names the specification's sample uses for built-in plugins. */
@@ -101,21 +102,45 @@ export function builtinPluginsDir(): string {
 export class PluginResolver {
   constructor(private readonly sources: PluginSource[]) {}
 
+  /**
+   * Resolves a reference to a pin and a folder whose plugin loads (checked once per process, in a
+   * worker). Built-in plugins are not checked: the build bundles and tests them, and loading the
+   * cloud ones (megabytes of SDK) in an extra worker on every apply would cost seconds.
+   */
   async resolve(ref: PluginRef): Promise<ResolvedPlugin> {
     for (const source of this.sources) {
       const resolved = await source.resolve(ref);
-      if (resolved) return resolved;
+      if (resolved) {
+        if (resolved.pin.source !== 'builtin') await checkPluginLoads(resolved.folder);
+        return resolved;
+      }
     }
     throw kadendeError('KADENDE_ERR_PLUGIN_NOT_FOUND', ref.url ? `plugin ${ref.name}: nothing can fetch ${ref.url}` : `plugin "${ref.name}" was not found (looked in: built-in plugins, KADENDE_PLUGIN_PATH, configured registries)`);
   }
 
-  async load(pin: PluginPin): Promise<PluginFolder> {
+  /** The folder of a pin; with `check` (the default) its plugin is also checked to load. */
+  async load(pin: PluginPin, options: { check?: boolean } = {}): Promise<PluginFolder> {
     for (const source of this.sources) {
       const folder = await source.load(pin);
-      if (folder) return folder;
+      if (folder) {
+        if ((options.check ?? true) && pin.source !== 'builtin') await checkPluginLoads(folder);
+        return folder;
+      }
     }
-    throw kadendeError('KADENDE_ERR_PLUGIN_PIN_UNAVAILABLE', `plugin ${pin.name}@${pin.version} (${pin.source}) is pinned by the cluster but is not available here; re-apply with --upgrade-plugins to re-resolve`);
+    throw kadendeError('KADENDE_ERR_PLUGIN_PIN_UNAVAILABLE', `plugin ${pin.name}@${pin.version} (${pin.source}) is pinned by the cluster but is not available here; ${unavailableHint(pin)}`);
   }
+}
+
+/** What to do about a pin no source has: for a local plugin the path is missing, not the version. */
+function unavailableHint(pin: PluginPin, env: NodeJS.ProcessEnv = process.env): string {
+  if (pin.source === 'local') {
+    const path = env.KADENDE_PLUGIN_PATH;
+    return path
+      ? `it came from a local plugin folder, and no folder on KADENDE_PLUGIN_PATH (${path}) holds ${pin.name} ${pin.version}: add the folder that contains the plugin's folder to KADENDE_PLUGIN_PATH`
+      : "it came from a local plugin folder, and KADENDE_PLUGIN_PATH is not set: set it to the folder that contains the plugin's folder (as when the cluster was applied)";
+  }
+  if (pin.source === 'registry') return 'configure the registry it came from (--registry or KADENDE_REGISTRY), or re-apply with --upgrade-plugins to re-resolve';
+  return 're-apply with --upgrade-plugins to re-resolve';
 }
 
 /** Local sources from the environment: KADENDE_PLUGIN_PATH (colon-separated folders of plugin folders), then built-ins. */

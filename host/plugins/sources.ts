@@ -24,7 +24,13 @@ export interface DownloadOptions {
   trustedKeys?: KeyObject[];
   maxTarballBytes?: number;
   progress?: boolean;
+  /** Where warnings go (default: stderr), e.g. a URL plugin whose manifest names another plugin. */
+  warn?: (message: string) => void;
 }
+
+const stderrWarning = (message: string) => {
+  process.stderr.write(`kadende: warning: ${message}\n`);
+};
 
 const integrityError = (what: string, url: string, expected: string, actual: string) =>
   kadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `${what}: ${url} does not match its digest: expected ${expected}, got ${actual}`);
@@ -151,10 +157,12 @@ export class UrlSource implements PluginSource {
   async resolve(ref: PluginRef): Promise<ResolvedPlugin | undefined> {
     if (!ref.url) return undefined;
     const cached = await this.install(ref.url, ref.integrity, `plugin ${ref.name}`);
-    if (canonicalPluginName(ref.name) !== cached.meta.name) {
-      throw kadendeError('KADENDE_ERR_PLUGIN_NAME_MISMATCH', `plugin ${ref.name}: ${ref.url} holds plugin "${cached.meta.name}"`);
-    }
     const { name, version, integrity } = cached.meta;
+    // Like a Terraform provider's local name, a URL plugin's configured name is the operator's
+    // name for it: the pin records the manifest's own name and version beside it.
+    if (canonicalPluginName(ref.name) !== name) {
+      (this.options.warn ?? stderrWarning)(`plugin "${ref.name}" from ${ref.url} is the package ${name}@${version}; the cluster calls it "${ref.name}" (pinned as ${name}@${version})`);
+    }
     return {
       pin: { name, version, source: 'url', integrity, url: ref.url, requested: { name: ref.name, version: ref.version, url: ref.url } },
       folder: cached.folder,

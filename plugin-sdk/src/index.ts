@@ -6,3 +6,4 @@ export * from './retry.js';
 export * from './plugin-error.js';
 export * from './error-codes.js';
 export * from './tag-escape.js';
+export * from './contract.js';

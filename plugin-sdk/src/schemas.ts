@@ -3,7 +3,7 @@
  * source of truth: the host validates every request and response against them,
  * and the TypeScript types below are derived from them with `Static`.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from './vendor.js';
 
 import { CONTRACT_VERSION, type PluginMethod } from './constants.js';
 
@@ -133,20 +133,92 @@ export const PluginManifestSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export type ResourceStatus = Static<typeof ResourceStatusSchema>;
-export type Tags = Static<typeof TagsSchema>;
-export type Properties = Static<typeof PropertiesSchema>;
-export type Resource = Static<typeof ResourceSchema>;
-export type DescribeRequest = Static<typeof DescribeRequestSchema>;
-export type DescribeResponse = Static<typeof DescribeResponseSchema>;
-export type CreateRequest = Static<typeof CreateRequestSchema>;
-export type CreateResponse = Static<typeof CreateResponseSchema>;
-export type DeleteRequest = Static<typeof DeleteRequestSchema>;
-export type DeleteResponse = Static<typeof DeleteResponseSchema>;
-export type PluginLimits = Static<typeof PluginLimitsSchema>;
-export type PluginManifest = Static<typeof PluginManifestSchema>;
-export type TagLimits = Static<typeof TagLimitsSchema>;
+// The contract's types, written out (not derived with `Static`) so that the
+// published type declarations need no typebox; `TypesMatch` below fails to
+// compile if they ever drift from the schemas.
+export type ResourceStatus = 'pending' | 'active' | 'unhealthy' | 'terminating' | 'terminated';
+/** String tags (labels) on a resource. */
+export type Tags = Record<string, string>;
+/** The group's resourceProperties, already validated against the plugin's propertiesSchema. */
+export type Properties = Record<string, unknown>;
+export interface Resource {
+  /** The provider's identifier (an instance id, a file name, ...). */
+  id: string;
+  status: ResourceStatus;
+  tags: Tags;
+  /** The provider's creation time (ISO 8601). */
+  createdAt?: string;
+  properties?: Properties;
+  /** Where the resource can be reached (an IP, a path, ...). */
+  address?: string;
+}
+/** Every resource carrying all these tags; the properties say where to look. */
+export interface DescribeRequest {
+  tags: Tags;
+  properties: Properties;
+}
+export interface DescribeResponse {
+  resources: Resource[];
+}
+export interface CreateRequest {
+  properties: Properties;
+  tags: Tags;
+  /** Idempotency key: a retried create with the same token must not make a second resource. */
+  token: string;
+}
+export type CreateResponse = Resource;
+/** Deleting what is already gone succeeds. */
+export interface DeleteRequest {
+  id: string;
+  properties: Properties;
+}
+export type DeleteResponse = Record<string, never>;
+export interface PluginLimits {
+  /** Calls in flight at once. */
+  concurrency: number;
+  /** Per-call timeout. */
+  timeoutMs: number;
+  /** Worker heap limit. */
+  memoryMb: number;
+}
+/** The `kadende` field of a plugin's package.json. */
+export interface PluginManifest {
+  name: string;
+  version: string;
+  contract: typeof CONTRACT_VERSION;
+  main: string;
+  description?: string;
+  propertiesSchema: Record<string, unknown>;
+  env: string[];
+  limits?: Partial<PluginLimits>;
+  /** How long a created resource may still be missing from describe (the provider's listing consistency). */
+  listingGraceMs?: number;
+  tagLimits?: TagLimits;
+}
+/** The provider's limits on tags, checked at apply against the tags the host puts on every resource. */
+export interface TagLimits {
+  /** Characters in a tag key, as given. */
+  maxKeyLength?: number;
+  /** Characters in a tag value, as given. */
+  maxValueLength?: number;
+  /** Characters in one tag written as escapeTagText(key) + ':' + escapeTagText(value). */
+  maxTagLength?: number;
+}
 
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type TypesMatch = [
+  Same<ResourceStatus, Static<typeof ResourceStatusSchema>>,
+  Same<Resource, Static<typeof ResourceSchema>>,
+  Same<DescribeRequest, Static<typeof DescribeRequestSchema>>,
+  Same<DescribeResponse, Static<typeof DescribeResponseSchema>>,
+  Same<CreateRequest, Static<typeof CreateRequestSchema>>,
+  Same<DeleteRequest, Static<typeof DeleteRequestSchema>>,
+  Same<PluginLimits, Static<typeof PluginLimitsSchema>>,
+  Same<TagLimits, Static<typeof TagLimitsSchema>>,
+  Same<Omit<PluginManifest, 'propertiesSchema'>, Omit<Static<typeof PluginManifestSchema>, 'propertiesSchema'>>,
+];
+const typesMatch: TypesMatch = [true, true, true, true, true, true, true, true, true];
+void typesMatch;
 
 export const contractSchemas: Record<PluginMethod, { request: TSchema; response: TSchema }> = {
   describe: { request: DescribeRequestSchema, response: DescribeResponseSchema },

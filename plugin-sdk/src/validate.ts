@@ -1,12 +1,6 @@
 /** Compiled validators for the contract, shared by the host and the test kit. */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import { addFormats, Ajv, type ErrorObject, type ValidateFunction } from './vendor.js';
 import { contractSchemas, PluginManifestSchema, type PluginManifest, type PluginMethod } from './schemas.js';
-
-// ajv-formats is CommonJS; its callable sits on `default` when imported from ESM.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-  ajv: Ajv,
-) => Ajv;
 
 export function createAjv(options: { useDefaults?: boolean } = {}): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: options.useDefaults ?? false });

@@ -15,6 +15,8 @@ export interface WorkerTask {
   method: PluginMethod;
   request: unknown;
   deadline: number;
+  /** Only load the plugin module and check its default export (the host's load check); no method is called. */
+  probe?: boolean;
 }
 
 export type WorkerAnswer =
@@ -144,6 +146,7 @@ export default async function runTask(task: WorkerTask): Promise<WorkerAnswer> {
       plugin = await loading;
       ready.set(task.entry, plugin);
     }
+    if (task.probe) return { ok: true, value: null };
     const deadline = lazyDeadlineSignal(task.deadline);
     try {
       const value = await callPluginMethod(plugin, task.method, task.request, {

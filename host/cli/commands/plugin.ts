@@ -12,6 +12,8 @@ import { readTarballManifest } from '../../../registry/index.js';
 import { openLocal } from '../context.js';
 import { table } from '../format.js';
 import { globals, out } from '../program.js';
+import { checkPluginLoads } from '../../plugins/index.js';
+import { registerPluginAuthorCommands } from './plugin-author.js';
 import { kadendeError } from '../../../errors/index.js';
 
 const readInput = async (file: string, what: string) => {
@@ -30,11 +32,12 @@ export function parsePluginSpec(spec: string): { name: string; version: string; 
 }
 
 export function registerPluginCommands(program: Command): void {
-  const plugin = program.command('plugin').description('pack, publish, install and list plugins');
+  const plugin = program.command('plugin').description('make (init, build, test, keygen, sdk), pack, publish, install and list plugins');
+  registerPluginAuthorCommands(plugin);
 
   plugin
     .command('pack')
-    .description('build <name>-<version>.tgz from a plugin folder (reproducible); prints its sha512 integrity')
+    .description("build <name>-<version>.tgz from a plugin folder (reproducible; the main bundled with its dependencies); lists what went in and prints its sha512 integrity")
     .argument('[dir]', 'the plugin folder', '.')
     .option('--out-dir <dir>', 'where to write the tarball', '.')
     .action(async (dir: string, options: { outDir: string }) => {
@@ -42,8 +45,14 @@ export function registerPluginCommands(program: Command): void {
       const file = resolve(options.outDir, packed.fileName);
       await writeFile(file, packed.bytes);
       const { name, version } = packed.manifest;
-      out({ file, name, version, integrity: packed.integrity, size: packed.bytes.length, files: packed.files }, () =>
-        [`packed ${name}@${version} (${packed.files.length} files, ${packed.bytes.length} bytes)`, `file:      ${file}`, `integrity: ${packed.integrity}`].join('\n'),
+      const main = packed.manifest.main.replace(/^\.\//, '');
+      out({ file, name, version, integrity: packed.integrity, size: packed.bytes.length, files: packed.files, bundled: packed.bundled }, () =>
+        [
+          `packed ${name}@${version} (${packed.files.length} files, ${packed.bytes.length} bytes)`,
+          ...packed.files.map((f) => `  ${f}${f === main && packed.bundled.length > 0 ? `  (bundled: ${packed.bundled.length} modules)` : ''}`),
+          `file:      ${file}`,
+          `integrity: ${packed.integrity}`,
+        ].join('\n'),
       );
     });
 
@@ -79,6 +88,7 @@ export function registerPluginCommands(program: Command): void {
       if (ref.url) {
         // The name is not known before the download: the manifest's name is the one cached.
         const cached = await url.install(ref.url, options.integrity);
+        await checkPluginLoads(cached.folder);
         found = { pin: { name: cached.meta.name, version: cached.meta.version, source: 'url', integrity: cached.meta.integrity, url: ref.url }, dir: cached.folder.dir };
       } else {
         const resolved = await resolver.resolve({ ...ref, ...(options.integrity ? { integrity: options.integrity } : {}) });
