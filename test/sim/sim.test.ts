@@ -1,8 +1,8 @@
 /**
  * The simulator in `npm test`: the seeds that found bugs (each a regression
  * test), the issue's rolling update as a scenario of its own, replay
- * determinism, and a CI-sized sweep (SIM_SEEDS, default 2000; `npm run sim`
- * runs any number).
+ * determinism, and a sweep: SIM_SEEDS seeds, else 10,000 in CI (CI=true, a quiet
+ * machine: about 15 s) and 2,000 on a developer's (`npm run sim` runs any number).
  */
 import { describe, expect, it } from 'vitest';
 import { explain, formatFailure, runScenario, runSeed, sweep } from './run.js';
@@ -66,7 +66,7 @@ describe('simulator', () => {
     expect(b.trace).toEqual(a.trace);
   });
 
-  const seeds = Number(process.env.SIM_SEEDS ?? 2000);
+  const seeds = Number(process.env.SIM_SEEDS ?? (process.env.CI ? 10_000 : 2000));
   it(`keeps every invariant over ${seeds} seeded scenarios`, { timeout: 300_000 }, async () => {
     const result = await sweep(1, seeds);
     if (result.failures[0]) expect.fail(formatFailure((await explain(result.failures[0].seed))!));
