@@ -27,7 +27,7 @@ import { PluginHost } from '../host/plugins/host.js';
 import { localSources, PluginResolver } from '../host/plugins/resolve.js';
 import { LevelStore } from '../host/store/level-store.js';
 import { startFakeEc2 } from '../test/fake-clouds/aws.js';
-import { ec2Env, FAKE_CREDENTIALS } from '../test/fake-clouds/env.js';
+import { ec2Env, FAKE_CREDENTIALS, setProcessEnv } from '../test/fake-clouds/env.js';
 import { heldByEc2 } from '../test/fake-clouds/tagged.js';
 import { round, type BenchRow } from './harness.js';
 
@@ -61,8 +61,7 @@ async function converge(concurrency: number | 'shipped'): Promise<Measured> {
   const root = mkdtempSync(join(tmpdir(), 'kadende-bench-cloud-'));
   const ec2 = await startFakeEc2({ createDurationMs: CREATE_MS, maxConcurrentCreates: CLOUD_CONCURRENCY, ...FAKE_CREDENTIALS.ec2 });
   // The host hands each worker the manifest's env names from its own process.env.
-  const saved = { ...process.env };
-  Object.assign(process.env, ec2Env(ec2));
+  const restoreEnv = setProcessEnv(ec2Env(ec2));
   const sourcesEnv = concurrency === 'shipped' ? { ...process.env, KADENDE_PLUGIN_PATH: '' } : { ...process.env, KADENDE_PLUGIN_PATH: pluginCopy(root, concurrency) };
   const store = await LevelStore.open(join(root, 'store'));
   const plugins = new PluginHost(new PluginResolver(localSources(sourcesEnv)));
@@ -81,8 +80,7 @@ async function converge(concurrency: number | 'shipped'): Promise<Measured> {
     await plugins.close();
     await store.close();
     await ec2.close();
-    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-    Object.assign(process.env, saved);
+    restoreEnv();
     rmSync(root, { recursive: true, force: true });
   }
 }

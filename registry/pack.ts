@@ -37,9 +37,9 @@ const TEST_FILE = /\.(test|spec)\.[cm]?[jt]sx?$/;
 /**
  * CommonJS dependencies bundled into an ES module still expect `require`,
  * `__filename` and `__dirname`: defined once at the top of the bundle, from its
- * own URL (as scripts/plugin-bundle.mjs does for the built-ins).
+ * own URL. The built-ins' bundler (scripts/plugin-bundle.mjs) uses it too.
  */
-const BANNER = [
+export const BANNER = [
   "import { createRequire as __kadendeCreateRequire } from 'node:module';",
   "import { fileURLToPath as __kadendeFileURLToPath } from 'node:url';",
   "import { dirname as __kadendeDirname } from 'node:path';",

@@ -12,14 +12,9 @@ import { build } from 'esbuild';
  * `__dirname` of its own would clash, and loading the bundle (tested in
  * test/fake-clouds/bundles.test.ts) would say so at once.
  */
-export const BANNER = [
-  "import { createRequire as __kadendeCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __kadendeFileURLToPath } from 'node:url';",
-  "import { dirname as __kadendeDirname } from 'node:path';",
-  'const require = __kadendeCreateRequire(import.meta.url);',
-  'const __filename = __kadendeFileURLToPath(import.meta.url);',
-  'const __dirname = __kadendeDirname(__filename);',
-].join('\n');
+// One banner for the built-ins and for `kadende plugin pack` (registry/pack.ts, built before this runs).
+export { BANNER } from '../dist/registry/pack.js';
+import { BANNER } from '../dist/registry/pack.js';
 
 /** Bundles the plugin entry (its src/index.ts) into outfile. */
 export async function bundlePlugin(entry, outfile, { logLevel = 'warning' } = {}) {

@@ -11,7 +11,7 @@ import { PluginHost } from '../../host/plugins/host.js';
 import { localSources, PluginResolver } from '../../host/plugins/resolve.js';
 import { LevelStore } from '../../host/store/level-store.js';
 import { startFakeEc2, type FakeEc2, type FakeEc2Options } from './aws.js';
-import { ec2Env, FAKE_CREDENTIALS } from './env.js';
+import { ec2Env, FAKE_CREDENTIALS, setProcessEnv } from './env.js';
 
 let t = Date.now();
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -23,8 +23,7 @@ async function setup(options: FakeEc2Options = {}) {
   t = Date.now();
   const root = mkdtempSync(join(tmpdir(), 'kadende-consistency-'));
   const ec2 = await startFakeEc2({ pendingMs: 10, ...FAKE_CREDENTIALS.ec2, now: () => t, ...options });
-  const saved = { ...process.env };
-  Object.assign(process.env, ec2Env(ec2));
+  const restoreEnv = setProcessEnv(ec2Env(ec2));
   const store = await LevelStore.open(join(root, 'store'));
   const plugins = new PluginHost(new PluginResolver(localSources({ ...process.env, KADENDE_PLUGIN_PATH: '' })));
   const service = new KadendeService(store, plugins, { now: () => new Date(t), createBackoffMs: 10 });
@@ -32,8 +31,7 @@ async function setup(options: FakeEc2Options = {}) {
     await plugins.close();
     await store.close();
     await ec2.close();
-    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-    Object.assign(process.env, saved);
+    restoreEnv();
     rmSync(root, { recursive: true, force: true });
   });
   const apply = async (size: number, region = 'us-east-1') =>

@@ -35,3 +35,17 @@ export function digitalOceanEnv(cloud: FakeCloudBase): Record<string, string> {
     NO_PROXY: '127.0.0.1,localhost',
   };
 }
+
+/**
+ * Sets these variables in this process's environment (the host hands each
+ * plugin worker the manifest's env names from it); the answer puts the
+ * environment back as it was, removing what was added.
+ */
+export function setProcessEnv(vars: Record<string, string>): () => void {
+  const saved = { ...process.env };
+  Object.assign(process.env, vars);
+  return () => {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+  };
+}

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, TAG_SPEC, type Resource } from '@kadende/plugin-sdk';
+import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, type Resource } from '@kadende/plugin-sdk';
 import { DEFAULT_POLICY } from '../../config/index.js';
 import type { ResourceRecord } from '../../../model/index.js';
+import { planFixtures } from '../../../test/support/plan-fixtures.js';
 import { planGroup, resolveAmount, type Action, type GroupTarget, type PlanInput } from './index.js';
 
 const NOW = Date.parse('2026-11-29T12:00:00Z');
@@ -15,33 +16,7 @@ const target = (over: Partial<GroupTarget> = {}): GroupTarget => ({
   policy: { ...DEFAULT_POLICY },
   ...over,
 });
-const tags = (id: string, spec = 'spec-new', cluster = 'c1', group = 'g/a') => ({
-  [TAG_CLUSTER]: cluster,
-  [TAG_GROUP]: group,
-  [TAG_RESOURCE]: id,
-  [TAG_SPEC]: spec,
-});
-const record = (id: string, over: Partial<ResourceRecord> = {}): ResourceRecord => ({
-  id,
-  clusterId: 'c1',
-  groupPath: 'g/a',
-  state: 'active',
-  specHash: 'spec-new',
-  createdAt: iso(3_600_000),
-  updatedAt: iso(3_600_000),
-  providerId: `p-${id}`,
-  observedAt: iso(60_000),
-  status: 'active',
-  attempts: 1,
-  ...over,
-});
-const resource = (id: string, over: Partial<Resource> = {}): Resource => ({
-  id: `p-${id}`,
-  status: 'active',
-  tags: tags(id),
-  createdAt: iso(3_600_000),
-  ...over,
-});
+const { tags, record, resource } = planFixtures({ now: NOW, groupPath: 'g/a', specHash: 'spec-new' });
 const kinds = (actions: Action[]) => actions.map((a) => a.kind).sort();
 
 describe('planGroup: examples', () => {

@@ -1,33 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, TAG_SPEC, type Resource } from '@kadende/plugin-sdk';
+import type { Resource } from '@kadende/plugin-sdk';
 import { DEFAULT_POLICY } from '../../config/index.js';
 import type { ResourceRecord } from '../../../model/index.js';
+import { planFixtures } from '../../../test/support/plan-fixtures.js';
 import { describeFailed, planGroup, type GroupTarget } from './index.js';
 
 const NOW = Date.parse('2026-11-29T12:00:00Z');
 const iso = (msAgo: number) => new Date(NOW - msAgo).toISOString();
 const group = (over: Partial<GroupTarget> = {}): GroupTarget => ({ clusterId: 'c1', path: 'g', size: 3, specHash: 'spec', policy: { ...DEFAULT_POLICY }, ...over });
-const record = (id: string, over: Partial<ResourceRecord> = {}): ResourceRecord => ({
-  id,
-  clusterId: 'c1',
-  groupPath: 'g',
-  state: 'active',
-  specHash: 'spec',
-  createdAt: iso(3_600_000),
-  updatedAt: iso(3_600_000),
-  providerId: `p-${id}`,
-  observedAt: iso(60_000),
-  status: 'active',
-  attempts: 1,
-  ...over,
-});
-const resource = (id: string, over: Partial<Resource> = {}): Resource => ({
-  id: `p-${id}`,
-  status: 'active',
-  tags: { [TAG_CLUSTER]: 'c1', [TAG_GROUP]: 'g', [TAG_RESOURCE]: id, [TAG_SPEC]: 'spec' },
-  createdAt: iso(3_600_000),
-  ...over,
-});
+const { record, resource } = planFixtures({ now: NOW, groupPath: 'g', specHash: 'spec' });
 const status = (g: GroupTarget, records: ResourceRecord[], observed: Resource[]) => planGroup({ group: g, records, observed, now: NOW }).status;
 const abc = ['a', 'b', 'c'];
 
