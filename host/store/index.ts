@@ -2,3 +2,4 @@
 export * from './level-store.js';
 export * from './memory-store.js';
 export * from './types.js';
+export * from './nats-store.js';
