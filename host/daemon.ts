@@ -11,10 +11,12 @@ import { buildApi, DaemonMetrics } from './api/index.js';
 import { Scheduler, KadendeService, ServicePasses, type ReconcileOptions } from './controller/index.js';
 import { FeedStore, OutboxPublisher } from './events/index.js';
 import type { PluginHost } from './plugins/index.js';
-import { LevelStore } from './store/index.js';
+import { LevelStore, NatsStore, type Store } from './store/index.js';
 
 export interface DaemonOptions {
   dataDir: string;
+  /** A NATS URL: the shared store of several hosts (host/store/nats-store.ts); absent: LevelDB in dataDir. */
+  storeUrl?: string;
   plugins: PluginHost;
   token: string;
   logger: Logger;
@@ -37,8 +39,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger, plugins } = options;
   const graceMs = options.graceMs ?? 10_000;
   // The outbox only fills when something drains it.
-  const level = await LevelStore.open(join(options.dataDir, 'store'), { outbox: options.natsUrl !== undefined });
-  const store = new FeedStore(level);
+  const outbox = options.natsUrl !== undefined;
+  const inner: Store = options.storeUrl
+    ? await NatsStore.open(options.storeUrl, { outbox })
+    : await LevelStore.open(join(options.dataDir, 'store'), { outbox });
+  const store = new FeedStore(inner);
   const service = new KadendeService(store, plugins, options.reconcile);
   const metrics = new DaemonMetrics({ store, plugins, outbox: options.natsUrl !== undefined });
   const schedulerLogger = logger.child({ component: 'scheduler' });

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { daemonToken } from '../../api/index.js';
 import { startDaemon } from '../../daemon.js';
-import { backoffFromEnv, dataDir, openLocal } from '../context.js';
+import { backoffFromEnv, dataDir, openLocal, storeUrl } from '../context.js';
 import { atLeast, parsedOption } from '../flags.js';
 import { globals } from '../program.js';
 
@@ -40,6 +40,7 @@ export function registerDaemon(program: Command): void {
       const { plugins } = await openLocal(options, ['plugins']);
       const daemon = await startDaemon({
         dataDir: directory,
+        storeUrl: storeUrl(options),
         plugins,
         token,
         logger,
