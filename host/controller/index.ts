@@ -10,3 +10,4 @@ export * from './service.js';
 export * from './spec-hash.js';
 export * from './wait.js';
 export * from './plan/index.js';
+export * from './leased-passes.js';

@@ -29,6 +29,8 @@ export interface ReconcileOptions {
   clock?: Clock;
   /** New record and event ids (default uuid v7: time-ordered, which the event log's order relies on). */
   newId?: () => string;
+  /** Checked before every plugin call of a cluster's pass: throws when this host may no longer work on it (its lease, on a shared store). */
+  guard?: (clusterId: string) => void;
 }
 
 export interface Clock {
@@ -138,12 +140,24 @@ export function eventData(ref: EventRef, cause: string, extra: Partial<EventData
   return data;
 }
 
+/** A caller that checks the guard before every call: no plugin call starts once the host knows it lost the cluster. */
+function guarded(pool: PluginCaller, clusterId: string, guard?: (clusterId: string) => void): PluginCaller {
+  if (!guard) return pool;
+  return {
+    call<T>(method: PluginMethod, request: unknown): Promise<T> {
+      guard(clusterId);
+      return pool.call<T>(method, request);
+    },
+  };
+}
+
 export class Reconciler {
   private readonly attempts: number;
   private readonly backoffMs: number;
   private readonly now: () => Date;
   private readonly clock: Clock;
   private readonly newId: () => string;
+  private readonly guard?: (clusterId: string) => void;
 
   constructor(
     private readonly store: Store,
@@ -156,6 +170,7 @@ export class Reconciler {
     this.now = options.now ?? (() => clock.now());
     this.clock = clock;
     this.newId = options.newId ?? (() => uuidv7());
+    this.guard = options.guard;
   }
 
   async reconcile(cluster: ClusterRecord, options: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
@@ -186,7 +201,7 @@ export class Reconciler {
     let pool: PluginCaller;
     let observed: Resource[];
     try {
-      pool = await this.plugins.pool(pin);
+      pool = guarded(await this.plugins.pool(pin), cluster.id, this.guard);
       ({ resources: observed } = await pool.call<{ resources: Resource[] }>('describe', {
         tags: { [TAG_CLUSTER]: cluster.id, [TAG_GROUP]: target.path },
         properties,
