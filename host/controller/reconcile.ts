@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
-import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, TAG_SPEC, exponentialBackoff, type PluginMethod, type Resource } from '@kadende/plugin-sdk';
+import { TAG_CLUSTER, TAG_GROUP, TAG_INSTALLATION, TAG_RESOURCE, TAG_SPEC, exponentialBackoff, type PluginMethod, type Resource } from '@kadende/plugin-sdk';
 import { DEFAULT_POLICY } from '../config/index.js';
 import type { GroupPolicy } from '../../model/index.js';
 import { makeEvent } from '../events/index.js';
@@ -158,6 +158,8 @@ export class Reconciler {
   private readonly clock: Clock;
   private readonly newId: () => string;
   private readonly guard?: (clusterId: string) => void;
+  /** The store's installation id, read once: tagged on every resource, and the planner's test of what is ours. */
+  private installation?: string;
 
   constructor(
     private readonly store: Store,
@@ -175,6 +177,7 @@ export class Reconciler {
 
   async reconcile(cluster: ClusterRecord, options: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
     const started = this.now().getTime();
+    this.installation ??= await this.store.installationId();
     const groups = await Promise.all(workGroups(cluster).map((work) => this.reconcileGroup(cluster, work, options.dryRun ?? false)));
     const converged = groups.every((g) => g.status?.reason === 'converged' || (g.retired && g.status?.actual === 0 && g.actions.length === 0));
     if (!options.dryRun) {
@@ -220,7 +223,7 @@ export class Reconciler {
       return report;
     }
     const records = await this.store.listResources(cluster.id, target.path);
-    const plan = planGroup({ group: target, records, observed, now: this.now().getTime() });
+    const plan = planGroup({ group: target, records, observed, now: this.now().getTime(), installation: this.installation });
     report.status = plan.status;
     report.actions = plan.actions.map((a) => ({ kind: a.kind, cause: a.cause }));
     if (!dryRun) await this.act(plan.actions, work, pool);
@@ -317,6 +320,7 @@ export class Reconciler {
             [TAG_GROUP]: record.groupPath,
             [TAG_RESOURCE]: record.id,
             [TAG_SPEC]: record.specHash,
+            ...(this.installation ? { [TAG_INSTALLATION]: this.installation } : {}),
           },
         });
         const now = this.now().toISOString();

@@ -31,6 +31,7 @@
  * publishing loses the NATS copy of those events, not the events: they are in
  * the journal and `kadende events` reads them.
  */
+import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   jetstream,
@@ -51,6 +52,8 @@ import type { Change, EventQuery, OutboxEntry, Store } from './types.js';
 export const JOURNAL_STREAM = 'KADENDE_JOURNAL';
 export const JOURNAL_PREFIX = 'kadende.journal';
 export const NAMES_BUCKET = 'kadende-names';
+/** installation -> this installation's id, made by the first opener. */
+export const META_BUCKET = 'kadende-meta';
 const FLEET_SUBJECT = `${JOURNAL_PREFIX}._fleet`;
 /** JetStream API error code of a failed expectation (wrong last sequence, key exists, wrong revision). */
 export const NATS_CONFLICT = 10071;
@@ -102,6 +105,7 @@ export class NatsStore implements Store {
     readonly url: string,
     private readonly options: NatsStoreOptions,
     private readonly ownsConnection: boolean,
+    private readonly installation: string,
   ) {}
 
   /** Connects (or uses `connection`), creates the stream and bucket if missing, and replays the journal. */
@@ -123,7 +127,18 @@ export class NatsStore implements Store {
         });
       }
       const names = await new Kvm(nc).create(NAMES_BUCKET, { history: 1 });
-      const store = new NatsStore(nc, jetstream(nc), names, url, options, options.connection === undefined);
+      const meta = await new Kvm(nc).create(META_BUCKET, { history: 1 });
+      let installation = (await meta.get('installation'))?.string();
+      if (!installation) {
+        try {
+          await meta.create('installation', (installation = randomUUID()));
+        } catch (error) {
+          // Another host made it first: theirs is the fleet's.
+          if (!isConflict(error)) throw error;
+          installation = (await meta.get('installation'))!.string();
+        }
+      }
+      const store = new NatsStore(nc, jetstream(nc), names, url, options, options.connection === undefined, installation);
       await store.startTail();
       return store;
     } catch (error) {
@@ -304,6 +319,10 @@ export class NatsStore implements Store {
 
   async countOutbox(): Promise<number> {
     return this.outbox.size;
+  }
+
+  async installationId(): Promise<string> {
+    return this.installation;
   }
 
   async close(): Promise<void> {
