@@ -52,6 +52,14 @@ export const CATALOGUE = {
     (directory: string) =>
       `the store in ${directory} is in use by another process (a running \`kadende daemon\`?): talk to it with --server URL, or use another --data-dir`,
   ),
+  KADENDE_ERR_STORE_CONFLICT: failure(
+    (journal: string) => `another writer changed ${journal} since this host last read it; the change was refused (the next pass starts from the new state)`,
+    409,
+  ),
+  KADENDE_ERR_LEASE_LOST: failure(
+    (clusterId: string, hostId: string) => `host ${hostId} no longer holds the lease of cluster ${clusterId}: it stops working on it (another host takes over)`,
+    409,
+  ),
   KADENDE_ERR_STORE_OPEN: failure((directory: string, reason: string) => `cannot open the store in ${directory}: ${reason}`),
 
   // The HTTP API, and the CLI as its client.

@@ -5,16 +5,24 @@
  * abandoned after a grace period: intent records make that safe), events
  * flushed, pools and store closed.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApi, DaemonMetrics } from './api/index.js';
-import { Scheduler, KadendeService, ServicePasses, type ReconcileOptions } from './controller/index.js';
+import { Scheduler, KadendeService, LeasedPasses, ServicePasses, type ClusterReconciler, type ReconcileOptions } from './controller/index.js';
 import { FeedStore, OutboxPublisher } from './events/index.js';
 import type { PluginHost } from './plugins/index.js';
-import { LevelStore } from './store/index.js';
+import { LeaseKeeper, LevelStore, NatsStore, type Store } from './store/index.js';
 
 export interface DaemonOptions {
   dataDir: string;
+  /** A NATS URL: the shared store of several hosts (host/store/nats-store.ts); absent: LevelDB in dataDir. */
+  storeUrl?: string;
+  /** On a NATS store: this host's id in the fleet (default: hostname-pid-random). */
+  hostId?: string;
+  /** On a NATS store: how long a cluster's lease lives unrenewed (default 15 s). */
+  leaseTtlMs?: number;
   plugins: PluginHost;
   token: string;
   logger: Logger;
@@ -37,13 +45,34 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger, plugins } = options;
   const graceMs = options.graceMs ?? 10_000;
   // The outbox only fills when something drains it.
-  const level = await LevelStore.open(join(options.dataDir, 'store'), { outbox: options.natsUrl !== undefined });
-  const store = new FeedStore(level);
-  const service = new KadendeService(store, plugins, options.reconcile);
+  const outbox = options.natsUrl !== undefined;
+  // On a shared store every pass's commits and plugin calls are fenced by this host's lease of the cluster.
+  let leases: LeaseKeeper | undefined;
+  const fence = (clusterId: string) => {
+    if (!leases) throw new Error('leases are not running yet');
+    leases.fence(clusterId);
+  };
+  const inner: Store = options.storeUrl
+    ? await NatsStore.open(options.storeUrl, { outbox, fence })
+    : await LevelStore.open(join(options.dataDir, 'store'), { outbox });
+  const store = new FeedStore(inner);
+  const service = new KadendeService(store, plugins, inner instanceof NatsStore ? { ...options.reconcile, guard: fence } : options.reconcile);
   const metrics = new DaemonMetrics({ store, plugins, outbox: options.natsUrl !== undefined });
   const schedulerLogger = logger.child({ component: 'scheduler' });
   const passes = new ServicePasses(service, { onDeleted: (clusterId, cluster) => schedulerLogger.info({ cluster, clusterId }, 'finished deleting the cluster') });
-  const scheduler = new Scheduler(passes, {
+  let reconciler: ClusterReconciler = passes;
+  if (inner instanceof NatsStore) {
+    const hostId = options.hostId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const leaseLogger = logger.child({ component: 'leases', hostId });
+    leases = await LeaseKeeper.open(inner.connection, {
+      hostId,
+      leaseTtlMs: options.leaseTtlMs,
+      clusters: async () => (await inner.listClusters()).map((c) => c.id),
+      onChange: (gained, lost) => leaseLogger.info({ gained, lost, held: leases?.heldClusters().length }, 'cluster leases changed'),
+    });
+    reconciler = new LeasedPasses(passes, leases);
+  }
+  const scheduler = new Scheduler(reconciler, {
     logger: schedulerLogger,
     intervalMs: options.intervalMs,
     concurrency: options.concurrency,
@@ -81,6 +110,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   const address = api.app.server.address() as { address: string; port: number };
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+  if (leases) {
+    leases.url = url;
+    await leases.tick().catch((error: Error) => logger.warn({ err: { message: error.message } }, 'first lease round failed; retrying'));
+    leases.start();
+  }
   scheduler.start();
   publisher?.start();
   ready = true;
@@ -98,6 +132,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       const timer = setTimeout(() => api.app.server.closeAllConnections(), graceMs);
       await closing;
       clearTimeout(timer);
+      // Released only once no pass runs here any more: another host takes over at once.
+      await leases?.stop();
       await publisher?.stop(graceMs);
       const left = options.natsUrl ? await store.countOutbox() : 0;
       if (left > 0) logger.warn({ left }, 'events not yet delivered to NATS stay in the outbox for the next start');

@@ -2,11 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeEvent } from '../host/events/event.js';
 import { dataDir } from '../host/cli/context.js';
 import { LevelStore } from '../host/store/level-store.js';
 import { MemoryState, MemoryStore } from '../host/store/memory-store.js';
 import type { Store } from '../host/store/types.js';
-import { storeSuite } from './support/store-suite.js';
+import { cluster, record, storeSuite } from './support/store-suite.js';
+import { NatsServer } from './support/nats-server.js';
+import { NatsStore } from '../host/store/nats-store.js';
+import { afterAll, beforeAll } from 'vitest';
 
 storeSuite('LevelStore', async () => {
   const root = mkdtempSync(join(tmpdir(), 'kadende-store-'));
@@ -32,6 +36,84 @@ storeSuite('MemoryStore', async () => {
     reopen: async () => new MemoryStore(state, { outbox: true }),
     cleanup: async () => {},
   };
+});
+
+// One nats-server for the NATS store's tests; each test gets a fresh JetStream (the streams and buckets are dropped).
+let nats: NatsServer;
+beforeAll(async () => {
+  nats = await NatsServer.start();
+}, 20_000);
+afterAll(async () => {
+  await nats?.stop();
+});
+
+async function emptyNats(): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: nats.url });
+  const jsm = await jetstreamManager(nc);
+  for await (const s of jsm.streams.list()) await jsm.streams.delete(s.config.name);
+  await nc.close();
+}
+
+storeSuite('NatsStore', async () => {
+  await emptyNats();
+  let store: Store = await NatsStore.open(nats.url, { outbox: true });
+  return {
+    store,
+    async reopen() {
+      await store.close().catch(() => {});
+      store = await NatsStore.open(nats.url, { outbox: true });
+      return store;
+    },
+    async cleanup() {
+      await store.close().catch(() => {});
+    },
+  };
+});
+
+describe('NatsStore, two hosts on one journal', () => {
+  let a: NatsStore;
+  let b: NatsStore;
+  beforeEach(async () => {
+    await emptyNats();
+    a = await NatsStore.open(nats.url);
+    b = await NatsStore.open(nats.url);
+  });
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it("refuses a writer that has not seen the cluster's latest commit, and writes nothing of its change", async () => {
+    await a.commit({ putClusters: [cluster('c1', 'shop')] });
+    await b.sync();
+    await b.commit({ putResources: [record('c1', 'g', 'r1')] });
+    const stale = await NatsStore.open(nats.url);
+    await b.commit({ putResources: [record('c1', 'g', 'r2')] });
+    // A writer whose view lags (its tail has not delivered r2, as after a partition): the server, not the client, refuses it.
+    (stale as unknown as { subjectSeq: Map<string, number> }).subjectSeq.set('kadende.journal.c1', 2);
+    await expect(stale.commit({ putResources: [record('c1', 'g', 'r3')], events: [makeEvent('io.kadende.resource.created', { clusterId: 'c1', cause: 'x' })] })).rejects.toMatchObject({ code: 'KADENDE_ERR_STORE_CONFLICT' });
+    await stale.close();
+    await a.sync();
+    expect((await a.listResources('c1')).map((r) => r.id)).toEqual(['r1', 'r2']);
+    expect(await a.listEvents('c1')).toEqual([]);
+  });
+
+  it('keeps cluster names unique across hosts, and frees a name when its cluster is deleted or renamed', async () => {
+    await a.commit({ putClusters: [cluster('c1', 'Shop')] });
+    await expect(b.commit({ putClusters: [cluster('c2', 'shop')] })).rejects.toMatchObject({ code: 'KADENDE_ERR_CLUSTER_NAME_TAKEN' });
+    await a.commit({ putClusters: [cluster('c1', 'store')] });
+    await b.commit({ putClusters: [cluster('c2', 'shop')] });
+    await b.sync();
+    expect((await b.findClusterByName('SHOP'))?.id).toBe('c2');
+    expect((await b.findClusterByName('store'))?.id).toBe('c1');
+    await a.sync();
+    await a.commit({ deleteClusters: [cluster('c1', 'store')] });
+    await b.sync();
+    await b.commit({ putClusters: [cluster('c3', 'store')] });
+    expect((await b.findClusterByName('store'))?.id).toBe('c3');
+  });
 });
 
 describe('LevelStore', () => {

@@ -4,18 +4,37 @@ import envPaths from 'env-paths';
 import { clientToken, ApiClient, type KadendeOperations } from '../api/index.js';
 import { KadendeService } from '../controller/index.js';
 import { PluginHost, PluginResolver, distributionSources, type DistributionOptions } from '../plugins/index.js';
-import { LevelStore } from '../store/index.js';
+import { kadendeError } from '../../errors/index.js';
+import { LevelStore, NatsStore, type Store } from '../store/index.js';
 
 export interface GlobalOptions extends DistributionOptions {
   dataDir?: string;
   output?: 'table' | 'json';
   /** --server URL / KADENDE_SERVER: a running `kadende daemon`. */
   server?: string;
+  /** --store nats://HOST:PORT / KADENDE_STORE: the shared NATS store; absent: the embedded LevelDB in the data dir. */
+  store?: string;
 }
 
 /** --data-dir, else KADENDE_DATA_DIR, else the XDG data dir (~/.local/share/kadende). */
 export function dataDir(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): string {
   return resolve(options.dataDir ?? env.KADENDE_DATA_DIR ?? envPaths('kadende', { suffix: '' }).data);
+}
+
+/** --store, else KADENDE_STORE: a NATS URL, or undefined for the embedded LevelDB store (the default). */
+export function storeUrl(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = options.store ?? (env.KADENDE_STORE || undefined);
+  if (url === undefined) return undefined;
+  if (!/^(nats|tls):\/\/[^\s/]+(\/?)$/.test(url)) {
+    throw kadendeError('KADENDE_ERR_ARGUMENT', `--store (or KADENDE_STORE) takes a NATS URL such as nats://127.0.0.1:4222, got "${url}"`);
+  }
+  return url;
+}
+
+/** The store a command works on: NATS with --store, else LevelDB in the data dir. */
+export async function openStore(options: GlobalOptions): Promise<Store> {
+  const url = storeUrl(options);
+  return url ? NatsStore.open(url) : LevelStore.open(join(dataDir(options), 'store'));
 }
 
 /** --server, else KADENDE_SERVER: a running daemon to talk to, if any. */
@@ -48,7 +67,7 @@ export interface Local {
   distribution: ReturnType<typeof distributionSources>;
   resolver: PluginResolver;
   plugins: PluginHost;
-  store: LevelStore;
+  store: Store;
   service: KadendeService;
 }
 
@@ -64,7 +83,7 @@ export async function openLocal<N extends keyof Local>(options: GlobalOptions, n
   const distribution = needs.some((need) => need !== 'store') ? distributionSources(options) : undefined;
   const resolver = distribution && new PluginResolver(distribution.sources);
   const plugins = resolver && (wants('plugins') || wants('service')) ? new PluginHost(resolver) : undefined;
-  const store = wants('store') || wants('service') ? await LevelStore.open(join(dataDir(options), 'store')) : undefined;
+  const store = wants('store') || wants('service') ? await openStore(options) : undefined;
   const service = store && plugins && wants('service') ? new KadendeService(store, plugins, backoffFromEnv()) : undefined;
   const close = async () => {
     await plugins?.close();

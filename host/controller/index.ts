@@ -12,3 +12,4 @@ export * from './sweep.js';
 export * from './tag-limits.js';
 export * from './wait.js';
 export * from './plan/index.js';
+export * from './leased-passes.js';

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
-import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, TAG_SPEC, exponentialBackoff, type PluginMethod, type Resource } from '@kadende/plugin-sdk';
+import { TAG_CLUSTER, TAG_GROUP, TAG_INSTALLATION, TAG_RESOURCE, TAG_SPEC, exponentialBackoff, type PluginMethod, type Resource } from '@kadende/plugin-sdk';
 import { DEFAULT_POLICY } from '../config/index.js';
 import type { GroupPolicy } from '../../model/index.js';
 import { makeEvent } from '../events/index.js';
@@ -29,6 +29,8 @@ export interface ReconcileOptions {
   clock?: Clock;
   /** New record and event ids (default uuid v7: time-ordered, which the event log's order relies on). */
   newId?: () => string;
+  /** Checked before every plugin call of a cluster's pass: throws when this host may no longer work on it (its lease, on a shared store). */
+  guard?: (clusterId: string) => void;
 }
 
 export interface Clock {
@@ -156,12 +158,27 @@ export function eventData(ref: EventRef, cause: string, extra: Partial<EventData
   return data;
 }
 
+/** A caller that checks the guard before every call: no plugin call starts once the host knows it lost the cluster. */
+function guarded(pool: PluginCaller, clusterId: string, guard?: (clusterId: string) => void): PluginCaller {
+  if (!guard) return pool;
+  return {
+    listingGraceMs: pool.listingGraceMs,
+    call<T>(method: PluginMethod, request: unknown): Promise<T> {
+      guard(clusterId);
+      return pool.call<T>(method, request);
+    },
+  };
+}
+
 export class Reconciler {
   private readonly attempts: number;
   private readonly backoffMs: number;
   private readonly now: () => Date;
   private readonly clock: Clock;
   private readonly newId: () => string;
+  private readonly guard?: (clusterId: string) => void;
+  /** The store's installation id, read once: tagged on every resource, and the planner's test of what is ours. */
+  private installation?: string;
 
   constructor(
     private readonly store: Store,
@@ -174,10 +191,12 @@ export class Reconciler {
     this.now = options.now ?? (() => clock.now());
     this.clock = clock;
     this.newId = options.newId ?? (() => uuidv7());
+    this.guard = options.guard;
   }
 
   async reconcile(cluster: ClusterRecord, options: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
     const started = this.now().getTime();
+    this.installation ??= await this.store.installationId();
     const groups = await Promise.all(workGroups(cluster).map((work) => this.reconcileGroup(cluster, work, options.dryRun ?? false)));
     const converged = groups.every((g) => g.status?.reason === 'converged' || (g.retired && g.status?.actual === 0 && g.actions.length === 0));
     if (!options.dryRun) {
@@ -207,11 +226,11 @@ export class Reconciler {
     const emptyPlacements: RetiredGroup[] = [];
     const tags = { [TAG_CLUSTER]: cluster.id, [TAG_GROUP]: target.path };
     try {
-      pool = await this.plugins.pool(pin);
+      pool = guarded(await this.plugins.pool(pin), cluster.id, this.guard);
       ({ resources: observed } = await pool.call<{ resources: Resource[] }>('describe', { tags, properties }));
       // A moved group: what is left where it was is part of it too (outdated, so it is replaced).
       for (const placement of work.placements) {
-        const old = await this.plugins.pool(placement.pin);
+        const old = guarded(await this.plugins.pool(placement.pin), cluster.id, this.guard);
         const { resources } = await old.call<{ resources: Resource[] }>('describe', { tags, properties: placement.properties });
         const seen = new Set(observed.map((r) => r.id));
         const left = resources.filter((r) => !seen.has(r.id));
@@ -235,7 +254,7 @@ export class Reconciler {
     const records = await this.store.listResources(cluster.id, target.path);
     // The plugin declares how long its provider's listing may lag behind a create.
     const lostGraceMs = pool.listingGraceMs;
-    const plan = planGroup({ group: target, records, observed, now: this.now().getTime(), lostGraceMs });
+    const plan = planGroup({ group: target, records, observed, now: this.now().getTime(), lostGraceMs, installation: this.installation });
     report.status = plan.status;
     report.actions = plan.actions.map((a) => ({ kind: a.kind, cause: a.cause }));
     // A placement is empty once nothing live is found there and no record is of an older spec
@@ -342,6 +361,7 @@ export class Reconciler {
             [TAG_GROUP]: record.groupPath,
             [TAG_RESOURCE]: record.id,
             [TAG_SPEC]: record.specHash,
+            ...(this.installation ? { [TAG_INSTALLATION]: this.installation } : {}),
           },
         });
         const now = this.now().toISOString();

@@ -32,6 +32,9 @@ export class FeedStore implements Store {
   findClusterByName(name: string): Promise<ClusterRecord | undefined> {
     return this.inner.findClusterByName(name);
   }
+  installationId(): Promise<string> {
+    return this.inner.installationId();
+  }
   listClusters(): Promise<ClusterRecord[]> {
     return this.inner.listClusters();
   }

@@ -2,3 +2,5 @@
 export * from './level-store.js';
 export * from './memory-store.js';
 export * from './types.js';
+export * from './nats-store.js';
+export * from './nats-leases.js';

@@ -8,6 +8,7 @@
  *   events     clusterId!eventId -> KadendeEvent (event ids are uuid v7: time-ordered)
  *   outbox     eventId -> KadendeEvent, drained by the NATS publisher
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
 import type { KadendeEvent, ClusterRecord, ResourceRecord } from '../../model/index.js';
@@ -37,6 +38,7 @@ export class LevelStore implements Store {
   private constructor(
     private readonly db: Level<string, unknown>,
     private readonly options: LevelStoreOptions,
+    private readonly installation: string,
   ) {
     const sub = <V>(name: string) => db.sublevel<string, V>(name, { valueEncoding: 'json' }) as unknown as Sublevel<V>;
     this.clusters = sub('clusters');
@@ -59,7 +61,14 @@ export class LevelStore implements Store {
       }
       throw kadendeError('KADENDE_ERR_STORE_OPEN', directory, (error as Error).message).with({ cause: error });
     }
-    return new LevelStore(db, options);
+    // The installation id is made with the store and kept in it.
+    const meta = db.sublevel<string, string>('meta', { valueEncoding: 'utf8' });
+    let installation = await meta.get('installation');
+    if (installation === undefined) {
+      installation = randomUUID();
+      await meta.put('installation', installation);
+    }
+    return new LevelStore(db, options, installation);
   }
 
   async getCluster(id: string): Promise<ClusterRecord | undefined> {
@@ -172,6 +181,10 @@ export class LevelStore implements Store {
 
   async close(): Promise<void> {
     await this.db.close();
+  }
+
+  async installationId(): Promise<string> {
+    return this.installation;
   }
 }
 

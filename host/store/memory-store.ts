@@ -10,6 +10,7 @@
  * "crashed" process's store is dropped, and a new MemoryStore opened on the
  * same state sees exactly what was committed, as a reopened LevelDB does.
  */
+import { randomUUID } from 'node:crypto';
 import type { KadendeEvent } from '../../model/index.js';
 import type { Change, EventQuery, OutboxEntry, Store } from './types.js';
 import type { ClusterRecord, ResourceRecord } from '../../model/index.js';
@@ -29,6 +30,8 @@ export class MemoryState {
   /** clusterId -> events sorted by id */
   readonly events = new Map<string, Array<{ id: string; json: string }>>();
   readonly outbox = new Map<string, string>();
+  /** Made on first use, as a store's on first open. */
+  installation?: string;
   /** Commits applied: a cheap version number. */
   commits = 0;
 }
@@ -146,6 +149,10 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  async installationId(): Promise<string> {
+    return (this.state.installation ??= randomUUID());
   }
 }
 

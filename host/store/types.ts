@@ -41,4 +41,10 @@ export interface Store {
   removeOutbox(keys: string[]): Promise<void>;
   countOutbox(): Promise<number>;
   close(): Promise<void>;
+  /**
+   * This installation's id, made with the store on its first open and kept with it: every resource
+   * is tagged with it (kadende.installation), so two installations that share a cluster id never
+   * delete each other's resources as orphans.
+   */
+  installationId(): Promise<string>;
 }

@@ -6,6 +6,8 @@ export const TAG_CLUSTER = 'kadende.cluster';
 export const TAG_GROUP = 'kadende.group';
 export const TAG_RESOURCE = 'kadende.resource';
 export const TAG_SPEC = 'kadende.spec';
+/** The installation (the store) that made the resource: another installation's resource is never ours to delete. */
+export const TAG_INSTALLATION = 'kadende.installation';
 
 export type PluginMethod = 'describe' | 'create' | 'delete';
 export const PLUGIN_METHODS: readonly PluginMethod[] = ['describe', 'create', 'delete'];

@@ -444,6 +444,9 @@ class SimStore implements Store {
   private read<T>(where: string, read: () => Promise<T>): Promise<T> {
     return this.world.crashHere(this.gen, where) ? never() : read();
   }
+  installationId() {
+    return this.inner.installationId();
+  }
   getCluster(id: string) {
     return this.read('reading a cluster', () => this.inner.getCluster(id));
   }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { daemonToken } from '../../api/index.js';
 import { startDaemon } from '../../daemon.js';
-import { backoffFromEnv, dataDir, openLocal } from '../context.js';
+import { backoffFromEnv, dataDir, openLocal, storeUrl } from '../context.js';
 import { atLeast, parsedOption } from '../flags.js';
 import { globals } from '../program.js';
 
@@ -16,6 +16,8 @@ interface DaemonFlags {
   concurrency: number;
   tokenFile?: string;
   grace: number;
+  leaseTtl: number;
+  hostId?: string;
 }
 
 export function registerDaemon(program: Command): void {
@@ -29,6 +31,8 @@ export function registerDaemon(program: Command): void {
     .addOption(parsedOption('--concurrency <n>', 'reconciles at once over all clusters', atLeast(1), '4'))
     .option('--token-file <file>', 'the API bearer token (default: $KADENDE_TOKEN, else <data-dir>/api-token, made if missing)')
     .addOption(parsedOption('--grace <seconds>', 'on SIGTERM/SIGINT: how long in-flight work may take to finish', atLeast(0), '10'))
+    .addOption(parsedOption('--lease-ttl <seconds>', 'with --store nats://: how long a cluster lease lives unrenewed (renewed every third of it)', atLeast(0.3), '15'))
+    .option('--host-id <id>', 'with --store nats://: this host\'s id in the fleet (default: hostname-pid-random)')
     .action(async (flags: DaemonFlags) => {
       const options = globals();
       const directory = dataDir(options);
@@ -40,6 +44,9 @@ export function registerDaemon(program: Command): void {
       const { plugins } = await openLocal(options, ['plugins']);
       const daemon = await startDaemon({
         dataDir: directory,
+        storeUrl: storeUrl(options),
+        hostId: flags.hostId,
+        leaseTtlMs: flags.leaseTtl * 1000,
         plugins,
         token,
         logger,

@@ -17,7 +17,7 @@
  * - status: why the group is or is not converged (status.ts).
  */
 import { classify } from './classify.js';
-import { match, orphanActions } from './match.js';
+import { foreignHalt, match, orphanActions } from './match.js';
 import { remediate } from './remediate.js';
 import { scale } from './scale.js';
 import { groupStatus } from './status.js';
@@ -32,7 +32,14 @@ export const DEFAULT_LOST_GRACE_MS = 120_000;
 
 export function planGroup(input: PlanInput): Plan {
   const { group, now } = input;
-  const { matched, orphans } = match(group, input.records, input.observed);
+  const { matched, orphans, foreign } = match(group, input.records, input.observed, input.installation);
+  if (foreign.length > 0) {
+    // Never fight another installation: halt the whole group (no orphan delete, no create, no scale-in).
+    const live = input.records.filter((r) => matched.has(r.id)).length;
+    const actions = [foreignHalt(foreign, input.installation!)];
+    const status = groupStatus({ group, actions, live: [], pool: [], unhealthy: 0, failed: [], outdated: 0 });
+    return { actions, status: { ...status, actual: live } };
+  }
   const classified = classify(group, input.records, matched, now, input.lostGraceMs ?? DEFAULT_LOST_GRACE_MS);
   const remedy = remediate(classified.live, group);
   const occupying = {

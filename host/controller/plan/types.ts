@@ -18,6 +18,8 @@ export interface PlanInput {
   now: number;
   /** How long a record whose resource was never observed may stay unobserved (describe may lag behind create). */
   lostGraceMs?: number;
+  /** This installation's id: a resource tagged with another one is never ours to delete. */
+  installation?: string;
 }
 
 export type DeleteReason = 'unhealthy' | 'scale-in' | 'outdated' | 'retry';

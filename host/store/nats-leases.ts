@@ -1,0 +1,205 @@
+/**
+ * Which host reconciles which cluster, when several share one NATS store
+ * (docs/ARCHITECTURE.md, "Beyond one machine").
+ *
+ *   KV kadende-hosts   hostId -> { hostId, url, at }: each host announces itself every renew
+ *                      interval; the bucket's max age (hostTtlMs) drops a host that stops.
+ *   KV kadende-leases  clusterId -> hostId: a lease, taken with `create` (fails if held),
+ *                      renewed with `update(revision)` (fails if anyone wrote it since), released
+ *                      with a revision-checked delete. The bucket's max age (leaseTtlMs) expires a
+ *                      lease its holder stopped renewing (2.9 ignores per-key TTL; bucket max age works).
+ *
+ * A host holds a lease for `leaseTtlMs` from the renewal's start, but counts it as its own only
+ * for two thirds of that (`holds`): a host whose renewals stall stops itself well before another
+ * can take the cluster over. Each host takes up to its fair share ceil(clusters / hosts) and gives
+ * away leases above it, so a joining host gets work and a dead host's clusters are spread out.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
+import { kadendeError } from '../../errors/index.js';
+import { isConflict } from './nats-store.js';
+
+export const LEASES_BUCKET = 'kadende-leases';
+export const HOSTS_BUCKET = 'kadende-hosts';
+
+export interface LeaseOptions {
+  hostId: string;
+  /** What `kadende get hosts` shows for this host (its API URL). */
+  url?: string;
+  /** How long a lease lives unrenewed (the leases bucket's max age). */
+  leaseTtlMs?: number;
+  /** How long a silent host still counts (the hosts bucket's max age). */
+  hostTtlMs?: number;
+  /** The clusters there are. */
+  clusters: () => Promise<string[]>;
+  onChange?: (gained: string[], lost: string[]) => void;
+}
+
+export interface HostInfo {
+  hostId: string;
+  url?: string;
+  at: string;
+  clusters: string[];
+}
+
+interface Held {
+  revision: number;
+  /** When the renewal that gave this revision started. */
+  since: number;
+}
+
+export class LeaseKeeper {
+  readonly hostId: string;
+  private readonly leaseTtlMs: number;
+  /** Announced with the host (its API URL, once it listens). */
+  url?: string;
+  private readonly renewMs: number;
+  private readonly held = new Map<string, Held>();
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+
+  private constructor(
+    private readonly leases: KV,
+    private readonly hosts: KV,
+    private readonly options: LeaseOptions,
+  ) {
+    this.hostId = options.hostId;
+    this.leaseTtlMs = options.leaseTtlMs ?? 15_000;
+    this.url = options.url;
+    // Renewed three times per lifetime: one lost renewal never costs the lease.
+    this.renewMs = Math.max(100, Math.floor(this.leaseTtlMs / 3));
+  }
+
+  static async open(nc: NatsConnection, options: LeaseOptions): Promise<LeaseKeeper> {
+    const { leases, hosts } = await buckets(nc, options.leaseTtlMs ?? 15_000, options.hostTtlMs ?? options.leaseTtlMs ?? 15_000);
+    return new LeaseKeeper(leases, hosts, options);
+  }
+
+  start(): void {
+    if (this.timer || this.stopped) return;
+    const run = () => {
+      if (this.running) return;
+      this.running = this.tick()
+        .catch(() => {})
+        .finally(() => (this.running = undefined));
+    };
+    this.timer = setInterval(run, this.renewMs);
+    this.timer.unref();
+    run();
+  }
+
+  /** Whether this host may work on the cluster now: its lease is held and not close to expiring. */
+  holds(clusterId: string): boolean {
+    const held = this.held.get(clusterId);
+    return held !== undefined && Date.now() - held.since < (this.leaseTtlMs * 2) / 3;
+  }
+
+  /** Throws KADENDE_ERR_LEASE_LOST unless this host holds the cluster's lease: the fence of every write and plugin call of a pass. */
+  fence(clusterId: string): void {
+    if (!this.holds(clusterId)) throw kadendeError('KADENDE_ERR_LEASE_LOST', clusterId, this.hostId);
+  }
+
+  heldClusters(): string[] {
+    return [...this.held.keys()].filter((id) => this.holds(id)).sort();
+  }
+
+  /** One round: announce this host, renew what it holds, give away above its fair share, take free clusters up to it. */
+  async tick(): Promise<void> {
+    const before = new Set(this.heldClusters());
+    await this.hosts.put(this.hostId, JSON.stringify({ hostId: this.hostId, url: this.url, at: new Date().toISOString() }));
+    const clusters = await this.options.clusters();
+    const present = new Set(clusters);
+    let hostCount = 0;
+    for await (const _ of await this.hosts.keys()) hostCount += 1;
+    const fair = Math.ceil(clusters.length / Math.max(1, hostCount));
+    // Renew (and drop leases of clusters that are gone).
+    await Promise.all(
+      [...this.held.entries()].map(async ([id, held]) => {
+        if (!present.has(id)) return this.release(id);
+        const since = Date.now();
+        try {
+          this.held.set(id, { revision: await this.leases.update(id, this.hostId, held.revision), since });
+        } catch {
+          // Someone wrote it since (it expired and was taken), or NATS is unreachable: not ours until taken again.
+          this.held.delete(id);
+        }
+      }),
+    );
+    // Above the fair share: give away the excess (the last ones, by id), so another host can take them.
+    const mine = [...this.held.keys()].sort();
+    for (const id of mine.slice(fair)) await this.release(id);
+    // Below it: take free clusters, starting at a point that differs per host so hosts do not all race for the same ones.
+    if (this.held.size < fair && !this.stopped) {
+      const free: string[] = [];
+      for (const id of clusters) {
+        if (this.held.has(id)) continue;
+        const entry = await this.leases.get(id).catch(() => null);
+        if (!entry || entry.operation !== 'PUT') free.push(id);
+      }
+      const offset = free.length ? hash(this.hostId) % free.length : 0;
+      for (const id of [...free.slice(offset), ...free.slice(0, offset)]) {
+        if (this.held.size >= fair) break;
+        const since = Date.now();
+        try {
+          this.held.set(id, { revision: await this.leases.create(id, this.hostId), since });
+        } catch (error) {
+          if (!isConflict(error)) throw error;
+        }
+      }
+    }
+    const after = new Set(this.heldClusters());
+    const gained = [...after].filter((id) => !before.has(id));
+    const lost = [...before].filter((id) => !after.has(id));
+    if (gained.length + lost.length > 0) this.options.onChange?.(gained, lost);
+  }
+
+  private async release(id: string): Promise<void> {
+    const held = this.held.get(id);
+    this.held.delete(id);
+    if (held) await this.leases.delete(id, { previousSeq: held.revision }).catch(() => {});
+  }
+
+  /** Stops renewing and releases every lease, so other hosts take over at once rather than after expiry. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+    await Promise.all([...this.held.keys()].map((id) => this.release(id)));
+    await this.hosts.delete(this.hostId).catch(() => {});
+  }
+}
+
+async function buckets(nc: NatsConnection, leaseTtlMs: number, hostTtlMs: number): Promise<{ leases: KV; hosts: KV }> {
+  const kvm = new Kvm(nc);
+  return {
+    leases: await kvm.create(LEASES_BUCKET, { history: 1, ttl: leaseTtlMs }),
+    hosts: await kvm.create(HOSTS_BUCKET, { history: 1, ttl: hostTtlMs }),
+  };
+}
+
+/** The hosts announced now, each with the clusters whose lease it holds. */
+export async function listHosts(nc: NatsConnection): Promise<HostInfo[]> {
+  const kvm = new Kvm(nc);
+  const hosts = await kvm.open(HOSTS_BUCKET);
+  const leases = await kvm.open(LEASES_BUCKET);
+  const out = new Map<string, HostInfo>();
+  for await (const key of await hosts.keys().catch(() => (async function* () {})())) {
+    const entry = await hosts.get(key);
+    if (entry && entry.operation === 'PUT') {
+      const info = entry.json<{ hostId: string; url?: string; at: string }>();
+      out.set(info.hostId, { ...info, clusters: [] });
+    }
+  }
+  for await (const key of await leases.keys().catch(() => (async function* () {})())) {
+    const entry = await leases.get(key);
+    if (entry && entry.operation === 'PUT') out.get(entry.string())?.clusters.push(key);
+  }
+  return [...out.values()].map((h) => ({ ...h, clusters: h.clusters.sort() })).sort((a, b) => a.hostId.localeCompare(b.hostId));
+}
+
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}

@@ -1,0 +1,336 @@
+/**
+ * A Store on NATS JetStream, for several hosts sharing one fleet
+ * (docs/ARCHITECTURE.md, "Beyond one machine"). NATS 2.9 has no multi-key
+ * transactions, so a commit is ONE message:
+ *
+ *   stream KADENDE_JOURNAL, subject kadende.journal.<clusterId>: the cluster's journal.
+ *   Every commit is one message on its cluster's subject, published with
+ *   `expect: { lastSubjectSequence }` = the last message of that subject this
+ *   store has applied: a writer that has not seen the latest write of the
+ *   cluster (another host's, or a host that lost its lease) is refused by the
+ *   server (optimistic concurrency and fencing in one). The record changes and
+ *   their events are the same message: visible together or not at all.
+ *
+ *   A change touching several clusters (only tests make one) goes on
+ *   kadende.journal._fleet with `expect: { lastSequence }`: refused if anything
+ *   at all was written that this store has not applied.
+ *
+ *   KV kadende-names: lower-cased name (base64url) -> cluster id, claimed with
+ *   create (fails if another cluster holds it) before the journal message and
+ *   released (delete with the revision read) after a delete or rename: the
+ *   cross-cluster guard names need, which a per-cluster journal cannot give.
+ *
+ * State is rebuilt by replaying the journal at open (no snapshots yet: a
+ * start reads every message ever committed; the stream keeps them all) into a
+ * MemoryState, and kept current by tailing the journal with an ordered
+ * consumer. Reads are served from memory: they may lag another host's write by
+ * the tail's latency, which the expected sequence makes harmless for writers.
+ *
+ * The outbox holds the events this store committed since it was opened (the
+ * publisher drains it to KADENDE_EVENTS). A process that dies before
+ * publishing loses the NATS copy of those events, not the events: they are in
+ * the journal and `kadende events` reads them.
+ */
+import { randomUUID } from 'node:crypto';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  jetstream,
+  jetstreamManager,
+  DeliverPolicy,
+  JetStreamApiError,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { ClusterRecord, KadendeEvent, ResourceRecord } from '../../model/index.js';
+import { kadendeError } from '../../errors/index.js';
+import { MemoryState, MemoryStore } from './memory-store.js';
+import type { Change, EventQuery, OutboxEntry, Store } from './types.js';
+
+export const JOURNAL_STREAM = 'KADENDE_JOURNAL';
+export const JOURNAL_PREFIX = 'kadende.journal';
+export const NAMES_BUCKET = 'kadende-names';
+/** installation -> this installation's id, made by the first opener. */
+export const META_BUCKET = 'kadende-meta';
+const FLEET_SUBJECT = `${JOURNAL_PREFIX}._fleet`;
+/** JetStream API error code of a failed expectation (wrong last sequence, key exists, wrong revision). */
+export const NATS_CONFLICT = 10071;
+
+export interface NatsStoreOptions {
+  outbox?: boolean;
+  /**
+   * Called before a commit that is a pass's work (any change beyond cluster records and their
+   * events) is published: throws when this host may no longer write the cluster (its lease).
+   */
+  fence?: (clusterId: string) => void;
+}
+
+interface JournalEntry {
+  putClusters?: ClusterRecord[];
+  deleteClusters?: ClusterRecord[];
+  putResources?: ResourceRecord[];
+  deleteResources?: Array<{ clusterId: string; groupPath: string; id: string }>;
+  events?: KadendeEvent[];
+}
+
+export function isConflict(error: unknown): boolean {
+  if (error instanceof JetStreamApiError) return error.code === NATS_CONFLICT;
+  const e = error as { api_error?: { err_code?: number }; code?: unknown; message?: string } | undefined;
+  return e?.api_error?.err_code === NATS_CONFLICT || /wrong last sequence|key exists|wrong last msg/i.test(e?.message ?? '');
+}
+
+const nameKey = (name: string) => Buffer.from(name.toLowerCase()).toString('base64url') || '_';
+const subjectFor = (clusterId: string) => `${JOURNAL_PREFIX}.${/^[A-Za-z0-9_-]+$/.test(clusterId) ? clusterId : `~${Buffer.from(clusterId).toString('base64url')}`}`;
+
+export class NatsStore implements Store {
+  private readonly state = new MemoryState();
+  private readonly memory = new MemoryStore(this.state);
+  /** Subject -> stream sequence of its last message applied here. */
+  private readonly subjectSeq = new Map<string, number>();
+  private lastSeq = 0;
+  /** One commit per subject at a time: each expects its predecessor's sequence. */
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly outbox = new Map<string, KadendeEvent>();
+  private tail?: ConsumerMessages;
+  private tailing?: Promise<void>;
+  private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
+  private closed = false;
+
+  private constructor(
+    readonly connection: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly names: KV,
+    readonly url: string,
+    private readonly options: NatsStoreOptions,
+    private readonly ownsConnection: boolean,
+    private readonly installation: string,
+  ) {}
+
+  /** Connects (or uses `connection`), creates the stream and bucket if missing, and replays the journal. */
+  static async open(url: string, options: NatsStoreOptions & { connection?: NatsConnection } = {}): Promise<NatsStore> {
+    let nc: NatsConnection;
+    try {
+      nc = options.connection ?? (await connect({ servers: url, maxReconnectAttempts: -1, name: 'kadende-store' }));
+    } catch (error) {
+      throw kadendeError('KADENDE_ERR_STORE_OPEN', url, (error as Error).message).with({ cause: error });
+    }
+    try {
+      const jsm = await jetstreamManager(nc);
+      try {
+        await jsm.streams.info(JOURNAL_STREAM);
+      } catch {
+        await jsm.streams.add({ name: JOURNAL_STREAM, subjects: [`${JOURNAL_PREFIX}.>`], storage: StorageType.File }).catch(async (error) => {
+          // Another host made it first.
+          await jsm.streams.info(JOURNAL_STREAM).catch(() => Promise.reject(error));
+        });
+      }
+      const names = await new Kvm(nc).create(NAMES_BUCKET, { history: 1 });
+      const meta = await new Kvm(nc).create(META_BUCKET, { history: 1 });
+      let installation = (await meta.get('installation'))?.string();
+      if (!installation) {
+        try {
+          await meta.create('installation', (installation = randomUUID()));
+        } catch (error) {
+          // Another host made it first: theirs is the fleet's.
+          if (!isConflict(error)) throw error;
+          installation = (await meta.get('installation'))!.string();
+        }
+      }
+      const store = new NatsStore(nc, jetstream(nc), names, url, options, options.connection === undefined, installation);
+      await store.startTail();
+      return store;
+    } catch (error) {
+      if (options.connection === undefined) await nc.close().catch(() => {});
+      throw kadendeError('KADENDE_ERR_STORE_OPEN', url, (error as Error).message).with({ cause: error });
+    }
+  }
+
+  /** Replays the journal to its last message at the time of the call, then keeps applying new ones. */
+  private async startTail(): Promise<void> {
+    const jsm = await jetstreamManager(this.connection);
+    const last = (await jsm.streams.info(JOURNAL_STREAM)).state.last_seq;
+    const consumer = await this.js.consumers.get(JOURNAL_STREAM, { filter_subjects: `${JOURNAL_PREFIX}.>`, deliver_policy: DeliverPolicy.All });
+    this.tail = await consumer.consume();
+    const caughtUp = this.reached(last);
+    this.tailing = (async () => {
+      for await (const message of this.tail!) this.applyMessage(message);
+    })().catch(() => {});
+    await caughtUp;
+  }
+
+  private applyMessage(message: JsMsg): void {
+    this.apply(message.subject, message.seq, message.json<JournalEntry>());
+  }
+
+  /** Applies a journal message once, whether it comes from the tail or from this store's own ack. */
+  private apply(subject: string, seq: number, entry: JournalEntry): void {
+    if (seq > (this.subjectSeq.get(subject) ?? 0)) {
+      this.subjectSeq.set(subject, seq);
+      void this.memory.commit(entry as Change);
+    }
+    if (seq > this.lastSeq) this.lastSeq = seq;
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i]!.seq <= this.lastSeq) this.waiters.splice(i, 1)[0]!.resolve();
+    }
+  }
+
+  /** Resolves once every journal message up to `seq` is applied here. */
+  private reached(seq: number): Promise<void> {
+    if (seq <= this.lastSeq) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+  }
+
+  /** Waits until this store has applied everything the journal holds now: reads after it see every write made before it. */
+  async sync(): Promise<void> {
+    const jsm = await jetstreamManager(this.connection);
+    await this.reached((await jsm.streams.info(JOURNAL_STREAM)).state.last_seq);
+  }
+
+  getCluster(id: string): Promise<ClusterRecord | undefined> {
+    return this.memory.getCluster(id);
+  }
+  findClusterByName(name: string): Promise<ClusterRecord | undefined> {
+    return this.memory.findClusterByName(name);
+  }
+  listClusters(): Promise<ClusterRecord[]> {
+    return this.memory.listClusters();
+  }
+  listResources(clusterId: string, groupPath?: string): Promise<ResourceRecord[]> {
+    return this.memory.listResources(clusterId, groupPath);
+  }
+  listEvents(clusterId: string, query?: EventQuery): Promise<KadendeEvent[]> {
+    return this.memory.listEvents(clusterId, query);
+  }
+
+  async commit(change: Change): Promise<void> {
+    if (this.closed) throw new Error('the NATS store is closed');
+    const entry: JournalEntry = {};
+    if (change.putClusters?.length) entry.putClusters = change.putClusters;
+    if (change.deleteClusters?.length) entry.deleteClusters = change.deleteClusters;
+    if (change.putResources?.length) entry.putResources = change.putResources;
+    if (change.deleteResources?.length) entry.deleteResources = change.deleteResources.map(({ clusterId, groupPath, id }) => ({ clusterId, groupPath, id }));
+    if (change.events?.length) entry.events = change.events;
+    // Serialized before anything is sent: a value that cannot be stored fails the whole change.
+    const payload = JSON.stringify(entry);
+    const clusters = new Set<string>();
+    for (const c of [...(entry.putClusters ?? []), ...(entry.deleteClusters ?? [])]) clusters.add(c.id);
+    for (const r of [...(entry.putResources ?? []), ...(entry.deleteResources ?? [])]) clusters.add(r.clusterId);
+    for (const e of entry.events ?? []) clusters.add(e.data.clusterId);
+    if (clusters.size === 0) return;
+    const passWork = entry.putResources || entry.deleteResources || (entry.events ?? []).some((e) => !e.type.startsWith('io.kadende.cluster.'));
+    if (passWork && this.options.fence) for (const id of clusters) this.options.fence(id);
+    const subject = clusters.size === 1 ? subjectFor([...clusters][0]!) : FLEET_SUBJECT;
+    const previous = this.chains.get(subject) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.publish(subject, entry, payload),
+      () => this.publish(subject, entry, payload),
+    );
+    const settled = run.catch(() => undefined);
+    this.chains.set(subject, settled);
+    void settled.then(() => {
+      if (this.chains.get(subject) === settled) this.chains.delete(subject);
+    });
+    await run;
+  }
+
+  private async publish(subject: string, entry: JournalEntry, payload: string): Promise<void> {
+    const claimed = await this.claimNames(entry);
+    const stale = this.staleNames(entry);
+    const expect = subject === FLEET_SUBJECT ? { lastSequence: this.lastSeq } : { lastSubjectSequence: this.subjectSeq.get(subject) ?? 0 };
+    let seq: number;
+    try {
+      seq = (await this.js.publish(subject, payload, { expect })).seq;
+    } catch (error) {
+      for (const { key, revision } of claimed) await this.names.delete(key, { previousSeq: revision }).catch(() => {});
+      if (isConflict(error)) {
+        // Someone else wrote first: catch up, so the caller's next read sees it, and refuse this change.
+        await this.sync().catch(() => {});
+        throw kadendeError('KADENDE_ERR_STORE_CONFLICT', subject.slice(JOURNAL_PREFIX.length + 1)).with({ cause: error });
+      }
+      throw error;
+    }
+    this.apply(subject, seq, entry);
+    if (this.options.outbox) for (const event of entry.events ?? []) this.outbox.set(event.id, event);
+    await this.releaseNames(stale);
+  }
+
+  /** Claims every name the change gives a cluster: refused if another cluster holds it. */
+  private async claimNames(entry: JournalEntry): Promise<Array<{ key: string; revision: number }>> {
+    const claimed: Array<{ key: string; revision: number }> = [];
+    for (const cluster of entry.putClusters ?? []) {
+      const key = nameKey(cluster.name);
+      const held = await this.names.get(key);
+      const holder = held && held.operation === 'PUT' ? held.string() : undefined;
+      if (holder === cluster.id) continue;
+      if (holder !== undefined && holder !== cluster.id) {
+        // A holder the journal no longer knows (a crash between claim and publish, or between delete and release) is stale.
+        if (await this.memory.getCluster(holder)) throw kadendeError('KADENDE_ERR_CLUSTER_NAME_TAKEN', 'the store', cluster.name, holder, cluster.id);
+        try {
+          claimed.push({ key, revision: await this.names.update(key, cluster.id, held!.revision) });
+        } catch (error) {
+          if (isConflict(error)) throw kadendeError('KADENDE_ERR_CLUSTER_NAME_TAKEN', 'the store', cluster.name, 'another host', cluster.id);
+          throw error;
+        }
+        continue;
+      }
+      try {
+        claimed.push({ key, revision: held ? await this.names.update(key, cluster.id, held.revision) : await this.names.create(key, cluster.id) });
+      } catch (error) {
+        if (isConflict(error)) throw kadendeError('KADENDE_ERR_CLUSTER_NAME_TAKEN', 'the store', cluster.name, 'another host', cluster.id);
+        throw error;
+      }
+    }
+    return claimed;
+  }
+
+  /** Names this change stops using: deleted clusters', and renamed clusters' old ones (read before the change applies). */
+  private staleNames(entry: JournalEntry): Map<string, string> {
+    const kept = new Set((entry.putClusters ?? []).map((c) => nameKey(c.name)));
+    const stale = new Map<string, string>();
+    for (const c of entry.deleteClusters ?? []) stale.set(nameKey(c.name), c.id);
+    for (const c of entry.putClusters ?? []) {
+      const before = this.state.clusters.get(c.id);
+      if (before) stale.set(nameKey((JSON.parse(before) as ClusterRecord).name), c.id);
+    }
+    for (const key of kept) stale.delete(key);
+    return stale;
+  }
+
+  /** Releases names, each only if it still points at the cluster that gave it up. */
+  private async releaseNames(stale: Map<string, string>): Promise<void> {
+    for (const [key, id] of stale) {
+      const held = await this.names.get(key).catch(() => null);
+      if (held && held.operation === 'PUT' && held.string() === id) await this.names.delete(key, { previousSeq: held.revision }).catch(() => {});
+    }
+  }
+
+  async listOutbox(limit: number): Promise<OutboxEntry[]> {
+    return [...this.outbox.keys()]
+      .sort()
+      .slice(0, limit)
+      .map((key) => ({ key, event: this.outbox.get(key)! }));
+  }
+
+  async removeOutbox(keys: string[]): Promise<void> {
+    for (const key of keys) this.outbox.delete(key);
+  }
+
+  async countOutbox(): Promise<number> {
+    return this.outbox.size;
+  }
+
+  async installationId(): Promise<string> {
+    return this.installation;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.chains.values()]);
+    await this.tail?.close().catch(() => {});
+    await this.tailing;
+    if (this.ownsConnection) await this.connection.close().catch(() => {});
+  }
+}
