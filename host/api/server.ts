@@ -51,7 +51,11 @@ const ReconcileBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const DeleteQuery = Type.Object({ timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })) });
+const DeleteQuery = Type.Object({
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+  wait: Type.Optional(Type.Boolean()),
+  orphanResources: Type.Optional(Type.Boolean()),
+});
 const EventId = Type.String({ pattern: '^[0-9a-f-]{36}$' });
 const EventsQuery = Type.Object({
   after: Type.Optional(EventId),
@@ -123,7 +127,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   app.delete<{ Params: Static<typeof Ref>; Querystring: Static<typeof DeleteQuery> }>(
     '/v1/clusters/:ref',
     { schema: { params: Ref, querystring: DeleteQuery } },
-    async (request) => exclusive(request.params.ref, (id) => service.deleteCluster(id, { timeoutMs: request.query.timeoutMs })),
+    async (request) => exclusive(request.params.ref, (id) => service.deleteCluster(id, { timeoutMs: request.query.timeoutMs, wait: request.query.wait, orphanResources: request.query.orphanResources })),
   );
 
   // The status a pass of this daemon last found; a live look (every plugin's describe) only

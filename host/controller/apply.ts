@@ -43,7 +43,9 @@ export async function prepareConfig(store: Store, plugins: PluginHost, text: str
   const existing = spec.id ? await store.getCluster(spec.id) : holder;
   if (holder && existing && holder.id !== existing.id) throw kadendeError('KADENDE_ERR_CLUSTER_NAME_TAKEN', file, spec.name, holder.id);
   if (holder && spec.id && holder.id !== spec.id) throw kadendeError('KADENDE_ERR_CLUSTER_NAME_TAKEN', file, spec.name, holder.id, spec.id);
-  if (existing?.deleting) throw kadendeError('KADENDE_ERR_CLUSTER_DELETING', existing.name);
+  // A cluster being deleted takes a fixed configuration (its plugin could not describe where its
+  // resources are): the delete goes on with it. Renaming it meanwhile is refused.
+  if (existing?.deleting && existing.name.toLowerCase() !== spec.name.toLowerCase()) throw kadendeError('KADENDE_ERR_CLUSTER_DELETING', existing.name, spec.name);
   const issues: ConfigIssue[] = [...loaded.issues];
   const pins: Record<string, PluginPin> = {};
   const schemas = new Map<string, object>();
@@ -106,7 +108,9 @@ export async function applyConfig(store: Store, plugins: PluginHost, text: strin
       ? [
           makeEvent('io.kadende.cluster.applied', {
             clusterId: cluster.id,
-            cause: existing ? `configuration updated to generation ${cluster.generation} from ${file}` : `cluster created from ${file}`,
+            cause: existing
+              ? `configuration updated to generation ${cluster.generation} from ${file}${cluster.deleting ? '; the cluster is being deleted, and the delete goes on with it' : ''}`
+              : `cluster created from ${file}`,
             generation: cluster.generation,
             pins: cluster.pins,
           }),

@@ -17,7 +17,7 @@ export function registerPlan(program: Command): void {
         throw kadendeError('KADENDE_ERR_ARGUMENT', 'plan takes either a CLUSTER or -f FILE');
       }
       const target = options.file ? { text: await readConfig(options.file), file: options.file } : cluster!;
-      const report = await withService(globals(), (s) => s.plan(target));
+      const report = await withService(globals(), (s) => s.plan(target), { create: options.file !== undefined });
       out(report, () => renderReport(report, 'Plan for'));
     });
 }
