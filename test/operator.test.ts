@@ -1,6 +1,6 @@
 // Issue 11, "tried as a new operator would": the real CLI, the file plugin (and the hostile
 // fixture), a real store; each case is a place where the CLI was stuck or silent.
-import { writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kadende, resourceFiles, scratch } from './support/cli.js';
@@ -78,6 +78,9 @@ describe('a cluster whose plugin cannot describe can still be removed', () => {
     await ok('reconcile', 'orphans', '--wait');
     const files = resourceFiles(dir);
     expect(files).toHaveLength(2);
+    // The listing says which column is Kadende's record and which the provider's word.
+    const listing = await ok('get', 'resources', 'orphans');
+    expect(listing.stdout.split('\n')[0]).toMatch(/RECORD-STATE\s+PROVIDER-STATUS/);
     // Its describe now fails: the records are forgotten without asking the plugin anything.
     await ok('apply', '-f', config('orphans', join(aFile, 'z'), 2));
     const result = await ok('delete', 'cluster', 'orphans', '--orphan-resources');
@@ -98,6 +101,9 @@ describe('reconcile --wait fails at once when a group cannot converge', () => {
     const { error } = JSON.parse(result.stderr.trim().split('\n').at(-1)!);
     expect(error.code).toBe('KADENDE_ERR_RECONCILE_STUCK');
     expect(error.message).toMatch(/web: describe failed 3 passes in a row: .*ENOTDIR/);
+    // The plugin's code is said once ("ENOTDIR: not a directory", not "ENOTDIR: ENOTDIR: ...").
+    expect(error.message).toContain(': ENOTDIR: not a directory');
+    expect(error.message).not.toContain('ENOTDIR: ENOTDIR');
     // -o json keeps the last report in the error.
     expect(error.details.groups[0]).toMatchObject({ path: 'web', status: { reason: 'describe-failed' } });
     const events = JSON.parse((await ok('-o', 'json', 'events', 'blind')).stdout) as Array<{ type: string; data: { count?: number } }>;
@@ -132,4 +138,21 @@ describe('a lookup never creates a store', () => {
       expect(existsSync(dataDir)).toBe(false);
     }
   }, 60_000);
+});
+
+describe('relative paths do not move with the shell', () => {
+  it("resolves the file plugin's relative directory against the configuration's folder, once, at apply", async () => {
+    const folder = join(box.root, 'conf');
+    mkdirSync(join(folder, 'sub'), { recursive: true });
+    const file = join(folder, 'cluster.yaml');
+    writeFileSync(file, 'version: "1"\nname: relative\ngroups:\n  web:\n    size: 1\n    resourcePlugin: { name: file }\n    resourceProperties: { directory: res/web }\n');
+    // Applied from another folder, by a relative path to the file.
+    const applied = await kadende(['apply', '-f', '../cluster.yaml'], env, undefined, join(folder, 'sub'));
+    expect(applied.code).toBe(0);
+    const described = JSON.parse((await ok('-o', 'json', 'describe', 'cluster', 'relative')).stdout);
+    expect(described.cluster.spec.groups[0].properties.directory).toBe(join(folder, 'res/web'));
+    await ok('reconcile', 'relative', '--wait');
+    expect(resourceFiles(join(folder, 'res/web'))).toHaveLength(1);
+    await ok('delete', 'cluster', 'relative');
+  }, 90_000);
 });

@@ -45,13 +45,13 @@ export class ApiClient implements KadendeOperations {
     return (await this.call<{ cluster: ClusterRecord }>('GET', `v1/clusters/${enc(ref)}`, { query: { status: false } })).cluster;
   }
 
-  apply(text: string, file: string, options: { upgradePlugins?: boolean } = {}): Promise<ApplyResult> {
-    return this.call('POST', 'v1/clusters', { query: { file, upgradePlugins: options.upgradePlugins }, text });
+  apply(text: string, file: string, options: { upgradePlugins?: boolean; baseDir?: string } = {}): Promise<ApplyResult> {
+    return this.call('POST', 'v1/clusters', { query: { file, upgradePlugins: options.upgradePlugins, baseDir: options.baseDir }, text });
   }
 
-  plan(ref: string | { text: string; file: string }): Promise<ReconcileReport> {
+  plan(ref: string | { text: string; file: string; baseDir?: string }): Promise<ReconcileReport> {
     if (typeof ref === 'string') return this.call('GET', `v1/clusters/${enc(ref)}/plan`);
-    return this.call('POST', 'v1/plan', { query: { file: ref.file }, text: ref.text });
+    return this.call('POST', 'v1/plan', { query: { file: ref.file, baseDir: ref.baseDir }, text: ref.text });
   }
 
   reconcile(ref: string, options: WaitOptions = {}): Promise<ReconcileReport> {

@@ -3,6 +3,7 @@
  * group's plugin, check resourceProperties against the plugin's schema, and
  * store the next ClusterRecord. Nothing is written unless everything is valid.
  */
+import { isAbsolute, resolve } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { checkResourceProperties, ConfigError, loadClusterConfigPartially, formatPath, type LoadedConfig } from '../config/index.js';
 import type { ClusterRecord, ClusterSpec, ConfigIssue, LeafGroup, PluginPin } from '../../model/index.js';
@@ -31,6 +32,34 @@ export interface PreparedConfig {
 export interface ApplyOptions {
   /** Re-resolve every plugin to the newest version the configuration allows. */
   upgradePlugins?: boolean;
+  /**
+   * The configuration file's folder (absolute): relative path properties (the file plugin's
+   * `directory`, any property whose schema says `"x-kadende-path": true`) are resolved against it
+   * once, here, and stored absolute, so they do not move with the shell a later command runs in.
+   */
+  baseDir?: string;
+}
+
+/** The properties of a plugin's schema that hold a filesystem path. */
+function pathProperties(pluginName: string, schema: object): string[] {
+  const properties = ((schema as { properties?: Record<string, unknown> }).properties ?? {}) as Record<string, { 'x-kadende-path'?: unknown } | undefined>;
+  const marked = Object.keys(properties).filter((key) => properties[key]?.['x-kadende-path'] === true);
+  // The built-in file plugin's directory, whose manifest predates the mark.
+  if (canonicalPluginName(pluginName) === 'file' && 'directory' in properties && !marked.includes('directory')) marked.push('directory');
+  return marked;
+}
+
+function resolvePaths(spec: ClusterSpec, pins: Record<string, PluginPin>, schemas: Map<string, object>, baseDir: string | undefined): ClusterSpec {
+  if (baseDir === undefined || !isAbsolute(baseDir)) return spec;
+  const groups = spec.groups.map((group) => {
+    const keys = pathProperties(pins[group.path]!.name, schemas.get(group.path) ?? {});
+    const relative = keys.filter((key) => typeof group.properties[key] === 'string' && !isAbsolute(group.properties[key] as string));
+    if (relative.length === 0) return group;
+    const properties = { ...group.properties };
+    for (const key of relative) properties[key] = resolve(baseDir, properties[key] as string);
+    return { ...group, properties };
+  });
+  return { ...spec, groups };
 }
 
 /** Loads, validates and resolves a configuration without storing anything. */
@@ -70,7 +99,7 @@ export async function prepareConfig(store: Store, plugins: PluginHost, text: str
   if (issues.length > 0) throw new ConfigError(issues);
   // Keep pins in the file's order, whatever order resolution finished in.
   const ordered = Object.fromEntries(spec.groups.map((g) => [g.path, pins[g.path]!]));
-  return { spec, existing, pins: ordered, loaded };
+  return { spec: resolvePaths(spec, ordered, schemas, options.baseDir), existing, pins: ordered, loaded };
 }
 
 /** A group keeps its pin while the configuration asks for the same plugin, unless upgrading. */

@@ -63,9 +63,9 @@ export class KadendeService {
   }
 
   /** What a reconcile would do now, without doing it: for a stored cluster, or a configuration not yet applied. */
-  async plan(ref: string | { text: string; file: string }): Promise<ReconcileReport> {
+  async plan(ref: string | { text: string; file: string; baseDir?: string }): Promise<ReconcileReport> {
     if (typeof ref === 'string') return this.reconciler.reconcile(await this.cluster(ref), { dryRun: true });
-    const { cluster } = draftCluster(await this.prepare(ref.text, ref.file), ref);
+    const { cluster } = draftCluster(await this.prepare(ref.text, ref.file, { baseDir: ref.baseDir }), ref);
     return this.reconciler.reconcile(cluster, { dryRun: true });
   }
 
