@@ -41,16 +41,25 @@ export const CATALOGUE = {
       `${file}: cluster name "${name}" is already used by cluster ${holder}${wanted ? `, not ${wanted}` : ''}`,
     409,
   ),
-  KADENDE_ERR_CLUSTER_DELETING: input((name: string) => `cluster ${name} is being deleted; wait until \`kadende delete cluster\` finishes`, 409),
+  KADENDE_ERR_CLUSTER_DELETING: input(
+    (name: string, renamed: string) => `cluster ${name} is being deleted and cannot be renamed to ${renamed}; apply it under its name (the delete goes on with the new configuration)`,
+    409,
+  ),
   KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE: failure((name: string, why: string) => `cluster ${name}: ${why}`),
   KADENDE_ERR_RECONCILE_STUCK: failure((name: string, reasons: string) => `cluster ${name} cannot converge without an operator: ${reasons}`),
   KADENDE_ERR_RECONCILE_TIMEOUT: failure((name: string, seconds: number) => `cluster ${name} did not converge within ${seconds} s`),
   KADENDE_ERR_DESCRIBE: failure(as),
 
   // The embedded store.
-  KADENDE_ERR_STORE_LOCKED: failure(
+  KADENDE_ERR_STORE_LOCKED: failure((directory: string, daemonUrl?: string) =>
+    daemonUrl
+      ? `the store in ${directory} is in use by the \`kadende daemon\` at ${daemonUrl}: talk to it with --server ${daemonUrl}, or use another --data-dir`
+      : `the store in ${directory} is in use by another process (a running \`kadende daemon\`?): talk to it with --server URL, or use another --data-dir`,
+  ),
+  KADENDE_ERR_STORE_NOT_FOUND: failure(
     (directory: string) =>
-      `the store in ${directory} is in use by another process (a running \`kadende daemon\`?): talk to it with --server URL, or use another --data-dir`,
+      `no store in ${directory}: nothing was applied with this data dir (pick it with --data-dir or KADENDE_DATA_DIR, or talk to a daemon with --server URL)`,
+    404,
   ),
   KADENDE_ERR_STORE_CONFLICT: failure(
     (journal: string) => `another writer changed ${journal} since this host last read it; the change was refused (the next pass starts from the new state)`,

@@ -26,4 +26,4 @@ rmSync(join(web, victim));
 kadende('reconcile', 'example', '--wait');
 kadende('events', 'example', '--limit', '8');
 process.stdout.write(`\nDone. The resources are files under .kadende/example-resources/; the store is in ${env.KADENDE_DATA_DIR}.\n`);
-process.stdout.write('Clean up with: node dist/host/cli/main.js delete cluster example\n');
+process.stdout.write(`Clean up with: node dist/host/cli/main.js --data-dir ${env.KADENDE_DATA_DIR} delete cluster example\n`);

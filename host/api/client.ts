@@ -6,7 +6,7 @@
  */
 import { Agent, request } from 'undici';
 import { ConfigError, CONFIG_INVALID } from '../config/index.js';
-import type { ApplyResult, ClusterSummary, KadendeService, WaitOptions, ReconcileReport } from '../controller/index.js';
+import type { ApplyResult, ClusterSummary, DeleteOptions, DeleteResult, KadendeService, WaitOptions, ReconcileReport } from '../controller/index.js';
 import type { KadendeEvent, ClusterRecord, ResourceRecord } from '../../model/index.js';
 import type { EventQuery } from '../store/index.js';
 import type { ErrorBody } from './errors.js';
@@ -45,17 +45,19 @@ export class ApiClient implements KadendeOperations {
     return (await this.call<{ cluster: ClusterRecord }>('GET', `v1/clusters/${enc(ref)}`, { query: { status: false } })).cluster;
   }
 
-  apply(text: string, file: string, options: { upgradePlugins?: boolean } = {}): Promise<ApplyResult> {
-    return this.call('POST', 'v1/clusters', { query: { file, upgradePlugins: options.upgradePlugins }, text });
+  apply(text: string, file: string, options: { upgradePlugins?: boolean; baseDir?: string } = {}): Promise<ApplyResult> {
+    return this.call('POST', 'v1/clusters', { query: { file, upgradePlugins: options.upgradePlugins, baseDir: options.baseDir }, text });
   }
 
-  plan(ref: string | { text: string; file: string }): Promise<ReconcileReport> {
+  plan(ref: string | { text: string; file: string; baseDir?: string }): Promise<ReconcileReport> {
     if (typeof ref === 'string') return this.call('GET', `v1/clusters/${enc(ref)}/plan`);
-    return this.call('POST', 'v1/plan', { query: { file: ref.file }, text: ref.text });
+    return this.call('POST', 'v1/plan', { query: { file: ref.file, baseDir: ref.baseDir }, text: ref.text });
   }
 
   reconcile(ref: string, options: WaitOptions = {}): Promise<ReconcileReport> {
-    return this.call('POST', `v1/clusters/${enc(ref)}/reconcile`, { json: options });
+    // Progress is the caller's own (a callback does not travel).
+    const { onProgress: _local, ...json } = options;
+    return this.call('POST', `v1/clusters/${enc(ref)}/reconcile`, { json });
   }
 
   listClusters(): Promise<ClusterSummary[]> {
@@ -81,8 +83,8 @@ export class ApiClient implements KadendeOperations {
     }
   }
 
-  deleteCluster(ref: string, options: { timeoutMs?: number } = {}): Promise<ReconcileReport> {
-    return this.call('DELETE', `v1/clusters/${enc(ref)}`, { query: { timeoutMs: options.timeoutMs } });
+  deleteCluster(ref: string, options: DeleteOptions = {}): Promise<DeleteResult> {
+    return this.call('DELETE', `v1/clusters/${enc(ref)}`, { query: { timeoutMs: options.timeoutMs, wait: options.wait, orphanResources: options.orphanResources } });
   }
 
   /** Live events of a cluster (Server-Sent Events), after `after` if given, until `signal` aborts or the daemon ends the stream. */

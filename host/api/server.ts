@@ -39,6 +39,8 @@ const ApplyQuery = Type.Object({
   /** Names the configuration in error messages, as the CLI's -f FILE does. */
   file: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
   upgradePlugins: Type.Optional(Type.Boolean()),
+  /** The configuration file's folder on the client's machine: relative path properties resolve against it. */
+  baseDir: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
 });
 const ConfigBody = Type.String({ minLength: 1 });
 const GetQuery = Type.Object({ status: Type.Optional(Type.Boolean({ default: true })) });
@@ -51,7 +53,11 @@ const ReconcileBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const DeleteQuery = Type.Object({ timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })) });
+const DeleteQuery = Type.Object({
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+  wait: Type.Optional(Type.Boolean()),
+  orphanResources: Type.Optional(Type.Boolean()),
+});
 const EventId = Type.String({ pattern: '^[0-9a-f-]{36}$' });
 const EventsQuery = Type.Object({
   after: Type.Optional(EventId),
@@ -123,7 +129,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   app.delete<{ Params: Static<typeof Ref>; Querystring: Static<typeof DeleteQuery> }>(
     '/v1/clusters/:ref',
     { schema: { params: Ref, querystring: DeleteQuery } },
-    async (request) => exclusive(request.params.ref, (id) => service.deleteCluster(id, { timeoutMs: request.query.timeoutMs })),
+    async (request) => exclusive(request.params.ref, (id) => service.deleteCluster(id, { timeoutMs: request.query.timeoutMs, wait: request.query.wait, orphanResources: request.query.orphanResources })),
   );
 
   // The status a pass of this daemon last found; a live look (every plugin's describe) only
@@ -179,7 +185,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
       '/v1/clusters',
       { schema: { querystring: ApplyQuery, body: ConfigBody } },
       async (request, reply) => {
-        const result = await service.apply(request.body, request.query.file ?? 'request body', { upgradePlugins: request.query.upgradePlugins });
+        const result = await service.apply(request.body, request.query.file ?? 'request body', { upgradePlugins: request.query.upgradePlugins, baseDir: request.query.baseDir });
         if (result.changed || result.created) scheduler?.request(result.cluster.id);
         return reply.status(result.created ? 201 : 200).send(result);
       },
@@ -188,7 +194,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     scope.post<{ Querystring: Static<typeof ApplyQuery>; Body: string }>(
       '/v1/plan',
       { schema: { querystring: ApplyQuery, body: ConfigBody } },
-      async (request) => service.plan({ text: request.body, file: request.query.file ?? 'request body' }),
+      async (request) => service.plan({ text: request.body, file: request.query.file ?? 'request body', baseDir: request.query.baseDir }),
     );
   });
 

@@ -1,5 +1,6 @@
 /** Reads the configuration `apply -f` and `plan -f` take: a file, or stdin for `-`. */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { kadendeError } from '../../errors/index.js';
 
 export async function readConfig(file: string): Promise<string> {
@@ -8,4 +9,9 @@ export async function readConfig(file: string): Promise<string> {
   } catch (error) {
     throw kadendeError('KADENDE_ERR_CONFIG_READ', file, (error as Error).message);
   }
+}
+
+/** The folder relative paths in the configuration mean: the file's, or the shell's for stdin. */
+export function configBaseDir(file: string): string {
+  return file === '-' ? process.cwd() : dirname(resolve(file));
 }

@@ -1,10 +1,11 @@
 /** Opens what a command needs (the store, the plugin host, the service) and closes it afterwards. */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import envPaths from 'env-paths';
 import { clientToken, ApiClient, type KadendeOperations } from '../api/index.js';
 import { KadendeService } from '../controller/index.js';
 import { PluginHost, PluginResolver, distributionSources, type DistributionOptions } from '../plugins/index.js';
-import { kadendeError } from '../../errors/index.js';
+import { hasCode, kadendeError } from '../../errors/index.js';
 import { LevelStore, NatsStore, type Store } from '../store/index.js';
 
 export interface GlobalOptions extends DistributionOptions {
@@ -32,9 +33,10 @@ export function storeUrl(options: GlobalOptions, env: NodeJS.ProcessEnv = proces
 }
 
 /** The store a command works on: NATS with --store, else LevelDB in the data dir. */
-export async function openStore(options: GlobalOptions): Promise<Store> {
+/** The store the options name: NATS JetStream (--store nats://...), else the embedded LevelDB of the data dir. `create`: it may be made (apply, plan -f, the daemon); a lookup never makes one. */
+export async function openStore(options: GlobalOptions, create = true): Promise<Store> {
   const url = storeUrl(options);
-  return url ? NatsStore.open(url) : LevelStore.open(join(dataDir(options), 'store'));
+  return url ? NatsStore.open(url) : openLevelStore(options, create);
 }
 
 /** --server, else KADENDE_SERVER: a running daemon to talk to, if any. */
@@ -42,7 +44,8 @@ export function serverUrl(options: GlobalOptions, env: NodeJS.ProcessEnv = proce
   return options.server ?? (env.KADENDE_SERVER || undefined);
 }
 
-export async function withService<T>(options: GlobalOptions, run: (service: KadendeOperations) => Promise<T>): Promise<T> {
+/** `create`: the command may make the store (apply, plan -f); a lookup never does. */
+export async function withService<T>(options: GlobalOptions, run: (service: KadendeOperations) => Promise<T>, { create = false }: { create?: boolean } = {}): Promise<T> {
   const server = serverUrl(options);
   if (server) {
     // A running daemon holds the store: every command goes through its API.
@@ -53,13 +56,16 @@ export async function withService<T>(options: GlobalOptions, run: (service: Kade
       await client.close();
     }
   }
-  const local = await openLocal(options, ['service']);
+  const local = await openLocal(options, ['service'], { create });
   try {
     return await run(local.service);
   } finally {
     await local.close();
   }
 }
+
+/** Plugin threads this process could not stop (openLocal's close): the process must be ended hard (main.ts). */
+export let stuckPluginThreads = 0;
 
 /** What a command can ask openLocal for. */
 export interface Local {
@@ -77,19 +83,57 @@ export interface Local {
  * plugin sources read --trusted-keys. close() closes the plugin host, then
  * the store; without either there is nothing to close.
  */
-export async function openLocal<N extends keyof Local>(options: GlobalOptions, needs: readonly N[]): Promise<Pick<Local, N> & { close(): Promise<void> }> {
+export async function openLocal<N extends keyof Local>(
+  options: GlobalOptions,
+  needs: readonly N[],
+  { create = true }: { create?: boolean } = {},
+): Promise<Pick<Local, N> & { close(): Promise<void> }> {
   const wants = (need: keyof Local) => (needs as readonly string[]).includes(need);
   // Everything but the bare store needs the plugin sources.
   const distribution = needs.some((need) => need !== 'store') ? distributionSources(options) : undefined;
   const resolver = distribution && new PluginResolver(distribution.sources);
   const plugins = resolver && (wants('plugins') || wants('service')) ? new PluginHost(resolver) : undefined;
-  const store = wants('store') || wants('service') ? await openStore(options) : undefined;
+  const store = wants('store') || wants('service') ? await openStore(options, create) : undefined;
   const service = store && plugins && wants('service') ? new KadendeService(store, plugins, backoffFromEnv()) : undefined;
   const close = async () => {
-    await plugins?.close();
+    const stuck = (await plugins?.close()) ?? 0;
     await store?.close();
+    stuckPluginThreads += stuck;
   };
   return { distribution, resolver, plugins, store, service, close } as Pick<Local, N> & { close(): Promise<void> };
+}
+
+async function openLevelStore(options: GlobalOptions, create: boolean): Promise<LevelStore> {
+  const directory = join(dataDir(options), 'store');
+  try {
+    return await LevelStore.open(directory, { createIfMissing: create });
+  } catch (error) {
+    // Held by a daemon of this data dir: say where it answers.
+    const url = hasCode(error, 'KADENDE_ERR_STORE_LOCKED') ? runningDaemon(dataDir(options))?.url : undefined;
+    if (url) throw kadendeError('KADENDE_ERR_STORE_LOCKED', directory, url).with({ cause: error });
+    throw error;
+  }
+}
+
+/** Where a daemon writes its URL while it runs: `<dataDir>/daemon.json`. */
+const daemonFile = (directory: string) => join(directory, 'daemon.json');
+
+export function writeDaemonFile(directory: string, url: string): () => void {
+  const file = daemonFile(directory);
+  writeFileSync(file, `${JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString() })}\n`);
+  return () => rmSync(file, { force: true });
+}
+
+/** The daemon running on this data dir, if its file says so and its process is alive. */
+export function runningDaemon(directory: string): { url: string; pid: number } | undefined {
+  try {
+    const found = JSON.parse(readFileSync(daemonFile(directory), 'utf8')) as { url?: unknown; pid?: unknown };
+    if (typeof found.url !== 'string' || typeof found.pid !== 'number') return undefined;
+    process.kill(found.pid, 0);
+    return { url: found.url, pid: found.pid };
+  } catch {
+    return undefined;
+  }
 }
 
 /** KADENDE_CREATE_BACKOFF_MS tunes the first create retry delay, for the CLI and the daemon alike (tests shorten it). */

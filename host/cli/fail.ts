@@ -14,7 +14,9 @@ export function fail(error: unknown): number {
   const exitCode = error instanceof KadendeError ? error.exitCode : 1;
   const message = errorMessage(error);
   if (globals().output === 'json') {
-    process.stderr.write(`${JSON.stringify({ error: { code, message, issues: (error as ConfigError).issues } })}\n`);
+    // details: what the command had when it failed (the last reconcile report of a stuck or timed-out wait).
+    const details = error instanceof KadendeError ? error.details : undefined;
+    process.stderr.write(`${JSON.stringify({ error: { code, message, issues: (error as ConfigError).issues, details } })}\n`);
   } else {
     process.stderr.write(`kadende: ${message} [${code}]\n`);
     if (!(error instanceof KadendeError) && process.env.KADENDE_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);

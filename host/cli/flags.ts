@@ -48,3 +48,18 @@ export function parsedOption<T>(flags: string, description: string, parse: FlagP
   option.argParser((value: string) => parseValue(value));
   return defaultValue === undefined ? option : option.default(parseValue(defaultValue), JSON.stringify(defaultValue));
 }
+
+/** true or false, for flags written `--flag=false`. */
+export const boolean: FlagParser<boolean> = (flag) => (value) => {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw kadendeError('KADENDE_ERR_ARGUMENT', `${flag} takes true or false, got "${value}"`);
+};
+
+/** An event id (a UUID, as `kadende events -o json` prints them). */
+export const eventId: FlagParser<string> = (flag) => (value) => {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
+    throw kadendeError('KADENDE_ERR_ARGUMENT', `${flag} takes an event id (a UUID, as \`kadende events -o json\` shows), got "${value}"`);
+  }
+  return value.toLowerCase();
+};

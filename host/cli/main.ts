@@ -5,6 +5,7 @@
  */
 import { fail } from './fail.js';
 import { program } from './program.js';
+import { stuckPluginThreads } from './context.js';
 import { registerApply } from './commands/apply.js';
 import { registerPlan } from './commands/plan.js';
 import { registerReconcile } from './commands/reconcile.js';
@@ -25,4 +26,11 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   process.exitCode = fail(error);
+}
+// The command is done (every command awaits its own end, a daemon's and a registry's too). A
+// plugin thread stuck in a system call (fs.promises.mkdir('/proc/nope/x') on Node 20) is ended
+// by nothing but ending the process, and Node's own exit waits for it forever: kill it instead.
+if (stuckPluginThreads > 0) {
+  process.stderr.write(`kadende: ${stuckPluginThreads} plugin thread(s) stuck in a system call cannot be stopped; ending the process (exit status 137)\n`);
+  process.kill(process.pid, 'SIGKILL');
 }

@@ -33,19 +33,24 @@ export function renderReport(report: ReconcileReport, heading: string): string {
   return lines.join('\n');
 }
 
+/**
+ * RECORD-STATE is Kadende's record (creating, active, deleting, failed); PROVIDER-STATUS is what
+ * the plugin's describe last reported (pending, active, unhealthy, terminating, terminated).
+ */
 export function renderResources(records: ResourceRecord[]): string {
   return table(
     records.map((r) => ({
       group: r.groupPath,
       resource: r.id,
       'provider-id': r.providerId,
-      state: r.state,
-      status: r.status,
+      // Two different things: what Kadende is doing with its record, and what the provider last said.
+      'record-state': r.state,
+      'provider-status': r.status,
       address: r.address,
       age: ago(r.createdAt),
       error: r.lastError,
     })),
-    ['group', 'resource', 'provider-id', 'state', 'status', 'address', 'age', 'error'],
+    ['group', 'resource', 'provider-id', 'record-state', 'provider-status', 'address', 'age', 'error'],
   );
 }
 

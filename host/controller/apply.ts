@@ -3,6 +3,7 @@
  * group's plugin, check resourceProperties against the plugin's schema, and
  * store the next ClusterRecord. Nothing is written unless everything is valid.
  */
+import { isAbsolute, resolve } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { checkResourceProperties, ConfigError, loadClusterConfigPartially, formatPath, type LoadedConfig } from '../config/index.js';
 import type { ClusterRecord, ClusterSpec, ConfigIssue, LeafGroup, PluginPin } from '../../model/index.js';
@@ -31,6 +32,34 @@ export interface PreparedConfig {
 export interface ApplyOptions {
   /** Re-resolve every plugin to the newest version the configuration allows. */
   upgradePlugins?: boolean;
+  /**
+   * The configuration file's folder (absolute): relative path properties (the file plugin's
+   * `directory`, any property whose schema says `"x-kadende-path": true`) are resolved against it
+   * once, here, and stored absolute, so they do not move with the shell a later command runs in.
+   */
+  baseDir?: string;
+}
+
+/** The properties of a plugin's schema that hold a filesystem path. */
+function pathProperties(pluginName: string, schema: object): string[] {
+  const properties = ((schema as { properties?: Record<string, unknown> }).properties ?? {}) as Record<string, { 'x-kadende-path'?: unknown } | undefined>;
+  const marked = Object.keys(properties).filter((key) => properties[key]?.['x-kadende-path'] === true);
+  // The built-in file plugin's directory, whose manifest predates the mark.
+  if (canonicalPluginName(pluginName) === 'file' && 'directory' in properties && !marked.includes('directory')) marked.push('directory');
+  return marked;
+}
+
+function resolvePaths(spec: ClusterSpec, pins: Record<string, PluginPin>, schemas: Map<string, object>, baseDir: string | undefined): ClusterSpec {
+  if (baseDir === undefined || !isAbsolute(baseDir)) return spec;
+  const groups = spec.groups.map((group) => {
+    const keys = pathProperties(pins[group.path]!.name, schemas.get(group.path) ?? {});
+    const relative = keys.filter((key) => typeof group.properties[key] === 'string' && !isAbsolute(group.properties[key] as string));
+    if (relative.length === 0) return group;
+    const properties = { ...group.properties };
+    for (const key of relative) properties[key] = resolve(baseDir, properties[key] as string);
+    return { ...group, properties };
+  });
+  return { ...spec, groups };
 }
 
 /** Loads, validates and resolves a configuration without storing anything. */
@@ -43,7 +72,9 @@ export async function prepareConfig(store: Store, plugins: PluginHost, text: str
   const existing = spec.id ? await store.getCluster(spec.id) : holder;
   if (holder && existing && holder.id !== existing.id) throw kadendeError('KADENDE_ERR_CLUSTER_NAME_TAKEN', file, spec.name, holder.id);
   if (holder && spec.id && holder.id !== spec.id) throw kadendeError('KADENDE_ERR_CLUSTER_NAME_TAKEN', file, spec.name, holder.id, spec.id);
-  if (existing?.deleting) throw kadendeError('KADENDE_ERR_CLUSTER_DELETING', existing.name);
+  // A cluster being deleted takes a fixed configuration (its plugin could not describe where its
+  // resources are): the delete goes on with it. Renaming it meanwhile is refused.
+  if (existing?.deleting && existing.name.toLowerCase() !== spec.name.toLowerCase()) throw kadendeError('KADENDE_ERR_CLUSTER_DELETING', existing.name, spec.name);
   const issues: ConfigIssue[] = [...loaded.issues];
   const pins: Record<string, PluginPin> = {};
   const schemas = new Map<string, object>();
@@ -68,7 +99,7 @@ export async function prepareConfig(store: Store, plugins: PluginHost, text: str
   if (issues.length > 0) throw new ConfigError(issues);
   // Keep pins in the file's order, whatever order resolution finished in.
   const ordered = Object.fromEntries(spec.groups.map((g) => [g.path, pins[g.path]!]));
-  return { spec, existing, pins: ordered, loaded };
+  return { spec: resolvePaths(spec, ordered, schemas, options.baseDir), existing, pins: ordered, loaded };
 }
 
 /** A group keeps its pin while the configuration asks for the same plugin, unless upgrading. */
@@ -106,7 +137,9 @@ export async function applyConfig(store: Store, plugins: PluginHost, text: strin
       ? [
           makeEvent('io.kadende.cluster.applied', {
             clusterId: cluster.id,
-            cause: existing ? `configuration updated to generation ${cluster.generation} from ${file}` : `cluster created from ${file}`,
+            cause: existing
+              ? `configuration updated to generation ${cluster.generation} from ${file}${cluster.deleting ? '; the cluster is being deleted, and the delete goes on with it' : ''}`
+              : `cluster created from ${file}`,
             generation: cluster.generation,
             pins: cluster.pins,
           }),

@@ -42,6 +42,8 @@ export function nextClusterRecord(input: NextClusterInput): { cluster: ClusterRe
       source,
       retired,
       ...(Object.keys(retiredPlacements).length > 0 ? { retiredPlacements } : {}),
+      // A configuration applied while the cluster is being deleted does not stop the delete.
+      ...(existing?.deleting ? { deleting: true } : {}),
     },
   };
 }
@@ -59,7 +61,9 @@ function movedPlacements(existing: ClusterRecord | undefined, groups: LeafGroup[
     const before = existing?.spec.groups.find((g) => g.path === group.path);
     // Described with the current pin: an older plugin version may no longer be installable.
     const previousProperties = before?.properties ?? existing?.retired[group.path]?.properties;
-    const previous = previousProperties && { pin: now.pin, properties: previousProperties };
+    // A cluster being deleted is re-applied to fix where its plugin looks (a describe that failed):
+    // the properties it had are replaced, not kept as a placement that would fail the same way.
+    const previous = previousProperties && !existing?.deleting && { pin: now.pin, properties: previousProperties };
     const list = [...(placements[group.path] ?? [])];
     if (previous && !list.some((p) => isDeepStrictEqual(p.properties, previous.properties))) list.push(previous);
     const kept = list.filter((p) => !isDeepStrictEqual(p.properties, now.properties)).map((p) => ({ ...p, pin: now.pin }));

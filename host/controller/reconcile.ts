@@ -72,6 +72,8 @@ export interface ReconcileReport {
   /** Every group converged and nothing was done. */
   converged: boolean;
   durationMs: number;
+  /** A cluster being deleted was forgotten after this pass: nothing of it is left. */
+  deleted?: boolean;
 }
 
 /** A group as the reconciler handles it: from the spec, or retired (reconciled to zero). */
@@ -179,6 +181,8 @@ export class Reconciler {
   private readonly guard?: (clusterId: string) => void;
   /** The store's installation id, read once: tagged on every resource, and the planner's test of what is ours. */
   private installation?: string;
+  /** Per cluster and group, the last describe failure and how many passes in a row it repeated. */
+  private readonly describeFailures = new Map<string, { message: string; count: number }>();
 
   constructor(
     private readonly store: Store,
@@ -245,12 +249,21 @@ export class Reconciler {
       report.status = describeFailed(target.size, message);
       // Without an observation nothing can be decided safely: this group waits for the next pass.
       if (!dryRun) {
-        await this.store.commit({
-          events: [this.event('io.kadende.group.describe-failed', eventData(groupRef(work), message, { code }))],
-        });
+        // The same failure pass after pass is one event, repeated only at 10, 100, 1000... passes, with its count.
+        const key = `${cluster.id}\u0000${target.path}`;
+        const before = this.describeFailures.get(key);
+        const count = before?.message === message ? before.count + 1 : 1;
+        this.describeFailures.set(key, { message, count });
+        if (/^10*$/.test(String(count))) {
+          const cause = count === 1 ? message : `${message} (the same failure ${count} passes in a row)`;
+          await this.store.commit({
+            events: [this.event('io.kadende.group.describe-failed', eventData(groupRef(work), cause, { code, count }))],
+          });
+        }
       }
       return report;
     }
+    if (!dryRun) this.describeFailures.delete(`${cluster.id}\u0000${target.path}`);
     const records = await this.store.listResources(cluster.id, target.path);
     // The plugin declares how long its provider's listing may lag behind a create.
     const lostGraceMs = pool.listingGraceMs;

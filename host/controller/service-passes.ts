@@ -34,11 +34,8 @@ export class ServicePasses implements ClusterReconciler {
       if (hasCode(error, 'KADENDE_ERR_CLUSTER_NOT_FOUND')) throw new TerminalPassError(`cluster ${clusterId} is gone`, { cause: error });
       throw error;
     }
-    const cluster = await this.service.store.getCluster(clusterId);
-    if (cluster?.deleting && report.converged && (await this.service.store.listResources(clusterId)).length === 0) {
-      await this.service.deleteCluster(clusterId);
-      this.options.onDeleted?.(clusterId, cluster.name);
-    }
+    // The service's pass forgets a deleting cluster whose resources are all gone.
+    if (report.deleted) this.options.onDeleted?.(clusterId, report.clusterName);
     const failing = report.groups.filter((g) => g.status?.reason === 'describe-failed' || g.status?.reason === 'halted');
     const base = { clusterName: report.clusterName, report };
     if (failing.length > 0) return { ...base, outcome: 'failed', errors: failing.map((g) => `${g.path}: ${g.status!.message}`) };

@@ -8,11 +8,11 @@
 import type { ClusterRecord, KadendeEvent, ResourceRecord } from '../../model/index.js';
 import type { PluginHost } from '../plugins/index.js';
 import type { EventQuery, Store } from '../store/index.js';
+import { hasCode, kadendeError } from '../../errors/index.js';
 import { applyConfig, draftCluster, prepareConfig, type ApplyOptions, type ApplyResult } from './apply.js';
-import { deleteCluster, type DeleteOptions } from './delete.js';
+import { deleteCluster, finishDelete, type DeleteOptions, type DeleteResult } from './delete.js';
 import { Reconciler, systemClock, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
 import { reconcileCluster, type WaitContext, type WaitOptions } from './wait.js';
-import { kadendeError } from '../../errors/index.js';
 
 export interface ClusterSummary {
   id: string;
@@ -63,9 +63,9 @@ export class KadendeService {
   }
 
   /** What a reconcile would do now, without doing it: for a stored cluster, or a configuration not yet applied. */
-  async plan(ref: string | { text: string; file: string }): Promise<ReconcileReport> {
+  async plan(ref: string | { text: string; file: string; baseDir?: string }): Promise<ReconcileReport> {
     if (typeof ref === 'string') return this.reconciler.reconcile(await this.cluster(ref), { dryRun: true });
-    const { cluster } = draftCluster(await this.prepare(ref.text, ref.file), ref);
+    const { cluster } = draftCluster(await this.prepare(ref.text, ref.file, { baseDir: ref.baseDir }), ref);
     return this.reconciler.reconcile(cluster, { dryRun: true });
   }
 
@@ -78,16 +78,31 @@ export class KadendeService {
     return this.lastPasses.get(clusterId);
   }
 
-  /** One reconcile pass, or (wait) passes until converged (wait.ts). */
+  /**
+   * One reconcile pass, or (wait) passes until converged (wait.ts). A cluster being deleted
+   * (`delete cluster --wait=false`, an interrupted delete) whose resources are all gone is
+   * forgotten here, without waiting: when its plugin's listing grace has not passed yet, a
+   * later pass does it (`deleted` says whether this one did).
+   */
   async reconcile(ref: string, options: WaitOptions = {}): Promise<ReconcileReport> {
-    return reconcileCluster(this.waiting, await this.cluster(ref), options);
+    const cluster = await this.cluster(ref);
+    const report = await reconcileCluster(this.waiting, cluster, options);
+    if (!cluster.deleting || !report.converged) return report;
+    try {
+      await finishDelete(this.waiting, await this.cluster(cluster.id), { deadline: 0, intervalMs: 0 });
+    } catch (error) {
+      if (hasCode(error, 'KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE')) return report;
+      throw error;
+    }
+    this.lastPasses.delete(cluster.id);
+    return { ...report, deleted: true };
   }
 
   /** Deletes every resource of the cluster (its groups reconciled to zero), then the cluster (delete.ts). */
-  async deleteCluster(ref: string, options: DeleteOptions = {}): Promise<ReconcileReport> {
-    const report = await deleteCluster(this.waiting, await this.cluster(ref), options);
-    this.lastPasses.delete(report.clusterId);
-    return report;
+  async deleteCluster(ref: string, options: DeleteOptions = {}): Promise<DeleteResult> {
+    const result = await deleteCluster(this.waiting, await this.cluster(ref), options);
+    if (result.deleted) this.lastPasses.delete(result.clusterId);
+    return result;
   }
 
   async listClusters(): Promise<ClusterSummary[]> {

@@ -23,7 +23,20 @@ export interface WaitOptions {
   intervalMs?: number;
   /** Drop records of failed creates first, so they are tried again. */
   retryFailed?: boolean;
+  /** After every pass: what it found, for an operator watching (the CLI's progress lines). */
+  onProgress?: (progress: WaitProgress) => void;
 }
+
+export interface WaitProgress {
+  report: ReconcileReport;
+  /** 1 for the first pass. */
+  pass: number;
+  /** Since the wait began. */
+  elapsedMs: number;
+}
+
+/** A group whose describe fails this many passes in a row with the same error is stuck: the wait fails. */
+export const DESCRIBE_STUCK_PASSES = 3;
 
 /** Groups that no further pass will fix: nothing to do but not converged, because creates failed for good or remediation halted, or a plugin that does not load. */
 export function stuckGroups(report: ReconcileReport): string[] {
@@ -49,21 +62,68 @@ export interface WaitContext {
   onPass?: (report: ReconcileReport) => void;
 }
 
+/** Per group, the describe error of the last passes and how many passes in a row it was the same. */
+type DescribeFailures = Map<string, { message: string; count: number }>;
+
+function describeStuck(report: ReconcileReport, failures: DescribeFailures): string[] {
+  const stuck: string[] = [];
+  for (const group of report.groups) {
+    if (group.status?.reason !== 'describe-failed' || !group.error) {
+      failures.delete(group.path);
+      continue;
+    }
+    const before = failures.get(group.path);
+    const count = before?.message === group.error.message ? before.count + 1 : 1;
+    failures.set(group.path, { message: group.error.message, count });
+    if (count >= DESCRIBE_STUCK_PASSES) {
+      stuck.push(`${group.path}: describe failed ${count} passes in a row: ${group.error.code}: ${group.error.message} (fix the group's resourceProperties and apply, or the plugin's access)`);
+    }
+  }
+  return stuck;
+}
+
 export async function reconcileCluster(context: WaitContext, start: ClusterRecord, options: WaitOptions = {}): Promise<ReconcileReport> {
   let cluster = start;
-  if (options.retryFailed) await dropFailed(context.store, cluster);
+  const started = Date.now();
   const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const report = await context.reconciler.reconcile(cluster);
+  const deadline = started + timeoutMs;
+  let last: ReconcileReport | undefined;
+  const timedOut = () => kadendeError('KADENDE_ERR_RECONCILE_TIMEOUT', cluster.name, Math.round(timeoutMs / 1000)).with({ details: last && whole(last) });
+  // The whole duration, not the last pass's.
+  const whole = (report: ReconcileReport): ReconcileReport => (options.wait ? { ...report, durationMs: Date.now() - started } : report);
+  // With wait, the deadline bounds everything, whatever a plugin does: a pass still running at
+  // the deadline is left to finish on its own (each plugin call has its own timeout).
+  const bounded = <T>(work: Promise<T>): Promise<T> => (options.wait ? beforeDeadline(work, deadline, timedOut) : work);
+  if (options.retryFailed) await dropFailed(context.store, cluster);
+  const failures: DescribeFailures = new Map();
+  for (let pass = 1; ; pass += 1) {
+    const report = await bounded(context.reconciler.reconcile(cluster));
+    last = report;
     context.onPass?.(report);
-    cluster = await settleRetired(context, cluster, report);
-    if (!options.wait || report.converged) return report;
-    const stuck = stuckGroups(report);
-    if (stuck.length > 0) throw kadendeError('KADENDE_ERR_RECONCILE_STUCK', cluster.name, stuck.join('; ')).with({ details: report });
-    if (Date.now() >= deadline) throw kadendeError('KADENDE_ERR_RECONCILE_TIMEOUT', cluster.name, Math.round(timeoutMs / 1000)).with({ details: report });
-    await sleep(options.intervalMs ?? 1000);
-    cluster = await context.lookup(cluster.id);
+    options.onProgress?.({ report, pass, elapsedMs: Date.now() - started });
+    cluster = await bounded(settleRetired(context, cluster, report));
+    if (!options.wait || report.converged) return whole(report);
+    const stuck = [...stuckGroups(report), ...describeStuck(report, failures)];
+    if (stuck.length > 0) throw kadendeError('KADENDE_ERR_RECONCILE_STUCK', cluster.name, stuck.join('; ')).with({ details: whole(report) });
+    if (Date.now() >= deadline) throw timedOut();
+    await sleep(Math.min(options.intervalMs ?? 1000, Math.max(0, deadline - Date.now())));
+    cluster = await bounded(context.lookup(cluster.id));
+  }
+}
+
+/** `work`, or `error()` once the deadline passes first. */
+async function beforeDeadline<T>(work: Promise<T>, deadline: number, error: () => Error): Promise<T> {
+  const controller = new AbortController();
+  const timer = sleep(Math.max(0, deadline - Date.now()), undefined, { signal: controller.signal }).then(
+    () => Promise.reject(error()),
+    () => new Promise<never>(() => {}),
+  );
+  // An abandoned pass that fails later must not be an unhandled rejection.
+  work.catch(() => {});
+  try {
+    return await Promise.race([work, timer]);
+  } finally {
+    controller.abort();
   }
 }
 

@@ -36,9 +36,14 @@ export class PluginHost {
     return pools.flatMap((p) => (p.status === 'fulfilled' ? [{ plugin: p.value.id, ...p.value.stats }] : []));
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes every pool. Resolves to how many threads could not be stopped (stuck in a system call,
+   * which only ending the process stops): a short-lived process must then end itself hard.
+   */
+  async close(): Promise<number> {
     const pools = await Promise.allSettled([...this.pools.values()]);
     this.pools.clear();
     await Promise.all(pools.map((p) => (p.status === 'fulfilled' ? p.value.close() : undefined)));
+    return pools.reduce((n, p) => n + (p.status === 'fulfilled' ? p.value.threads.size + p.value.threads.stuck : 0), 0);
   }
 }

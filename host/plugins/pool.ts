@@ -230,7 +230,8 @@ export class PluginPool {
   private checked(method: PluginMethod, request: unknown, answer: WorkerAnswer): unknown {
     if (!answer.ok) {
       const { message, code, cause } = answer.error;
-      const text = `${typeof code === 'string' ? `${code}: ` : ''}${String(message)}`;
+      // Node's own errors already begin with their code ("ENOTDIR: not a directory, ..."): say it once.
+      const text = typeof code === 'string' && !String(message).startsWith(`${code}:`) ? `${code}: ${String(message)}` : String(message);
       const causeError = typeof cause === 'string' ? new Error(boundPluginText(cause)) : undefined;
       if (answer.kind === 'unsendable') {
         return this.breach(method, `the answer cannot be sent to the host: ${text}`);

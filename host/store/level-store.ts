@@ -9,7 +9,8 @@
  *   outbox     eventId -> KadendeEvent, drained by the NATS publisher
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Level } from 'level';
 import type { KadendeEvent, ClusterRecord, ResourceRecord } from '../../model/index.js';
 import type { Change, EventQuery, OutboxEntry, Store } from './types.js';
@@ -24,6 +25,8 @@ const UPPER = '\xff';
 export interface LevelStoreOptions {
   /** Also queue each event in the outbox for a publisher. */
   outbox?: boolean;
+  /** false: a store that does not exist yet is an error (KADENDE_ERR_STORE_NOT_FOUND), never created. Default true. */
+  createIfMissing?: boolean;
 }
 
 export class LevelStore implements Store {
@@ -48,10 +51,13 @@ export class LevelStore implements Store {
     this.outbox = sub('outbox');
   }
 
-  /** Opens (creating) the store in `directory`; one process at a time. */
+  /** Opens (creating, unless told not to) the store in `directory`; one process at a time. */
   static async open(directory: string, options: LevelStoreOptions = {}): Promise<LevelStore> {
-    mkdirSync(directory, { recursive: true });
-    const db = new Level<string, unknown>(directory, { valueEncoding: 'json' });
+    const create = options.createIfMissing ?? true;
+    // LevelDB's CURRENT file names its manifest: without it there is no store here.
+    if (!create && !existsSync(join(directory, 'CURRENT'))) throw kadendeError('KADENDE_ERR_STORE_NOT_FOUND', directory);
+    if (create) mkdirSync(directory, { recursive: true });
+    const db = new Level<string, unknown>(directory, { valueEncoding: 'json', createIfMissing: create });
     try {
       await db.open();
     } catch (error) {

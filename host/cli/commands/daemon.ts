@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { daemonToken } from '../../api/index.js';
 import { startDaemon } from '../../daemon.js';
-import { backoffFromEnv, dataDir, openLocal, storeUrl } from '../context.js';
+import { backoffFromEnv, dataDir, openLocal, storeUrl, writeDaemonFile } from '../context.js';
 import { atLeast, parsedOption } from '../flags.js';
 import { globals } from '../program.js';
 
@@ -58,6 +58,8 @@ export function registerDaemon(program: Command): void {
         graceMs: flags.grace * 1000,
         reconcile: backoffFromEnv(),
       });
+      // Other commands on this data dir find the daemon by it (a locked store's error names its URL).
+      const removeDaemonFile = writeDaemonFile(directory, daemon.url);
       await new Promise<void>((resolve) => {
         const onSignal = (signal: NodeJS.Signals) => {
           logger.info({ signal }, 'signal received');
@@ -66,6 +68,7 @@ export function registerDaemon(program: Command): void {
         };
         process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
       });
+      removeDaemonFile();
       await daemon.stop();
       // Everything is closed; don't wait for stray timers of libraries.
       logger.flush();

@@ -1,7 +1,7 @@
 /** `kadende delete cluster CLUSTER`: every resource of the cluster, then the cluster. */
 import type { Command } from 'commander';
 import { withService } from '../context.js';
-import { parsedOption, seconds } from '../flags.js';
+import { parsedOption, seconds, boolean } from '../flags.js';
 import { globals, out } from '../program.js';
 import { kadendeError } from '../../../errors/index.js';
 
@@ -12,9 +12,21 @@ export function registerDelete(program: Command): void {
     .argument('<kind>', 'cluster')
     .argument('<cluster>', 'cluster id or name')
     .addOption(parsedOption('--timeout <seconds>', 'give up after this long', seconds, '300'))
-    .action(async (kind: string, ref: string, options: { /** ms */ timeout: number }) => {
+    .addOption(
+      parsedOption('--wait [bool]', 'wait until every resource is gone; --wait=false marks the cluster deleting and returns (the daemon or the next reconcile finishes it)', boolean, 'true').preset('true'),
+    )
+    .option('--orphan-resources', 'forget the cluster and its records at once and leave its resources in place (they are listed)')
+    .action(async (kind: string, ref: string, options: { /** ms */ timeout: number; wait: boolean; orphanResources?: boolean }) => {
       if (kind !== 'cluster') throw kadendeError('KADENDE_ERR_ARGUMENT', `delete takes "cluster", got "${kind}"`);
-      const report = await withService(globals(), (s) => s.deleteCluster(ref, { timeoutMs: options.timeout }));
-      out({ deleted: report.clusterId, report }, () => `cluster ${report.clusterName} (${report.clusterId}) deleted`);
+      const result = await withService(globals(), (s) => s.deleteCluster(ref, { timeoutMs: options.timeout, wait: options.wait, orphanResources: options.orphanResources }));
+      out(result, () => {
+        const name = `cluster ${result.clusterName} (${result.clusterId})`;
+        if (result.orphaned) {
+          const left = result.orphaned.map((o) => `  ${o.groupPath}: ${o.providerId ?? `${o.recordId} (never observed: it may or may not exist)`}`);
+          return [`${name} forgotten; ${left.length} resource(s) left in place, no longer managed by Kadende${left.length > 0 ? ':' : ''}`, ...left].join('\n');
+        }
+        if (!result.deleted) return `${name} marked deleting; \`kadende reconcile ${result.clusterName}\` or a running daemon finishes the delete`;
+        return `${name} deleted`;
+      });
     });
 }

@@ -1,7 +1,7 @@
 /** `kadende events CLUSTER`: stored events, oldest first; --follow (follow.ts) keeps printing new ones. */
 import type { Command } from 'commander';
 import { withService } from '../context.js';
-import { parsedOption, positiveInteger } from '../flags.js';
+import { eventId, parsedOption, positiveInteger } from '../flags.js';
 import { globals, out } from '../program.js';
 import { renderEvents } from '../render.js';
 import { followEvents } from './follow.js';
@@ -12,7 +12,7 @@ export function registerEvents(program: Command): void {
     .description("a cluster's events, oldest first")
     .argument('<cluster>', 'cluster id or name')
     .addOption(parsedOption('--limit <n>', 'the newest N events', positiveInteger, '50'))
-    .option('--after <event-id>', 'only events after this one')
+    .addOption(parsedOption('--after <event-id>', 'only events after this one', eventId))
     .option('--follow', 'then print new events as they happen (from --server, or live from NATS with --nats URL)')
     .option('--nats <url>', 'with --follow: read live events from this NATS server (default: $KADENDE_NATS_URL)')
     .action(async (cluster: string, options: { limit: number; after?: string; follow?: boolean; nats?: string }) => {

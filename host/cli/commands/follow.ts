@@ -5,11 +5,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exponentialBackoff } from '@kadende/plugin-sdk';
-import { ApiClient } from '../../api/index.js';
+import { ApiClient, type KadendeOperations } from '../../api/index.js';
 import { clientToken } from '../../api/index.js';
 import type { KadendeEvent } from '../../../model/index.js';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from '../../events/index.js';
-import { dataDir, serverUrl, withService } from '../context.js';
+import { dataDir, runningDaemon, serverUrl, withService } from '../context.js';
 import { globals } from '../program.js';
 import { KadendeError, kadendeError, hasCode } from '../../../errors/index.js';
 
@@ -43,7 +43,7 @@ export async function followEvents(ref: string, options: { limit: number; after?
   const globalOptions = globals();
   const server = serverUrl(globalOptions);
   const nats = options.nats ?? (server ? undefined : process.env.KADENDE_NATS_URL || undefined);
-  if (nats) return followNats(ref, nats);
+  if (nats) return followNats(ref, nats, options);
   if (!server) {
     throw kadendeError('KADENDE_ERR_ARGUMENT', '--follow needs a running daemon (--server URL or KADENDE_SERVER) or a NATS server (--nats URL)');
   }
@@ -80,16 +80,39 @@ export async function followEvents(ref: string, options: { limit: number; after?
   }
 }
 
-async function followNats(ref: string, url: string): Promise<void> {
-  const { connect } = await import('@nats-io/transport-node');
-  const { DeliverPolicy, jetstream } = await import('@nats-io/jetstream');
-  // The subject carries the cluster id: find it by name where the store or a daemon can tell.
-  let clusterId = ref;
+/**
+ * The cluster's id (the NATS subject carries it) and its recent events: from the store, else from
+ * the daemon that holds it (its URL in <data-dir>/daemon.json). A name is never taken for an id.
+ */
+async function recentEvents(ref: string, options: { limit: number; after?: string }): Promise<{ clusterId: string; recent: KadendeEvent[] }> {
+  const list = async (s: KadendeOperations) => ({
+    clusterId: (await s.cluster(ref)).id,
+    recent: options.after ? await s.listEvents(ref, { after: options.after, limit: options.limit }) : (await s.listEvents(ref, { limit: options.limit, reverse: true })).reverse(),
+  });
   try {
-    clusterId = (await withService(globals(), (s) => s.cluster(ref))).id;
+    return await withService(globals(), list);
   } catch (error) {
     if (!hasCode(error, 'KADENDE_ERR_STORE_LOCKED')) throw error;
   }
+  const daemon = runningDaemon(dataDir(globals()));
+  if (!daemon) {
+    throw kadendeError('KADENDE_ERR_ARGUMENT', `cannot look up cluster "${ref}": its store is in use and no daemon of this data dir answers; give --server URL`);
+  }
+  const client = new ApiClient(daemon.url, clientToken({ dataDir: dataDir(globals()) }));
+  try {
+    return await list(client);
+  } finally {
+    await client.close();
+  }
+}
+
+async function followNats(ref: string, url: string, options: { limit: number; after?: string }): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { DeliverPolicy, jetstream } = await import('@nats-io/jetstream');
+  const { clusterId, recent } = await recentEvents(ref, options);
+  recent.forEach(print);
+  const printed = new Set(recent.map((e) => e.id));
+  const since = recent.at(-1)?.time;
   const controller = interruption();
   let nc;
   try {
@@ -98,13 +121,17 @@ async function followNats(ref: string, url: string): Promise<void> {
     throw kadendeError('KADENDE_ERR_NATS_UNREACHABLE', url, (error as Error).message).with({ cause: error });
   }
   try {
+    // From the last event printed on (nothing missed between the listing and the subscription), skipping what was printed.
     const consumer = await jetstream(nc).consumers.get(DEFAULT_STREAM, {
       filter_subjects: `${DEFAULT_SUBJECT_PREFIX}.${clusterId}.>`,
-      deliver_policy: DeliverPolicy.New,
+      ...(since ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: since } : { deliver_policy: DeliverPolicy.New }),
     });
     const messages = await consumer.consume();
     controller.signal.addEventListener('abort', () => void messages.close());
-    for await (const message of messages) print(message.json<KadendeEvent>());
+    for await (const message of messages) {
+      const event = message.json<KadendeEvent>();
+      if (!printed.has(event.id)) print(event);
+    }
   } finally {
     await nc.close();
   }

@@ -1,6 +1,6 @@
 /** `kadende plan`: what a reconcile would do now, for a stored cluster or a configuration file. */
 import type { Command } from 'commander';
-import { readConfig } from '../config-file.js';
+import { configBaseDir, readConfig } from '../config-file.js';
 import { withService } from '../context.js';
 import { globals, out } from '../program.js';
 import { renderReport } from '../render.js';
@@ -16,8 +16,8 @@ export function registerPlan(program: Command): void {
       if ((cluster === undefined) === (options.file === undefined)) {
         throw kadendeError('KADENDE_ERR_ARGUMENT', 'plan takes either a CLUSTER or -f FILE');
       }
-      const target = options.file ? { text: await readConfig(options.file), file: options.file } : cluster!;
-      const report = await withService(globals(), (s) => s.plan(target));
+      const target = options.file ? { text: await readConfig(options.file), file: options.file, baseDir: configBaseDir(options.file) } : cluster!;
+      const report = await withService(globals(), (s) => s.plan(target), { create: options.file !== undefined });
       out(report, () => renderReport(report, 'Plan for'));
     });
 }
