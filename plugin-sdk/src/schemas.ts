@@ -105,6 +105,13 @@ export const PluginManifestSchema = Type.Object(
       description: 'The only environment variables its workers see.',
     }),
     limits: Type.Optional(Type.Partial(PluginLimitsSchema)),
+    folders: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        uniqueItems: true,
+        description:
+          "Names of resourceProperties that hold a folder the plugin reads and writes (the file plugin's `directory`): the host grants its sandbox that folder, and no other of the host's files.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
