@@ -1,7 +1,9 @@
 /**
  * Plugin call round trip: describe through a PluginPool (contract schema checks
- * on request and answer, p-limit, timeout signal, env isolation) next to the
- * same answer from a bare piscina pool with the same thread count.
+ * on request and answer, p-limit, timeout signal, env isolation), in its
+ * sandbox process (the default) and in-process, next to the same answer from a
+ * bare piscina pool with the same thread count. Also the cost of a sandbox's
+ * start: its first call.
  */
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -42,7 +44,16 @@ async function measure(name: string, call: () => Promise<unknown>): Promise<Benc
 
 export async function run(): Promise<BenchRow[]> {
   const folder = await readPluginFolder(new URL('./fixtures/echo-plugin/', import.meta.url).pathname);
-  const pool = new PluginPool(folder);
+  const firstCallMs: number[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    const cold = new PluginPool(folder, { isolation: 'sandbox' });
+    const start = performance.now();
+    await cold.call('describe', { tags: {}, properties: {} });
+    firstCallMs.push(performance.now() - start);
+    await cold.close();
+  }
+  const pool = new PluginPool(folder, { isolation: 'sandbox' });
+  const inProcess = new PluginPool(folder, { isolation: 'in-process' });
   const request = { tags: { 'kadende.cluster': 'c', 'kadende.group': 'g' }, properties: {} };
   const threads = Math.max(1, Math.min(folder.limits.concurrency, availableParallelism()));
   const bare = new Piscina({
@@ -54,11 +65,14 @@ export async function run(): Promise<BenchRow[]> {
   });
   bare.on('error', () => {});
   try {
-    const rows = await measure('plugin call via PluginPool (schema-checked)', () => pool.call('describe', request));
+    const rows: BenchRow[] = [{ benchmark: 'plugin sandbox start', metric: 'first call of a new sandbox (p50 of 5)', value: round(percentile(firstCallMs, 50)), unit: 'ms' }];
+    rows.push(...(await measure('plugin call via PluginPool, sandbox process (default)', () => pool.call('describe', request))));
+    rows.push(...(await measure('plugin call via PluginPool, in-process threads', () => inProcess.call('describe', request))));
     rows.push(...(await measure('plugin call via bare piscina (baseline)', () => bare.run(request))));
     return rows;
   } finally {
     await pool.close();
+    await inProcess.close();
     await bare.destroy();
   }
 }

@@ -98,6 +98,10 @@ export const CATALOGUE = {
     (variable: string, value: string) => `${variable}="${value}" is not a plugin limit ceiling (expected a whole number of at least 1)`,
   ),
 
+  KADENDE_ERR_PLUGIN_ISOLATION_SETTING: input(
+    (value: string) => `KADENDE_PLUGIN_ISOLATION="${value}" is not a plugin isolation (expected sandbox or in-process)`,
+  ),
+
   // Finding, fetching, verifying and unpacking plugins.
   KADENDE_ERR_PLUGIN_MANIFEST: input(as),
   KADENDE_ERR_PLUGIN_NOT_FOUND: input(as),

@@ -16,3 +16,13 @@ for (const name of (await readdir(root)).sort()) {
   if (!manifest) continue;
   await bundlePlugin(join(dir, 'src/index.ts'), join(dir, manifest.main));
 }
+
+// Test fixture plugins with a source to bundle (test/fixtures/plugins/<name>/src/index.js):
+// bundled the same way, so they run in a sandbox that reads only their own folder.
+const fixtures = new URL('../test/fixtures/plugins/', import.meta.url).pathname;
+for (const name of (await readdir(fixtures)).sort()) {
+  const entry = join(fixtures, name, 'src/index.js');
+  if (!existsSync(entry)) continue;
+  const manifest = JSON.parse(await readFile(join(fixtures, name, 'package.json'), 'utf8')).kadende;
+  await bundlePlugin(entry, join(fixtures, name, manifest.main));
+}

@@ -7,6 +7,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packPlugin } from '../dist/registry/pack.js';
+import { treeDigest } from '../dist/lib/index.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const out = join(root, 'dist/builtin-plugins');
@@ -18,7 +19,9 @@ for (const name of (await readdir(join(root, 'plugins'))).sort()) {
   try {
     const packed = await packPlugin(dir);
     await writeFile(join(out, packed.fileName), packed.bytes);
-    index[packed.manifest.name] = { version: packed.manifest.version, integrity: packed.integrity, file: packed.fileName };
+    // What a built-in runs from its folder (its manifest and bundle), checked at every load (host/plugins/builtin-index.ts).
+    const tree = await treeDigest(dir, { only: ['package.json', packed.manifest.main.replace(/^\.\//, '')] });
+    index[packed.manifest.name] = { version: packed.manifest.version, integrity: packed.integrity, file: packed.fileName, tree };
   } catch (error) {
     // A folder that is not a (built) plugin yet is not shipped; say so, do not fail the build.
     process.stderr.write(`pack-builtins: skipping plugins/${name}: ${error.message.split('\n')[0]}\n`);

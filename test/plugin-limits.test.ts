@@ -25,8 +25,8 @@ describe('host-owned limits', () => {
     expect(() => hostCeilings({ KADENDE_PLUGIN_MAX_TIMEOUT_MS: 'soon' })).toThrow(expect.objectContaining({ code: 'KADENDE_ERR_PLUGIN_LIMIT_SETTING' }));
   });
 
-  it('a manifest cannot raise them; a call that never settles ends at the ceiling, its thread retired and replaced', async () => {
-    const pool = new PluginPool(folder, { ceilings: hostCeilings({ KADENDE_PLUGIN_MAX_TIMEOUT_MS: '800' }), log: () => {} });
+  it('a manifest cannot raise them; a call that never settles ends at the ceiling, its thread retired and replaced (in-process)', async () => {
+    const pool = new PluginPool(folder, { isolation: 'in-process', ceilings: hostCeilings({ KADENDE_PLUGIN_MAX_TIMEOUT_MS: '800' }), log: () => {} });
     try {
       expect(folder.limits).toMatchObject({ timeoutMs: 3_600_000, memoryMb: 16_384 });
       expect(pool.limits).toEqual({ timeoutMs: 800, memoryMb: 2048, concurrency: 8 });
@@ -35,16 +35,43 @@ describe('host-owned limits', () => {
       expect(Date.now() - started).toBeLessThan(3_000);
       // The thread is out of service at once, and a new one serves the next call. (Its termination
       // never completes: the stuck mkdir is native work that only ending the process stops.)
-      expect(pool.threads.size).toBe(0);
+      expect(pool.threads!.size).toBe(0);
       expect(await call(pool, 'echo')).toMatchObject({ resources: [{ id: 'r0' }] });
-      expect(pool.threads.started).toBe(2);
+      expect(pool.threads!.started).toBe(2);
+      expect(pool.threads!.stuck).toBe(1);
     } finally {
       const closing = Date.now();
       await pool.close();
       expect(Date.now() - closing).toBeLessThan(5_000);
     }
   });
+
+  it('in a sandbox, a call that never settles ends at the ceiling and its sandbox process is killed and replaced', async () => {
+    const pool = new PluginPool(folder, { isolation: 'sandbox', ceilings: hostCeilings({ KADENDE_PLUGIN_MAX_TIMEOUT_MS: '800' }), log: () => {} });
+    try {
+      expect(await call(pool, 'echo')).toMatchObject({ resources: [{ id: 'r0' }] });
+      const sandbox = pool.sandboxes.get('')!;
+      const pid = sandbox.pid!;
+      await expect(call(pool, 'hang')).rejects.toMatchObject({ code: 'KADENDE_ERR_PLUGIN_TIMEOUT', message: expect.stringContaining('no answer within 800 ms') });
+      // Ending the process ends whatever its threads were stuck in, native calls included.
+      await expect.poll(() => alive(pid), { timeout: 5_000 }).toBe(false);
+      expect(await call(pool, 'echo')).toMatchObject({ resources: [{ id: 'r0' }] });
+      expect(sandbox.started).toBe(2);
+      expect(sandbox.pid).not.toBe(pid);
+    } finally {
+      await pool.close();
+    }
+  });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('output and error text stay bounded', () => {
   it("a plugin's stdout and stderr become bounded structured lines naming it, never the host's stdout", async () => {

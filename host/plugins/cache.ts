@@ -6,12 +6,17 @@
  * a failed install leaves nothing, and of several processes installing the same
  * version one rename wins and the others keep its copy (after checking it has
  * the same digest). A cached version is never overwritten.
+ *
+ * Tamper-evidence: install records a digest of the unpacked tree beside it
+ * (`.kadende-tree-digest`, lib/tree-digest.ts) and makes the folder read-only;
+ * `get` re-checks the tree against it and refuses a version whose files changed,
+ * naming them (KADENDE_ERR_PLUGIN_INTEGRITY).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readPluginFolder, type PluginFolder } from './manifest.js';
-import { unpackTarball, DEFAULT_UNPACK_LIMITS, type UnpackLimits, integrityOf } from '../../lib/index.js';
+import { unpackTarball, DEFAULT_UNPACK_LIMITS, type UnpackLimits, integrityOf, treeDigest, treeChanges, setTreeWritable, TREE_DIGEST_FILE, type TreeDigest } from '../../lib/index.js';
 import { KadendeError, kadendeError } from '../../errors/index.js';
 
 export const CACHE_META = '.kadende-cache.json';
@@ -64,7 +69,22 @@ export class PluginCache {
     } catch {
       return undefined;
     }
+    await this.verifyTree(dir, `${meta.name}@${meta.version}`);
     return { folder: await readPluginFolder(dir), meta };
+  }
+
+  /** Refuses a cached version whose files are not the ones installed. */
+  private async verifyTree(dir: string, what: string): Promise<void> {
+    let recorded: TreeDigest;
+    try {
+      recorded = JSON.parse(await readFile(join(dir, TREE_DIGEST_FILE), 'utf8')) as TreeDigest;
+    } catch {
+      throw kadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `plugin ${what}: the cached copy in ${dir} has no readable ${TREE_DIGEST_FILE}, so its files cannot be checked; remove it (kadende plugin prune, or delete the folder) and it is fetched and verified again`);
+    }
+    const now = await treeDigest(dir, { skip: [CACHE_META] });
+    if (now.digest === recorded.digest) return;
+    const changes = treeChanges(recorded, now);
+    throw kadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `plugin ${what}: the cached copy in ${dir} no longer matches what was installed: ${changes.join(', ') || 'its tree digest differs'}; it is not loaded. Remove it and it is fetched and verified again`);
   }
 
   /**
@@ -102,6 +122,7 @@ export class PluginCache {
         installedAt: new Date().toISOString(),
       };
       await writeFile(join(unpacked, CACHE_META), `${JSON.stringify(meta, null, 2)}\n`);
+      await writeFile(join(unpacked, TREE_DIGEST_FILE), `${JSON.stringify(await treeDigest(unpacked, { skip: [CACHE_META] }))}\n`);
       await mkdir(join(this.dir, name), { recursive: true });
       try {
         await rename(unpacked, this.folderOf(name, version));
@@ -113,6 +134,8 @@ export class PluginCache {
         if (!winner) throw error;
         return this.same(winner, integrity, request);
       }
+      // Read-only once in place (renaming a folder needs write access to it, so not before).
+      await setTreeWritable(this.folderOf(name, version), false);
       return { folder: await readPluginFolder(this.folderOf(name, version)), meta };
     } finally {
       await rm(tmp, { recursive: true, force: true });
@@ -143,6 +166,8 @@ export class PluginCache {
   async remove(name: string, version: string): Promise<void> {
     const doomed = await this.tempDir('prune-');
     try {
+      // Writable again first: renaming a folder to another parent needs write access to it.
+      await setTreeWritable(this.folderOf(name, version), true).catch(() => {});
       await rename(this.folderOf(name, version), join(doomed, 'package'));
     } finally {
       await rm(doomed, { recursive: true, force: true });

@@ -44,6 +44,6 @@ export class PluginHost {
     const pools = await Promise.allSettled([...this.pools.values()]);
     this.pools.clear();
     await Promise.all(pools.map((p) => (p.status === 'fulfilled' ? p.value.close() : undefined)));
-    return pools.reduce((n, p) => n + (p.status === 'fulfilled' ? p.value.threads.size + p.value.threads.stuck : 0), 0);
+    return pools.reduce((n, p) => n + (p.status === 'fulfilled' ? (p.value.threads?.size ?? 0) + (p.value.threads?.stuck ?? 0) : 0), 0);
   }
 }

@@ -11,9 +11,19 @@
  * running on it have passed their own deadlines. The limits a manifest asks for
  * are capped by host-owned ceilings (hostCeilings). What a plugin prints is
  * logged as bounded structured lines naming it (PluginOutput), never raw.
+ *
+ * Isolation: by default the threads run in a sandbox process of their own
+ * (sandbox.ts): scrubbed environment, Node's permission model, RSS bound. A
+ * manifest's `folders` names resourceProperties that hold folders the plugin
+ * works in (the file plugin's `directory`): a call is served by a sandbox
+ * granted that folder, one sandbox per distinct grant. The host's
+ * KADENDE_PLUGIN_ISOLATION=in-process runs every plugin on threads of the
+ * host's own process instead: no sandbox, for trusted plugins only.
  */
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import {
   createContractValidators,
@@ -25,8 +35,9 @@ import {
 } from '@kadende/plugin-sdk';
 import type { PluginFolder } from './manifest.js';
 import { PluginOutput, type PluginLogSink } from './output.js';
-import { ThreadPool } from './threads.js';
-import { KadendeError, kadendeError, errorMessage, type ErrorCode } from '../../errors/index.js';
+import { ThreadPool, type ThreadOutcome } from './threads.js';
+import { SandboxPool } from './sandbox.js';
+import { KadendeError, errorMessage, kadendeError, type ErrorCode } from '../../errors/index.js';
 
 const workerFile = createRequire(import.meta.url).resolve('@kadende/plugin-sdk/worker');
 let sharedValidators: ContractValidators | undefined;
@@ -105,7 +116,24 @@ export function effectiveLimits(asked: PluginLimits, ceilings: PluginLimits): Pl
   };
 }
 
+/** Where a plugin's threads run: a sandbox process per plugin (default), or the host's own process. */
+export type PluginIsolation = 'sandbox' | 'in-process';
+
+export function hostIsolation(env: NodeJS.ProcessEnv = process.env): PluginIsolation {
+  const raw = env.KADENDE_PLUGIN_ISOLATION;
+  if (raw === undefined || raw === '' || raw === 'sandbox') return 'sandbox';
+  if (raw === 'in-process') return 'in-process';
+  throw kadendeError('KADENDE_ERR_PLUGIN_ISOLATION_SETTING', raw);
+}
+
+interface Runner {
+  run(task: WorkerTask, timeoutMs: number): Promise<ThreadOutcome>;
+  close(): Promise<void>;
+}
+
 export interface PluginPoolOptions {
+  /** Default: hostIsolation() (KADENDE_PLUGIN_ISOLATION). */
+  isolation?: PluginIsolation;
   /** Host-owned ceilings (default: hostCeilings()). */
   ceilings?: PluginLimits;
   /** Where the plugin's output lines go (default: JSON lines on the host's stderr). */
@@ -117,7 +145,12 @@ export class PluginPool {
   readonly stats: PluginStats = { calls: 0, errors: 0 };
   /** The limits in force: the manifest's within the host's ceilings. */
   readonly limits: PluginLimits;
-  readonly threads: ThreadPool;
+  readonly isolation: PluginIsolation;
+  /** The in-process threads (isolation `in-process`), else undefined. */
+  readonly threads: ThreadPool | undefined;
+  /** The sandboxes (isolation `sandbox`), by the folders they are granted. */
+  readonly sandboxes = new Map<string, SandboxPool>();
+  private readonly makeSandbox: (grants: string[]) => SandboxPool;
   private readonly output: PluginOutput;
   private readonly limit: LimitFunction;
   private readonly validators: ContractValidators;
@@ -142,13 +175,32 @@ export class PluginPool {
     );
     this.output = new PluginOutput(this.id, options.log);
     // Plugins mostly wait on I/O: a few threads, each with several calls in flight.
-    this.threads = new ThreadPool({
-      file: workerFile,
-      maxThreads: Math.max(1, Math.min(this.limits.concurrency, availableParallelism())),
-      env,
-      memoryMb: this.limits.memoryMb,
-      onOutput: (stream, chunk, threadId) => this.output.write(stream, chunk, threadId),
-    });
+    const maxThreads = Math.max(1, Math.min(this.limits.concurrency, availableParallelism()));
+    const onOutput = (stream: 'stdout' | 'stderr', chunk: Buffer, threadId: number) => this.output.write(stream, chunk, threadId);
+    this.isolation = options.isolation ?? hostIsolation();
+    this.threads = this.isolation === 'in-process' ? new ThreadPool({ file: workerFile, maxThreads, env, execArgv: [], memoryMb: this.limits.memoryMb, onOutput }) : undefined;
+    this.makeSandbox = (grants) => new SandboxPool({ pluginDir: folder.dir, env, maxThreads, memoryMb: this.limits.memoryMb, grants, onOutput });
+  }
+
+  /** The sandbox for a request: the one granted the folders its properties name (manifest `folders`). */
+  private runner(request: unknown): Runner {
+    if (this.threads) return this.threads;
+    const properties = ((request as { properties?: Record<string, unknown> }).properties ?? {}) as Record<string, unknown>;
+    const grants = (this.folder.manifest.folders ?? [])
+      .map((name) => properties[name])
+      .filter((value): value is string => typeof value === 'string' && value !== '')
+      .map((value) => resolve(value))
+      .sort();
+    // A granted folder exists before the plugin works in it: Node's permission model refuses a
+    // recursive mkdir through the folder's parents, which are not granted.
+    for (const dir of grants) if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+    const key = grants.join('\0');
+    let sandbox = this.sandboxes.get(key);
+    if (!sandbox) {
+      sandbox = this.makeSandbox(grants);
+      this.sandboxes.set(key, sandbox);
+    }
+    return sandbox;
   }
 
   /**
@@ -160,7 +212,7 @@ export class PluginPool {
   async probe(): Promise<void> {
     const timeoutMs = Math.max(this.limits.timeoutMs, PROBE_TIMEOUT_MS);
     const task: WorkerTask = { entry: this.folder.entry, method: 'describe', request: null, deadline: Date.now() + timeoutMs, probe: true };
-    const outcome = await this.threads.run(task, timeoutMs);
+    const outcome = await this.runner({}).run(task, timeoutMs);
     if ('failure' in outcome) {
       if (outcome.failure === 'timeout') throw loadError(this.id, this.folder.dir, `loading it took longer than ${timeoutMs} ms`);
       if (outcome.failure === 'closed') throw loadError(this.id, this.folder.dir, 'its pool closed while loading it');
@@ -190,7 +242,7 @@ export class PluginPool {
     const { timeoutMs } = this.limits;
     const task: WorkerTask = { entry: this.folder.entry, method, request, deadline: Date.now() + timeoutMs };
     this.stats.calls += 1;
-    const outcome = await this.threads.run(task, timeoutMs);
+    const outcome = await this.runner(request).run(task, timeoutMs);
     try {
       if ('failure' in outcome) throw this.threadFailure(method, outcome);
       const value = this.checked(method, request, outcome.answer);
@@ -201,7 +253,7 @@ export class PluginPool {
     }
   }
 
-  private threadFailure(method: PluginMethod, outcome: Exclude<Awaited<ReturnType<ThreadPool['run']>>, { answer: WorkerAnswer }>): PluginCallError {
+  private threadFailure(method: PluginMethod, outcome: Exclude<ThreadOutcome, { answer: WorkerAnswer }>): PluginCallError {
     switch (outcome.failure) {
       case 'timeout':
         return new PluginCallError('KADENDE_ERR_PLUGIN_TIMEOUT', this.id, method, `no answer within ${this.limits.timeoutMs} ms; its worker is being replaced`);
@@ -212,7 +264,9 @@ export class PluginPool {
           'KADENDE_ERR_PLUGIN_OUT_OF_MEMORY',
           this.id,
           method,
-          `the worker ran out of memory (limit ${this.limits.memoryMb} MB) and was replaced`,
+          (outcome.error as { code?: unknown }).code === 'ERR_SANDBOX_OUT_OF_MEMORY'
+            ? `${outcome.error.message} and will be replaced`
+            : `the worker ran out of memory (limit ${this.limits.memoryMb} MB) and was replaced`,
           outcome.error,
         );
       case 'crashed':
@@ -220,7 +274,9 @@ export class PluginPool {
           'KADENDE_ERR_PLUGIN_CRASHED',
           this.id,
           method,
-          `the worker died (thread ${outcome.threadId}, with every call in flight on it): ${errorMessage(outcome.error)}`,
+          outcome.threadId === 0
+            ? `the plugin's sandbox died (with every call in flight in it): ${errorMessage(outcome.error)}`
+            : `the worker died (thread ${outcome.threadId}, with every call in flight on it): ${errorMessage(outcome.error)}`,
           outcome.error,
         );
     }
@@ -267,7 +323,7 @@ export class PluginPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.threads.close();
+    await Promise.all([this.threads?.close(), ...[...this.sandboxes.values()].map((sandbox) => sandbox.close())]);
     this.output.flush();
   }
 }

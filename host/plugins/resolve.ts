@@ -12,7 +12,7 @@ import semver from 'semver';
 import { latestOf } from '../../registry/index.js';
 import type { PluginRef, PluginPin } from '../../model/index.js';
 import { readPluginFolder, type PluginFolder } from './manifest.js';
-import { builtinIntegrity } from './builtin-index.js';
+import { builtinIntegrity, verifyBuiltin } from './builtin-index.js';
 import { checkPluginLoads } from './load-check.js';
 import { kadendeError } from '../../errors/index.js';
 
@@ -84,13 +84,16 @@ export class LocalPluginSource implements PluginSource {
     if (!folder) {
       throw kadendeError('KADENDE_ERR_PLUGIN_NO_MATCHING_VERSION', `plugin ${name}: no version matches "${ref.version}" (${this.kind} has ${candidates.map((f) => f.manifest.version).join(', ')})`);
     }
+    if (this.kind === 'builtin') await verifyBuiltin(this.directories[0]!, folder);
     const integrity = this.kind === 'builtin' ? builtinIntegrity(this.directories[0]!, name, folder.manifest.version) : undefined;
     return { pin: { name, version: folder.manifest.version, source: this.kind, ...(integrity ? { integrity } : {}), requested: { name: ref.name, version: ref.version } }, folder };
   }
 
   async load(pin: PluginPin): Promise<PluginFolder | undefined> {
     if (pin.source !== this.kind) return undefined;
-    return (await this.folders()).find((f) => f.manifest.name === pin.name && f.manifest.version === pin.version);
+    const folder = (await this.folders()).find((f) => f.manifest.name === pin.name && f.manifest.version === pin.version);
+    if (folder && this.kind === 'builtin') await verifyBuiltin(this.directories[0]!, folder);
+    return folder;
   }
 }
 

@@ -129,6 +129,13 @@ export const PluginManifestSchema = Type.Object(
       }),
     ),
     tagLimits: Type.Optional(TagLimitsSchema),
+    folders: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        uniqueItems: true,
+        description:
+          "Names of resourceProperties that hold a folder the plugin reads and writes (the file plugin's `directory`): the host grants its sandbox that folder, and no other of the host's files.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -193,6 +200,8 @@ export interface PluginManifest {
   limits?: Partial<PluginLimits>;
   /** How long a created resource may still be missing from describe (the provider's listing consistency). */
   listingGraceMs?: number;
+  /** Names of resourceProperties holding a folder the plugin's sandbox may read and write. */
+  folders?: string[];
   tagLimits?: TagLimits;
 }
 /** The provider's limits on tags, checked at apply against the tags the host puts on every resource. */

@@ -4,6 +4,8 @@
  * and answers with an envelope, so errors cross the thread boundary with their
  * name, code and message intact. Validation happens on the host side.
  */
+import { syncBuiltinESMExports } from 'node:module';
+import * as workerThreads from 'node:worker_threads';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { callPluginMethod, isDefinedPlugin, type DefinedPlugin } from './define.js';
 import { THREAD_MARK, type PluginMethod } from './constants.js';
@@ -171,7 +173,22 @@ export default async function runTask(task: WorkerTask): Promise<WorkerAnswer> {
  * cannot be cloned is reported for that call, instead of crashing the thread (and
  * every call on it).
  */
+/**
+ * In a sandbox (the permission model is on), a plugin starts no threads of its
+ * own: on Node 20 a Worker given its own execArgv runs outside the permission
+ * model, so `--allow-worker` (which the sandbox's pool needs) would let it out.
+ */
+function lockThreads(): void {
+  const refuse = function Worker() {
+    throw Object.assign(new Error('a plugin in a Kadende sandbox cannot start worker threads'), { code: 'ERR_ACCESS_DENIED' });
+  };
+  const exports = (workerThreads as { default?: Record<string, unknown> }).default ?? (workerThreads as unknown as Record<string, unknown>);
+  exports.Worker = refuse;
+  syncBuiltinESMExports();
+}
+
 if (!isMainThread && parentPort && workerData === THREAD_MARK) {
+  if ((process as { permission?: unknown }).permission) lockThreads();
   const port = parentPort;
   port.on('message', (message: ThreadRequest) => {
     void runTask(message.task).then((answer) => {
