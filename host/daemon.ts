@@ -12,6 +12,7 @@ import { Scheduler, KadendeService, ServicePasses, type ReconcileOptions } from 
 import { FeedStore, OutboxPublisher } from './events/index.js';
 import type { PluginHost } from './plugins/index.js';
 import { LevelStore } from './store/index.js';
+import { makePrivateDir } from '../lib/index.js';
 
 export interface DaemonOptions {
   dataDir: string;
@@ -37,6 +38,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger, plugins } = options;
   const graceMs = options.graceMs ?? 10_000;
   // The outbox only fills when something drains it.
+  // The data dir holds the store and the API token: its user's alone (an existing one is narrowed to 0700).
+  makePrivateDir(options.dataDir);
   const level = await LevelStore.open(join(options.dataDir, 'store'), { outbox: options.natsUrl !== undefined });
   const store = new FeedStore(level);
   const service = new KadendeService(store, plugins, options.reconcile);

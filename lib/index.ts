@@ -4,3 +4,4 @@ export * from './fetch.js';
 export * from './integrity.js';
 export * from './tokens.js';
 export * from './unpack.js';
+export * from './private.js';

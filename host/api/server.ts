@@ -9,7 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Scheduler, KadendeService } from '../controller/index.js';
 import type { EventFeed } from '../events/index.js';
-import { tokenMatches } from '../../lib/index.js';
+import { checkTokenLength, tokenMatches } from '../../lib/index.js';
 import { errorHandler } from './errors.js';
 import type { DaemonMetrics } from './metrics.js';
 import { followEvents, type SseStreams } from './sse.js';
@@ -64,6 +64,7 @@ const TEXT_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text
 
 export async function buildApi(options: ApiOptions): Promise<Api> {
   const { service, scheduler } = options;
+  checkTokenLength(options.token, 'the API options', 'the API token');
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),

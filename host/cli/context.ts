@@ -5,6 +5,7 @@ import { clientToken, ApiClient, type KadendeOperations } from '../api/index.js'
 import { KadendeService } from '../controller/index.js';
 import { PluginHost, PluginResolver, distributionSources, type DistributionOptions } from '../plugins/index.js';
 import { LevelStore } from '../store/index.js';
+import { makePrivateDir } from '../../lib/index.js';
 
 export interface GlobalOptions extends DistributionOptions {
   dataDir?: string;
@@ -64,7 +65,7 @@ export async function openLocal<N extends keyof Local>(options: GlobalOptions, n
   const distribution = needs.some((need) => need !== 'store') ? distributionSources(options) : undefined;
   const resolver = distribution && new PluginResolver(distribution.sources);
   const plugins = resolver && (wants('plugins') || wants('service')) ? new PluginHost(resolver) : undefined;
-  const store = wants('store') || wants('service') ? await LevelStore.open(join(dataDir(options), 'store')) : undefined;
+  const store = wants('store') || wants('service') ? await LevelStore.open(join(makePrivateDir(dataDir(options)), 'store')) : undefined;
   const service = store && plugins && wants('service') ? new KadendeService(store, plugins, backoffFromEnv()) : undefined;
   const close = async () => {
     await plugins?.close();

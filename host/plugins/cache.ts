@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readPluginFolder, type PluginFolder } from './manifest.js';
-import { unpackTarball, DEFAULT_UNPACK_LIMITS, type UnpackLimits, integrityOf } from '../../lib/index.js';
+import { unpackTarball, DEFAULT_UNPACK_LIMITS, type UnpackLimits, integrityOf, makePrivateDir } from '../../lib/index.js';
 import { KadendeError, kadendeError } from '../../errors/index.js';
 
 export const CACHE_META = '.kadende-cache.json';
@@ -154,7 +154,9 @@ export class PluginCache {
    * renames between it and `<name>/<version>/` are atomic.
    */
   private async tempDir(prefix: string): Promise<string> {
-    await mkdir(this.tmpRoot, { recursive: true });
+    // Every write starts here: the cache is its user's alone (0700, an existing one narrowed).
+    makePrivateDir(this.dir);
+    await mkdir(this.tmpRoot, { recursive: true, mode: 0o700 });
     return mkdtemp(join(this.tmpRoot, prefix));
   }
 

@@ -8,11 +8,11 @@
  *   events     clusterId!eventId -> KadendeEvent (event ids are uuid v7: time-ordered)
  *   outbox     eventId -> KadendeEvent, drained by the NATS publisher
  */
-import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
 import type { KadendeEvent, ClusterRecord, ResourceRecord } from '../../model/index.js';
 import type { Change, EventQuery, OutboxEntry, Store } from './types.js';
 import { kadendeError } from '../../errors/index.js';
+import { makePrivateDirAndFiles } from '../../lib/index.js';
 
 // Values are typed at the edges of this class: every read below says what it reads.
 type Sublevel<_V> = ReturnType<Level<string, unknown>['sublevel']>;
@@ -46,9 +46,14 @@ export class LevelStore implements Store {
     this.outbox = sub('outbox');
   }
 
-  /** Opens (creating) the store in `directory`; one process at a time. */
+  /**
+   * Opens (creating) the store in `directory`; one process at a time. The
+   * folder is made 0700 (an existing one narrowed, its files to 0600) before
+   * LevelDB writes into it with the process umask: the store is its user's alone.
+   * (An open() call that fails later leaves the narrowed modes: narrower is safe.)
+   */
   static async open(directory: string, options: LevelStoreOptions = {}): Promise<LevelStore> {
-    mkdirSync(directory, { recursive: true });
+    makePrivateDirAndFiles(directory);
     const db = new Level<string, unknown>(directory, { valueEncoding: 'json' });
     try {
       await db.open();
@@ -59,6 +64,8 @@ export class LevelStore implements Store {
       }
       throw kadendeError('KADENDE_ERR_STORE_OPEN', directory, (error as Error).message).with({ cause: error });
     }
+    // And the files LevelDB made while opening (later ones are out of reach behind the 0700 folder).
+    makePrivateDirAndFiles(directory);
     return new LevelStore(db, options);
   }
 
