@@ -5,7 +5,7 @@
  * exact version with its digest, and load a pin from the cache without the
  * network.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import semver from 'semver';
@@ -128,24 +128,41 @@ export class RegistrySource implements PluginSource {
   }
 }
 
+type UrlDigests = Record<string, { integrity: string; name: string; version: string }>;
+
 /**
  * Tarballs by URL. An `integrity` in the configuration is enforced; without
- * one, the first digest seen for a URL is recorded in `<cacheDir>/url-digests.json`
+ * one, the first digest seen for a URL is recorded in `<cacheDir>/_kadende/url-digests.json`
  * and different bytes from that URL are refused afterwards (trust on first use).
+ * Caches made before that file moved keep theirs at `<cacheDir>/url-digests.json`,
+ * where a plugin of that name would have its folder: it is still read, merged
+ * into the new file at the next record, then removed.
  */
 export class UrlSource implements PluginSource {
   constructor(private readonly options: DownloadOptions) {}
 
   private get digestsFile(): string {
+    return this.options.cache.ownFile('url-digests.json');
+  }
+
+  private get legacyDigestsFile(): string {
     return join(this.options.cache.dir, 'url-digests.json');
   }
 
-  async recordedDigests(): Promise<Record<string, { integrity: string; name: string; version: string }>> {
-    try {
-      return JSON.parse(await readFile(this.digestsFile, 'utf8')) as Record<string, { integrity: string; name: string; version: string }>;
-    } catch {
-      return {};
-    }
+  async recordedDigests(): Promise<UrlDigests> {
+    return { ...(await readDigests(this.legacyDigestsFile)), ...(await readDigests(this.digestsFile)) };
+  }
+
+  /** Moves an old cache's digests into `_kadende/` (before an install: the old name may be a plugin's). */
+  private async migrate(): Promise<void> {
+    if (!(await stat(this.legacyDigestsFile).catch(() => undefined))?.isFile()) return;
+    await this.write(await this.recordedDigests());
+    await rm(this.legacyDigestsFile, { force: true });
+  }
+
+  private async write(digests: UrlDigests): Promise<void> {
+    await mkdir(join(this.digestsFile, '..'), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.digestsFile, `${JSON.stringify(digests, null, 2)}\n`);
   }
 
   async resolve(ref: PluginRef): Promise<ResolvedPlugin | undefined> {
@@ -174,6 +191,7 @@ export class UrlSource implements PluginSource {
       if (cached && matchesDigestOf(cached.meta.integrity, expected)) return cached;
     }
     const bytes = await fetchBytes(url, { label, maxBytes: this.options.maxTarballBytes, progress: this.options.progress });
+    await this.migrate();
     const actual = integrityOf(bytes);
     if (integrity && !matchesIntegrity(bytes, integrity)) throw integrityError(label, url, integrity, actual);
     if (!integrity && recorded && recorded.integrity !== actual) {
@@ -188,7 +206,7 @@ export class UrlSource implements PluginSource {
     const digests = await this.recordedDigests();
     // Another process may have recorded it meanwhile: the first record stands.
     digests[url] ??= { integrity: cached.meta.integrity, name: cached.meta.name, version: cached.meta.version };
-    await writeFileAtomic(this.digestsFile, `${JSON.stringify(digests, null, 2)}\n`);
+    await this.write(digests);
   }
 
   async load(pin: PluginPin): Promise<PluginFolder | undefined> {
@@ -196,6 +214,16 @@ export class UrlSource implements PluginSource {
     const cached = await this.options.cache.get(pin.name, pin.version);
     if (cached && (!pin.integrity || cached.meta.integrity === pin.integrity)) return cached.folder;
     return (await this.install(pin.url, pin.integrity)).folder;
+  }
+}
+
+/** A digests file; nothing when it is missing, unreadable, or a folder (a plugin named url-digests.json in an old cache). */
+async function readDigests(file: string): Promise<UrlDigests> {
+  try {
+    if (!(await stat(file)).isFile()) return {};
+    return JSON.parse(await readFile(file, 'utf8')) as UrlDigests;
+  } catch {
+    return {};
   }
 }
 
