@@ -94,6 +94,10 @@ export const CATALOGUE = {
   KADENDE_ERR_PLUGIN_SIGNATURE: failure(as),
   KADENDE_ERR_PLUGIN_UNREACHABLE: failure((label: string, url: string, reason: string) => `${label}: cannot fetch ${url}: ${reason}`, 502),
   KADENDE_ERR_PLUGIN_DOWNLOAD: failure(as, 502),
+  KADENDE_ERR_PLUGIN_URL_REFUSED: input(
+    (label: string, url: string, file: boolean) =>
+      `${label}: ${url} is refused: plugin URLs here are http(s) only${file ? ' (the daemon takes file: URLs when started with KADENDE_ALLOW_FILE_PLUGIN_URLS=1)' : ''}`,
+  ),
   KADENDE_ERR_TARBALL_UNSAFE: failure(as, 400),
   KADENDE_ERR_SIGN_KEY: input(as),
   KADENDE_ERR_TRUSTED_KEYS: input(as),

@@ -24,6 +24,14 @@ export interface DownloadOptions {
   trustedKeys?: KeyObject[];
   maxTarballBytes?: number;
   progress?: boolean;
+  /** file: plugin URLs (default: allowed). The daemon allows them only when the operator says so. */
+  allowFileUrls?: boolean;
+  /**
+   * Answer every failed URL install with one message, whatever its cause (the
+   * daemon: an API client must not learn from the answer what exists on the
+   * daemon's machine or network). The cause stays on the error.
+   */
+  opaqueUrlErrors?: boolean;
 }
 
 const integrityError = (what: string, url: string, expected: string, actual: string) =>
@@ -180,6 +188,18 @@ export class UrlSource implements PluginSource {
 
   /** Downloads (or finds in the cache) the tarball at a URL, enforcing the given or recorded digest. */
   async install(url: string, integrity?: string, label = 'plugin tarball'): Promise<CachedPlugin> {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+    const allowed = scheme === 'http' || scheme === 'https' || (scheme === 'file' && this.options.allowFileUrls !== false);
+    if (!allowed) throw kadendeError('KADENDE_ERR_PLUGIN_URL_REFUSED', label, url, scheme === 'file');
+    if (!this.options.opaqueUrlErrors) return this.installFrom(url, integrity, label);
+    try {
+      return await this.installFrom(url, integrity, label);
+    } catch (error) {
+      throw kadendeError('KADENDE_ERR_PLUGIN_DOWNLOAD', `${label}: cannot install a plugin from ${url} (a local \`kadende plugin install\` of that URL says why)`).with({ cause: error });
+    }
+  }
+
+  private async installFrom(url: string, integrity: string | undefined, label: string): Promise<CachedPlugin> {
     if (integrity !== undefined && !isValidIntegrity(integrity)) {
       throw kadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `"${integrity}" is not an integrity string (expected sha512-<base64>)`);
     }
