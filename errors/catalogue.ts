@@ -62,6 +62,8 @@ export const CATALOGUE = {
   KADENDE_ERR_NOT_FOUND: failure(as, 404),
   KADENDE_ERR_METHOD_NOT_ALLOWED: input(as, 405),
   KADENDE_ERR_REQUEST_TOO_LARGE: input(as, 413),
+  KADENDE_ERR_REQUEST_HEADERS_TOO_LARGE: input(as, 431),
+  KADENDE_ERR_REQUEST_TIMEOUT: input(as, 408),
   KADENDE_ERR_UNSUPPORTED_MEDIA_TYPE: input(as, 415),
   KADENDE_ERR_REQUEST_INVALID: input((detail: string) => `invalid request: ${detail}`),
   KADENDE_ERR_SERVER: failure((origin: string, status: number) => `the daemon at ${origin} answered HTTP ${status}`, 502),

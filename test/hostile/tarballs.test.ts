@@ -19,7 +19,7 @@ import { echoEntries, startRegistry, tempDir, TOKEN } from '../distribution/supp
 
 interface Entry {
   path: string;
-  type?: 'File' | 'Directory' | 'ExtendedHeader';
+  type?: 'File' | 'Directory' | 'ExtendedHeader' | 'SymbolicLink' | 'Link';
   body?: string | Buffer;
   mode?: number;
 }
