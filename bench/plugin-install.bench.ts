@@ -20,13 +20,13 @@ const ROUNDS = 10;
 
 export async function run(): Promise<BenchRow[]> {
   const root = mkdtempSync(join(tmpdir(), 'kadende-bench-install-'));
-  const app = await createRegistryServer({ dir: join(root, 'registry'), token: 'bench' });
+  const app = await createRegistryServer({ dir: join(root, 'registry'), token: 'bench-token-0123456789' });
   try {
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     const plugin = join(root, 'echo');
     cpSync(new URL('../test/fixtures/distribution/echo', import.meta.url).pathname, plugin, { recursive: true });
     const packed = await packPlugin(plugin);
-    await new RegistryClient(url).publish('echo', packed.bytes, { token: 'bench' });
+    await new RegistryClient(url).publish('echo', packed.bytes, { token: 'bench-token-0123456789' });
     const firstCall = async (pool: PluginPool) => {
       await pool.call('describe', { tags: { bench: '1' }, properties: { directory: join(root, 'resources') } });
       await pool.close();

@@ -77,6 +77,8 @@ export const CATALOGUE = {
   KADENDE_ERR_NOT_FOUND: failure(as, 404),
   KADENDE_ERR_METHOD_NOT_ALLOWED: input(as, 405),
   KADENDE_ERR_REQUEST_TOO_LARGE: input(as, 413),
+  KADENDE_ERR_REQUEST_HEADERS_TOO_LARGE: input(as, 431),
+  KADENDE_ERR_REQUEST_TIMEOUT: input(as, 408),
   KADENDE_ERR_UNSUPPORTED_MEDIA_TYPE: input(as, 415),
   KADENDE_ERR_REQUEST_INVALID: input((detail: string) => `invalid request: ${detail}`),
   KADENDE_ERR_SERVER: failure((origin: string, status: number) => `the daemon at ${origin} answered HTTP ${status}`, 502),
@@ -113,6 +115,10 @@ export const CATALOGUE = {
   KADENDE_ERR_PLUGIN_SIGNATURE: failure(as),
   KADENDE_ERR_PLUGIN_UNREACHABLE: failure((label: string, url: string, reason: string) => `${label}: cannot fetch ${url}: ${reason}`, 502),
   KADENDE_ERR_PLUGIN_DOWNLOAD: failure(as, 502),
+  KADENDE_ERR_PLUGIN_URL_REFUSED: input(
+    (label: string, url: string, file: boolean) =>
+      `${label}: ${url} is refused: plugin URLs here are http(s) only${file ? ' (the daemon takes file: URLs when started with KADENDE_ALLOW_FILE_PLUGIN_URLS=1)' : ''}`,
+  ),
   KADENDE_ERR_TARBALL_UNSAFE: failure(as, 400),
   KADENDE_ERR_SIGN_KEY: input(as),
   KADENDE_ERR_PLUGIN_IMPORT: input(as),

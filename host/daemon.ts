@@ -14,6 +14,7 @@ import { Scheduler, KadendeService, LeasedPasses, ServicePasses, type ClusterRec
 import { FeedStore, OutboxPublisher } from './events/index.js';
 import type { PluginHost } from './plugins/index.js';
 import { LeaseKeeper, LevelStore, NatsStore, type Store } from './store/index.js';
+import { makePrivateDir } from '../lib/index.js';
 
 export interface DaemonOptions {
   dataDir: string;
@@ -45,6 +46,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger, plugins } = options;
   const graceMs = options.graceMs ?? 10_000;
   // The outbox only fills when something drains it.
+  // The data dir holds the store and the API token: its user's alone (an existing one is narrowed to 0700).
+  makePrivateDir(options.dataDir);
   const outbox = options.natsUrl !== undefined;
   // On a shared store every pass's commits and plugin calls are fenced by this host's lease of the cluster.
   let leases: LeaseKeeper | undefined;

@@ -5,3 +5,4 @@ export * from './integrity.js';
 export * from './tokens.js';
 export * from './unpack.js';
 export * from './tree-digest.js';
+export * from './private.js';

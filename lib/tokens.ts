@@ -3,21 +3,34 @@
  * plugin registry: one minimum length, one constant-time comparison.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { kadendeError } from '../errors/index.js';
+import { readableByOthers } from './private.js';
 
 /** 16 characters: short enough to type, long enough not to guess (a generated token has 43). */
 export const MIN_TOKEN_LENGTH = 16;
 
-/** A token file's first line, trimmed; refused when shorter than MIN_TOKEN_LENGTH. */
-export function readTokenFile(file: string, what = 'a token'): string {
+/** Where a warning goes: stderr, as `kadende: warning: ...`. */
+export type Warn = (message: string) => void;
+export const warnOnStderr: Warn = (message) => void process.stderr.write(`kadende: warning: ${message}\n`);
+
+/**
+ * A token file's first line, trimmed; refused when shorter than MIN_TOKEN_LENGTH.
+ * A file its group or others may read is used, with a warning (as ssh does for keys).
+ */
+export function readTokenFile(file: string, what = 'a token', warn: Warn = warnOnStderr): string {
   let token: string;
+  let mode: number;
   try {
+    mode = statSync(file).mode;
     token = readFileSync(file, 'utf8').split('\n')[0]!.trim();
   } catch (error) {
     throw kadendeError('KADENDE_ERR_TOKEN_FILE', `cannot read ${what} from ${file}: ${(error as Error).message}`);
   }
   checkTokenLength(token, file, what);
+  if (readableByOthers(mode)) {
+    warn(`${file} holds ${what} and has mode ${(mode & 0o777).toString(8).padStart(4, '0')}: other users may read it; run chmod 600 ${file}`);
+  }
   return token;
 }
 

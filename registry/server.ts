@@ -29,6 +29,7 @@ const NAME = new RegExp(PluginManifestSchema.properties.name.pattern!);
 
 export async function createRegistryServer(options: RegistryServerOptions): Promise<FastifyInstance> {
   const { dir } = options;
+  if (options.token) checkTokenLength(options.token, 'the registry options', 'a publish token');
   const maxBytes = options.maxTarballBytes ?? DEFAULT_MAX_TARBALL_BYTES;
   await mkdir(dir, { recursive: true });
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: maxBytes });

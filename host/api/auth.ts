@@ -4,9 +4,9 @@
  * `<dataDir>/api-token` (mode 0600), where a CLI on the same host finds it.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readTokenFile as readToken } from '../../lib/index.js';
+import { checkTokenLength, readTokenFile as readToken, makePrivateDir } from '../../lib/index.js';
 
 export const TOKEN_FILE = 'api-token';
 
@@ -15,7 +15,10 @@ export const readTokenFile = (file: string): string => readToken(file, 'the API 
 /** --token-file, else KADENDE_TOKEN, else `<dataDir>/api-token` if it exists: the token and where it came from. */
 function findToken(options: { tokenFile?: string; dataDir: string }, env: NodeJS.ProcessEnv): { token: string; from: string } | undefined {
   if (options.tokenFile) return { token: readTokenFile(options.tokenFile), from: options.tokenFile };
-  if (env.KADENDE_TOKEN) return { token: env.KADENDE_TOKEN, from: 'KADENDE_TOKEN' };
+  if (env.KADENDE_TOKEN) {
+    checkTokenLength(env.KADENDE_TOKEN, 'KADENDE_TOKEN', 'the API token');
+    return { token: env.KADENDE_TOKEN, from: 'KADENDE_TOKEN' };
+  }
   const file = join(options.dataDir, TOKEN_FILE);
   return existsSync(file) ? { token: readTokenFile(file), from: file } : undefined;
 }
@@ -26,7 +29,7 @@ export function daemonToken(options: { tokenFile?: string; dataDir: string }, en
   if (found) return found;
   const file = join(options.dataDir, TOKEN_FILE);
   // On a first start the data dir does not exist yet (the store makes it later).
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  makePrivateDir(options.dataDir);
   // 'wx': should another daemon make the file first, fail rather than overwrite the token it serves.
   writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
   return { token: readTokenFile(file), from: file };

@@ -55,3 +55,24 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   if (unexpected) request.log.error({ err: error, url: request.url }, 'request failed');
   void reply.status(status).send(body);
 }
+
+/**
+ * Node's refusals before fastify sees a request (headers too large, a headers
+ * timeout, a malformed request line): answered on the socket with the same
+ * `{ error: { code, message } }` body as everything else, then closed.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const refusal =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? kadendeError('KADENDE_ERR_REQUEST_HEADERS_TOO_LARGE', 'the request headers are larger than the server accepts')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? kadendeError('KADENDE_ERR_REQUEST_TIMEOUT', 'the request did not arrive in time')
+        : kadendeError('KADENDE_ERR_REQUEST_INVALID', 'a malformed HTTP request');
+  const body = JSON.stringify({ error: { code: refusal.code, message: refusal.message } } satisfies ErrorBody);
+  if (socket.writable) {
+    const reason = refusal.statusCode === 431 ? 'Request Header Fields Too Large' : refusal.statusCode === 408 ? 'Request Timeout' : 'Bad Request';
+    socket.write(`HTTP/1.1 ${refusal.statusCode} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}

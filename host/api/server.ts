@@ -9,8 +9,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Scheduler, KadendeService } from '../controller/index.js';
 import type { EventFeed } from '../events/index.js';
-import { tokenMatches } from '../../lib/index.js';
-import { errorHandler } from './errors.js';
+import { checkTokenLength, tokenMatches } from '../../lib/index.js';
+import { clientErrorHandler, errorHandler } from './errors.js';
 import type { DaemonMetrics } from './metrics.js';
 import { followEvents, type SseStreams } from './sse.js';
 import { isUiPath, registerUi } from './ui.js';
@@ -70,6 +70,7 @@ const TEXT_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text
 
 export async function buildApi(options: ApiOptions): Promise<Api> {
   const { service, scheduler } = options;
+  checkTokenLength(options.token, 'the API options', 'the API token');
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -80,6 +81,8 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     maxParamLength: REF_MAX_LENGTH,
     // A malformed URL (%zz) or an over-long parameter: refused before routing, with our error body.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
+    // And what Node refuses before fastify sees a request (431 headers too large, 408, 400).
+    clientErrorHandler,
     // Refuse unknown fields (ReconcileBody says additionalProperties: false) rather than silently dropping them.
     ajv: { customOptions: { removeAdditional: false } },
   });

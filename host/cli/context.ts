@@ -7,6 +7,7 @@ import { KadendeService } from '../controller/index.js';
 import { PluginHost, PluginResolver, distributionSources, type DistributionOptions } from '../plugins/index.js';
 import { hasCode, kadendeError } from '../../errors/index.js';
 import { LevelStore, NatsStore, type Store } from '../store/index.js';
+import { makePrivateDir } from '../../lib/index.js';
 
 export interface GlobalOptions extends DistributionOptions {
   dataDir?: string;
@@ -104,6 +105,8 @@ export async function openLocal<N extends keyof Local>(
 }
 
 async function openLevelStore(options: GlobalOptions, create: boolean): Promise<LevelStore> {
+  // The data dir holds the store and the API token: its user's alone (an existing one is narrowed to 0700).
+  if (create) makePrivateDir(dataDir(options));
   const directory = join(dataDir(options), 'store');
   try {
     return await LevelStore.open(directory, { createIfMissing: create });

@@ -16,10 +16,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readPluginFolder, type PluginFolder } from './manifest.js';
-import { unpackTarball, DEFAULT_UNPACK_LIMITS, type UnpackLimits, integrityOf, treeDigest, treeChanges, setTreeWritable, TREE_DIGEST_FILE, type TreeDigest } from '../../lib/index.js';
+import { unpackTarball, DEFAULT_UNPACK_LIMITS, type UnpackLimits, integrityOf, treeDigest, treeChanges, setTreeWritable, TREE_DIGEST_FILE, type TreeDigest, makePrivateDir, PLUGIN_CACHE_META } from '../../lib/index.js';
 import { KadendeError, kadendeError } from '../../errors/index.js';
 
-export const CACHE_META = '.kadende-cache.json';
+export const CACHE_META = PLUGIN_CACHE_META;
+/**
+ * The cache's own files (url-digests.json) live under `<cacheDir>/_kadende/`:
+ * a plugin name never starts with `_` (the manifest's pattern), so no plugin's
+ * folder can take their place. (`.tmp` is safe for the same reason.)
+ */
+export const CACHE_OWN_DIR = '_kadende';
 /** Temporary folders older than this were left by a process that died mid-install. */
 const STALE_TMP_MS = 60 * 60 * 1000;
 
@@ -55,6 +61,11 @@ export class PluginCache {
     readonly dir: string,
     readonly limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
   ) {}
+
+  /** A file of the cache's own, in a folder no plugin name can have. */
+  ownFile(file: string): string {
+    return join(this.dir, CACHE_OWN_DIR, file);
+  }
 
   folderOf(name: string, version: string): string {
     return join(this.dir, name, version);
@@ -153,7 +164,7 @@ export class PluginCache {
     if (!existsSync(this.dir)) return [];
     const found: CacheMeta[] = [];
     for (const name of (await readdir(this.dir)).sort()) {
-      if (name.startsWith('.') || !(await stat(join(this.dir, name))).isDirectory()) continue;
+      if (name.startsWith('.') || name === CACHE_OWN_DIR || !(await stat(join(this.dir, name))).isDirectory()) continue;
       for (const version of (await readdir(join(this.dir, name))).sort()) {
         const meta = await readFile(join(this.dir, name, version, CACHE_META), 'utf8').then((t) => JSON.parse(t) as CacheMeta, () => undefined);
         if (meta) found.push(meta);
@@ -179,7 +190,9 @@ export class PluginCache {
    * renames between it and `<name>/<version>/` are atomic.
    */
   private async tempDir(prefix: string): Promise<string> {
-    await mkdir(this.tmpRoot, { recursive: true });
+    // Every write starts here: the cache is its user's alone (0700, an existing one narrowed).
+    makePrivateDir(this.dir);
+    await mkdir(this.tmpRoot, { recursive: true, mode: 0o700 });
     return mkdtemp(join(this.tmpRoot, prefix));
   }
 

@@ -18,6 +18,19 @@ export interface DistributionOptions {
   registry?: string;
   /** A file of Ed25519 public keys (PEM). */
   trustedKeys?: string;
+  /** See DownloadOptions: the daemon's policy for plugin URLs (daemonUrlPolicy). */
+  allowFileUrls?: boolean;
+  opaqueUrlErrors?: boolean;
+}
+
+/**
+ * Plugin URLs in the daemon, which takes configurations from API clients: http(s)
+ * only unless KADENDE_ALLOW_FILE_PLUGIN_URLS=1, and one answer for every failed
+ * install, so that the answers do not tell a client which files exist on the
+ * daemon's machine.
+ */
+export function daemonUrlPolicy(env: NodeJS.ProcessEnv = process.env): Pick<DistributionOptions, 'allowFileUrls' | 'opaqueUrlErrors'> {
+  return { allowFileUrls: env.KADENDE_ALLOW_FILE_PLUGIN_URLS === '1', opaqueUrlErrors: true };
 }
 
 /** --cache-dir, else KADENDE_CACHE_DIR, else the XDG cache dir (~/.cache/kadende/plugins). */
@@ -39,7 +52,7 @@ export function pluginCache(options: DistributionOptions, env: NodeJS.ProcessEnv
 export function distributionSources(options: DistributionOptions, env: NodeJS.ProcessEnv = process.env): { sources: PluginSource[]; cache: PluginCache; registry?: RegistrySource; url: UrlSource } {
   const cache = pluginCache(options, env);
   const keysFile = options.trustedKeys ?? env.KADENDE_TRUSTED_KEYS;
-  const download = { cache, trustedKeys: keysFile ? readTrustedKeys(keysFile) : undefined };
+  const download = { cache, trustedKeys: keysFile ? readTrustedKeys(keysFile) : undefined, allowFileUrls: options.allowFileUrls, opaqueUrlErrors: options.opaqueUrlErrors };
   const urls = registries(options, env);
   const registry = urls.length > 0 ? new RegistrySource(urls, download) : undefined;
   const url = new UrlSource(download);

@@ -1,5 +1,5 @@
 /** Reads a plugin folder: its package.json `kadende` manifest, checked against the contract. */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -31,7 +31,7 @@ export async function readPluginFolder(dir: string): Promise<PluginFolder> {
     throw kadendeError('KADENDE_ERR_PLUGIN_MANIFEST', `${packageFile}: invalid plugin manifest:\n  ${problems.join('\n  ')}`).with({ details: problems });
   }
   const main = resolve(folder, manifest.main);
-  if (!main.startsWith(folder + '/') || !existsSync(main)) {
+  if (!main.startsWith(folder + '/') || !statSync(main, { throwIfNoEntry: false })?.isFile()) {
     throw kadendeError('KADENDE_ERR_PLUGIN_MANIFEST', `${packageFile}: kadende.main "${manifest.main}" is not a file inside the plugin folder`);
   }
   return { dir: folder, manifest, limits: { ...DEFAULT_LIMITS, ...manifest.limits }, entry: pathToFileURL(main).href };

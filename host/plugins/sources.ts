@@ -5,7 +5,7 @@
  * exact version with its digest, and load a pin from the cache without the
  * network.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import semver from 'semver';
@@ -26,6 +26,14 @@ export interface DownloadOptions {
   progress?: boolean;
   /** Where warnings go (default: stderr), e.g. a URL plugin whose manifest names another plugin. */
   warn?: (message: string) => void;
+  /** file: plugin URLs (default: allowed). The daemon allows them only when the operator says so. */
+  allowFileUrls?: boolean;
+  /**
+   * Answer every failed URL install with one message, whatever its cause (the
+   * daemon: an API client must not learn from the answer what exists on the
+   * daemon's machine or network). The cause stays on the error.
+   */
+  opaqueUrlErrors?: boolean;
 }
 
 const stderrWarning = (message: string) => {
@@ -134,24 +142,41 @@ export class RegistrySource implements PluginSource {
   }
 }
 
+type UrlDigests = Record<string, { integrity: string; name: string; version: string }>;
+
 /**
  * Tarballs by URL. An `integrity` in the configuration is enforced; without
- * one, the first digest seen for a URL is recorded in `<cacheDir>/url-digests.json`
+ * one, the first digest seen for a URL is recorded in `<cacheDir>/_kadende/url-digests.json`
  * and different bytes from that URL are refused afterwards (trust on first use).
+ * Caches made before that file moved keep theirs at `<cacheDir>/url-digests.json`,
+ * where a plugin of that name would have its folder: it is still read, merged
+ * into the new file at the next record, then removed.
  */
 export class UrlSource implements PluginSource {
   constructor(private readonly options: DownloadOptions) {}
 
   private get digestsFile(): string {
+    return this.options.cache.ownFile('url-digests.json');
+  }
+
+  private get legacyDigestsFile(): string {
     return join(this.options.cache.dir, 'url-digests.json');
   }
 
-  async recordedDigests(): Promise<Record<string, { integrity: string; name: string; version: string }>> {
-    try {
-      return JSON.parse(await readFile(this.digestsFile, 'utf8')) as Record<string, { integrity: string; name: string; version: string }>;
-    } catch {
-      return {};
-    }
+  async recordedDigests(): Promise<UrlDigests> {
+    return { ...(await readDigests(this.legacyDigestsFile)), ...(await readDigests(this.digestsFile)) };
+  }
+
+  /** Moves an old cache's digests into `_kadende/` (before an install: the old name may be a plugin's). */
+  private async migrate(): Promise<void> {
+    if (!(await stat(this.legacyDigestsFile).catch(() => undefined))?.isFile()) return;
+    await this.write(await this.recordedDigests());
+    await rm(this.legacyDigestsFile, { force: true });
+  }
+
+  private async write(digests: UrlDigests): Promise<void> {
+    await mkdir(join(this.digestsFile, '..'), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.digestsFile, `${JSON.stringify(digests, null, 2)}\n`);
   }
 
   async resolve(ref: PluginRef): Promise<ResolvedPlugin | undefined> {
@@ -171,6 +196,18 @@ export class UrlSource implements PluginSource {
 
   /** Downloads (or finds in the cache) the tarball at a URL, enforcing the given or recorded digest. */
   async install(url: string, integrity?: string, label = 'plugin tarball'): Promise<CachedPlugin> {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+    const allowed = scheme === 'http' || scheme === 'https' || (scheme === 'file' && this.options.allowFileUrls !== false);
+    if (!allowed) throw kadendeError('KADENDE_ERR_PLUGIN_URL_REFUSED', label, url, scheme === 'file');
+    if (!this.options.opaqueUrlErrors) return this.installFrom(url, integrity, label);
+    try {
+      return await this.installFrom(url, integrity, label);
+    } catch (error) {
+      throw kadendeError('KADENDE_ERR_PLUGIN_DOWNLOAD', `${label}: cannot install a plugin from ${url} (a local \`kadende plugin install\` of that URL says why)`).with({ cause: error });
+    }
+  }
+
+  private async installFrom(url: string, integrity: string | undefined, label: string): Promise<CachedPlugin> {
     if (integrity !== undefined && !isValidIntegrity(integrity)) {
       throw kadendeError('KADENDE_ERR_PLUGIN_INTEGRITY', `"${integrity}" is not an integrity string (expected sha512-<base64>)`);
     }
@@ -182,6 +219,7 @@ export class UrlSource implements PluginSource {
       if (cached && matchesDigestOf(cached.meta.integrity, expected)) return cached;
     }
     const bytes = await fetchBytes(url, { label, maxBytes: this.options.maxTarballBytes, progress: this.options.progress });
+    await this.migrate();
     const actual = integrityOf(bytes);
     if (integrity && !matchesIntegrity(bytes, integrity)) throw integrityError(label, url, integrity, actual);
     if (!integrity && recorded && recorded.integrity !== actual) {
@@ -196,7 +234,7 @@ export class UrlSource implements PluginSource {
     const digests = await this.recordedDigests();
     // Another process may have recorded it meanwhile: the first record stands.
     digests[url] ??= { integrity: cached.meta.integrity, name: cached.meta.name, version: cached.meta.version };
-    await writeFileAtomic(this.digestsFile, `${JSON.stringify(digests, null, 2)}\n`);
+    await this.write(digests);
   }
 
   async load(pin: PluginPin): Promise<PluginFolder | undefined> {
@@ -204,6 +242,16 @@ export class UrlSource implements PluginSource {
     const cached = await this.options.cache.get(pin.name, pin.version);
     if (cached && (!pin.integrity || cached.meta.integrity === pin.integrity)) return cached.folder;
     return (await this.install(pin.url, pin.integrity)).folder;
+  }
+}
+
+/** A digests file; nothing when it is missing, unreadable, or a folder (a plugin named url-digests.json in an old cache). */
+async function readDigests(file: string): Promise<UrlDigests> {
+  try {
+    if (!(await stat(file)).isFile()) return {};
+    return JSON.parse(await readFile(file, 'utf8')) as UrlDigests;
+  } catch {
+    return {};
   }
 }
 

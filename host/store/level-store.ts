@@ -15,6 +15,7 @@ import { Level } from 'level';
 import type { KadendeEvent, ClusterRecord, ResourceRecord } from '../../model/index.js';
 import type { Change, EventQuery, OutboxEntry, Store } from './types.js';
 import { kadendeError } from '../../errors/index.js';
+import { makePrivateDirAndFiles } from '../../lib/index.js';
 
 // Values are typed at the edges of this class: every read below says what it reads.
 type Sublevel<_V> = ReturnType<Level<string, unknown>['sublevel']>;
@@ -51,12 +52,18 @@ export class LevelStore implements Store {
     this.outbox = sub('outbox');
   }
 
-  /** Opens (creating, unless told not to) the store in `directory`; one process at a time. */
+  /**
+   * Opens (creating, unless told not to) the store in `directory`; one process at a time. The
+   * folder is made 0700 (an existing one narrowed, its files to 0600) before LevelDB writes into
+   * it with the process umask: the store is its user's alone. (An open() call that fails later
+   * leaves the narrowed modes: narrower is safe.)
+   */
   static async open(directory: string, options: LevelStoreOptions = {}): Promise<LevelStore> {
     const create = options.createIfMissing ?? true;
     // LevelDB's CURRENT file names its manifest: without it there is no store here.
     if (!create && !existsSync(join(directory, 'CURRENT'))) throw kadendeError('KADENDE_ERR_STORE_NOT_FOUND', directory);
     if (create) mkdirSync(directory, { recursive: true });
+    makePrivateDirAndFiles(directory);
     const db = new Level<string, unknown>(directory, { valueEncoding: 'json', createIfMissing: create });
     try {
       await db.open();
@@ -67,6 +74,8 @@ export class LevelStore implements Store {
       }
       throw kadendeError('KADENDE_ERR_STORE_OPEN', directory, (error as Error).message).with({ cause: error });
     }
+    // And the files LevelDB made while opening (later ones are out of reach behind the 0700 folder).
+    makePrivateDirAndFiles(directory);
     // The installation id is made with the store and kept in it.
     const meta = db.sublevel<string, string>('meta', { valueEncoding: 'utf8' });
     let installation = await meta.get('installation');

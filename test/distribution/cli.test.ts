@@ -130,7 +130,7 @@ describe('plugin distribution through the CLI', () => {
 
     const otherCache = { KADENDE_CACHE_DIR: join(tmp.root, 'url-cache-2') };
     json(await kadende(['-o', 'json', 'plugin', 'install', tarball], otherCache));
-    const recorded = JSON.parse(readFileSync(join(otherCache.KADENDE_CACHE_DIR, 'url-digests.json'), 'utf8')) as Record<string, { integrity: string }>;
+    const recorded = JSON.parse(readFileSync(join(otherCache.KADENDE_CACHE_DIR, '_kadende', 'url-digests.json'), 'utf8')) as Record<string, { integrity: string }>;
     expect(recorded[tarball]!.integrity).toBe(first);
   });
 

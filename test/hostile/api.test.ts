@@ -3,6 +3,7 @@
  * crash the loader answer 400 with located issues, and every refusal fastify
  * makes itself carries the `{ error: { code, message } }` body.
  */
+import { connect, type AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi, type Api } from '../../host/api/server.js';
@@ -67,5 +68,23 @@ describe('the API under hostile requests', () => {
     const response = await send('POST', '/v1/clusters/some-cluster/reconcile', JSON.stringify({ wait: true, retryFailedd: true }), 'application/json');
     expect(response.statusCode).toBe(400);
     expect(response.json().error).toMatchObject({ code: 'KADENDE_ERR_REQUEST_INVALID', message: expect.stringMatching(/retryFailedd/) });
+  });
+
+  it('answers headers too large (431) with the error body, on a real socket', async () => {
+    const address = await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = api.app.server.address() as AddressInfo;
+    expect(address).toContain(String(port));
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', (error) => (text ? resolve(text) : reject(error)));
+      socket.write(`GET /v1/clusters HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
+    });
+    const [head, body] = raw.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(head).toMatch(/content-type: application\/json/i);
+    expect(JSON.parse(body!)).toEqual({ error: { code: 'KADENDE_ERR_REQUEST_HEADERS_TOO_LARGE', message: expect.any(String) } });
   });
 });

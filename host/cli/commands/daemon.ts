@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { daemonToken } from '../../api/index.js';
+import { daemonUrlPolicy } from '../../plugins/index.js';
 import { startDaemon } from '../../daemon.js';
 import { backoffFromEnv, dataDir, openLocal, storeUrl, writeDaemonFile } from '../context.js';
 import { atLeast, parsedOption } from '../flags.js';
@@ -41,7 +42,8 @@ export function registerDaemon(program: Command): void {
       logger.info({ dataDir: directory, token: from }, 'starting the kadende daemon');
       // The same plugin sources (local, registry, URL, cache) as every other command. The daemon
       // opens the store itself (with an outbox when it publishes) and closes both on stop().
-      const { plugins } = await openLocal(options, ['plugins']);
+      // Plugin URLs from API clients: http(s) only, unless KADENDE_ALLOW_FILE_PLUGIN_URLS=1.
+      const { plugins } = await openLocal({ ...options, ...daemonUrlPolicy() }, ['plugins']);
       const daemon = await startDaemon({
         dataDir: directory,
         storeUrl: storeUrl(options),
