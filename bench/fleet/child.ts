@@ -61,12 +61,15 @@ try {
     const rssBefore = process.memoryUsage().rss;
     peakRss = rssBefore;
     started = performance.now();
+    const cpu = process.cpuUsage();
     scheduler.start();
     await all;
     const passMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const cpuMs = (used.user + used.system) / 1000;
     await scheduler.stop();
     const rssAfter = process.memoryUsage().rss;
-    console.log(JSON.stringify({ mode, count, concurrency, seedMs, passMs, notConverged: failed, rssBefore, rssAfter, peakRss, describeMs: provider.describeMs, storeBytes: du(join(root, 'store')) }));
+    console.log(JSON.stringify({ mode, count, concurrency, seedMs, passMs, cpuMs, notConverged: failed, rssBefore, rssAfter, peakRss, describeMs: provider.describeMs, storeBytes: du(join(root, 'store')) }));
   } else {
     const samples: number[] = [];
     for (let i = 0; i < 8; i += 1) {

@@ -7,6 +7,7 @@
  * all gone is removed, finishing an interrupted delete.
  */
 import { hasCode } from '../../errors/index.js';
+import { clusterIdsOf } from '../store/index.js';
 import { TerminalPassError, type ClusterReconciler, type PassRequest, type PassResult } from './pass.js';
 import type { KadendeService } from './service.js';
 
@@ -23,7 +24,8 @@ export class ServicePasses implements ClusterReconciler {
   ) {}
 
   async clusterIds(): Promise<string[]> {
-    return (await this.service.store.listClusters()).map((c) => c.id);
+    // Keys only: the scheduler asks on every tick (issue 15).
+    return clusterIdsOf(this.service.store);
   }
 
   async reconcile({ clusterId }: PassRequest): Promise<PassResult> {
@@ -34,10 +36,11 @@ export class ServicePasses implements ClusterReconciler {
       if (hasCode(error, 'KADENDE_ERR_CLUSTER_NOT_FOUND')) throw new TerminalPassError(`cluster ${clusterId} is gone`, { cause: error });
       throw error;
     }
-    const cluster = await this.service.store.getCluster(clusterId);
-    if (cluster?.deleting && report.converged && (await this.service.store.listResources(clusterId)).length === 0) {
+    // The pass read the cluster under the scheduler's per-cluster lock, so its `deleting` is current:
+    // no second read of the record per pass (issue 15).
+    if (report.deleting && report.converged && (await this.service.store.listResources(clusterId)).length === 0) {
       await this.service.deleteCluster(clusterId);
-      this.options.onDeleted?.(clusterId, cluster.name);
+      this.options.onDeleted?.(clusterId, report.clusterName);
     }
     const failing = report.groups.filter((g) => g.status?.reason === 'describe-failed' || g.status?.reason === 'halted');
     const base = { clusterName: report.clusterName, report };

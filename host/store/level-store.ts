@@ -75,6 +75,10 @@ export class LevelStore implements Store {
     return (await this.clusters.values().all()) as ClusterRecord[];
   }
 
+  async listClusterIds(): Promise<string[]> {
+    return (await this.clusters.keys().all()) as string[];
+  }
+
   async listResources(clusterId: string, groupPath?: string): Promise<ResourceRecord[]> {
     const prefix = groupPath === undefined ? `${clusterId}${SEP}` : `${clusterId}${SEP}${groupPath}${SEP}`;
     return (await this.resources.values({ gte: prefix, lt: `${prefix}${UPPER}` }).all()) as ResourceRecord[];
