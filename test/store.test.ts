@@ -6,6 +6,7 @@ import { dataDir } from '../host/cli/context.js';
 import { LevelStore } from '../host/store/level-store.js';
 import { MemoryState, MemoryStore } from '../host/store/memory-store.js';
 import type { Store } from '../host/store/types.js';
+import type { ResourceRecord } from '../model/index.js';
 import { storeSuite } from './support/store-suite.js';
 
 storeSuite('LevelStore', async () => {
@@ -24,6 +25,27 @@ storeSuite('LevelStore', async () => {
     },
   };
 });
+
+// The same contract without LevelStore's in-memory record cache (every read from disk), and with a
+// cache too small to hold more than one cluster (evictions on every read).
+for (const [label, cachedRecords] of [['no record cache', 0], ['a one-record cache', 1]] as const) {
+  storeSuite(`LevelStore, ${label}`, async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kadende-store-'));
+    let store: Store = await LevelStore.open(join(root, 'store'), { outbox: true, cachedRecords });
+    return {
+      store,
+      async reopen() {
+        await store.close().catch(() => {});
+        store = await LevelStore.open(join(root, 'store'), { outbox: true, cachedRecords });
+        return store;
+      },
+      async cleanup() {
+        await store.close().catch(() => {});
+        rmSync(root, { recursive: true, force: true });
+      },
+    };
+  });
+}
 
 storeSuite('MemoryStore', async () => {
   const state = new MemoryState();
@@ -44,6 +66,23 @@ describe('LevelStore', () => {
   afterEach(async () => {
     await store.close().catch(() => {});
     rmSync(root, { recursive: true, force: true });
+  });
+
+  it('lists what is on disk, in key order, while its record cache is written through', async () => {
+    const record = (group: string, id: string, state = 'active') =>
+      ({ id, clusterId: 'c1', groupPath: group, state, specHash: 'h', createdAt: 't', updatedAt: 't', attempts: 0 }) as ResourceRecord;
+    await store.commit({ putResources: [record('b', 'r2'), record('a', 'r9')] });
+    expect((await store.listResources('c1')).map((r) => r.id)).toEqual(['r9', 'r2']); // loaded into the cache
+    await store.commit({ putResources: [record('a', 'r1'), record('b', 'r2', 'deleting'), { ...record('c', 'r3'), lastError: undefined }] });
+    await store.commit({ deleteResources: [record('a', 'r9')] });
+    const cached = await store.listResources('c1');
+    const listed = await store.listResources('c1', 'b');
+    listed[0]!.state = 'failed'; // a copy: what is stored does not change
+    await store.close();
+    store = await LevelStore.open(join(root, 'store'), { outbox: true });
+    const fromDisk = await store.listResources('c1');
+    expect(cached.map((r) => `${r.groupPath}/${r.id}/${r.state}`)).toEqual(['a/r1/active', 'b/r2/deleting', 'c/r3/active']);
+    expect(cached).toStrictEqual(fromDisk);
   });
 
   it('refuses a second opener of the same directory with a clear, coded error', async () => {
