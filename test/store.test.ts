@@ -11,6 +11,7 @@ import { cluster, record, storeSuite } from './support/store-suite.js';
 import { NatsServer } from './support/nats-server.js';
 import { NatsStore } from '../host/store/nats-store.js';
 import { afterAll, beforeAll } from 'vitest';
+import type { ResourceRecord } from '../model/index.js';
 
 storeSuite('LevelStore', async () => {
   const root = mkdtempSync(join(tmpdir(), 'kadende-store-'));
@@ -28,6 +29,27 @@ storeSuite('LevelStore', async () => {
     },
   };
 });
+
+// The same contract without LevelStore's in-memory record cache (every read from disk), and with a
+// cache too small to hold more than one cluster (evictions on every read).
+for (const [label, cachedRecords] of [['no record cache', 0], ['a one-record cache', 1]] as const) {
+  storeSuite(`LevelStore, ${label}`, async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kadende-store-'));
+    let store: Store = await LevelStore.open(join(root, 'store'), { outbox: true, cachedRecords });
+    return {
+      store,
+      async reopen() {
+        await store.close().catch(() => {});
+        store = await LevelStore.open(join(root, 'store'), { outbox: true, cachedRecords });
+        return store;
+      },
+      async cleanup() {
+        await store.close().catch(() => {});
+        rmSync(root, { recursive: true, force: true });
+      },
+    };
+  });
+}
 
 storeSuite('MemoryStore', async () => {
   const state = new MemoryState();
@@ -126,6 +148,23 @@ describe('LevelStore', () => {
   afterEach(async () => {
     await store.close().catch(() => {});
     rmSync(root, { recursive: true, force: true });
+  });
+
+  it('lists what is on disk, in key order, while its record cache is written through', async () => {
+    const record = (group: string, id: string, state = 'active') =>
+      ({ id, clusterId: 'c1', groupPath: group, state, specHash: 'h', createdAt: 't', updatedAt: 't', attempts: 0 }) as ResourceRecord;
+    await store.commit({ putResources: [record('b', 'r2'), record('a', 'r9')] });
+    expect((await store.listResources('c1')).map((r) => r.id)).toEqual(['r9', 'r2']); // loaded into the cache
+    await store.commit({ putResources: [record('a', 'r1'), record('b', 'r2', 'deleting'), { ...record('c', 'r3'), lastError: undefined }] });
+    await store.commit({ deleteResources: [record('a', 'r9')] });
+    const cached = await store.listResources('c1');
+    const listed = await store.listResources('c1', 'b');
+    listed[0]!.state = 'failed'; // a copy: what is stored does not change
+    await store.close();
+    store = await LevelStore.open(join(root, 'store'), { outbox: true });
+    const fromDisk = await store.listResources('c1');
+    expect(cached.map((r) => `${r.groupPath}/${r.id}/${r.state}`)).toEqual(['a/r1/active', 'b/r2/deleting', 'c/r3/active']);
+    expect(cached).toStrictEqual(fromDisk);
   });
 
   it('refuses a second opener of the same directory with a clear, coded error', async () => {

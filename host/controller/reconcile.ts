@@ -71,6 +71,8 @@ export interface ReconcileReport {
   groups: GroupReport[];
   /** Every group converged and nothing was done. */
   converged: boolean;
+  /** The cluster passed was being deleted (`kadende delete cluster`): the daemon removes it once empty. */
+  deleting?: boolean;
   durationMs: number;
   /** A cluster being deleted was forgotten after this pass: nothing of it is left. */
   deleted?: boolean;
@@ -218,7 +220,7 @@ export class Reconciler {
         });
       }
     }
-    return { clusterId: cluster.id, clusterName: cluster.name, groups, converged, durationMs: this.now().getTime() - started };
+    return { clusterId: cluster.id, clusterName: cluster.name, groups, converged, ...(cluster.deleting ? { deleting: true } : {}), durationMs: this.now().getTime() - started };
   }
 
   private async reconcileGroup(cluster: ClusterRecord, work: WorkGroup, dryRun: boolean): Promise<GroupReport> {

@@ -6,9 +6,10 @@
  * not converged asks to run again soon; a deleting cluster whose resources are
  * all gone is removed, finishing an interrupted delete.
  */
+import { hasCode } from '../../errors/index.js';
+import { clusterIdsOf } from '../store/index.js';
 import { TerminalPassError, type ClusterReconciler, type PassRequest, type PassResult } from './pass.js';
 import type { KadendeService } from './service.js';
-import { hasCode } from '../../errors/index.js';
 
 export interface ServicePassesOptions {
   /** After a pass that acted but has not converged yet (a create to confirm). */
@@ -23,7 +24,8 @@ export class ServicePasses implements ClusterReconciler {
   ) {}
 
   async clusterIds(): Promise<string[]> {
-    return (await this.service.store.listClusters()).map((c) => c.id);
+    // Keys only: the scheduler asks on every tick (issue 15).
+    return clusterIdsOf(this.service.store);
   }
 
   async reconcile({ clusterId }: PassRequest): Promise<PassResult> {

@@ -4,7 +4,7 @@
  * publisher listen here instead of polling the store.
  */
 import { EventEmitter } from 'node:events';
-import type { Change, EventQuery, OutboxEntry, Store } from '../store/index.js';
+import { clusterIdsOf, type Change, type EventQuery, type OutboxEntry, type Store } from '../store/index.js';
 import type { ClusterRecord, ResourceRecord, KadendeEvent } from '../../model/index.js';
 
 export interface EventFeedEvents {
@@ -37,6 +37,9 @@ export class FeedStore implements Store {
   }
   listClusters(): Promise<ClusterRecord[]> {
     return this.inner.listClusters();
+  }
+  listClusterIds(): Promise<string[]> {
+    return clusterIdsOf(this.inner);
   }
   listResources(clusterId: string, groupPath?: string): Promise<ResourceRecord[]> {
     return this.inner.listResources(clusterId, groupPath);

@@ -7,6 +7,13 @@
  *   resources  clusterId!groupPath!resourceId -> ResourceRecord
  *   events     clusterId!eventId -> KadendeEvent (event ids are uuid v7: time-ordered)
  *   outbox     eventId -> KadendeEvent, drained by the NATS publisher
+ *
+ * Resource records are also kept in memory, per cluster, written through on every commit
+ * (issue 15): a converged pass of a fleet read every record from LevelDB, one iterator per
+ * group, on every pass, and that was most of the daemon's steady cost. The store belongs to
+ * one process at a time (LevelDB's lock), and every write goes through commit(), so the
+ * cache cannot go stale; a cluster is loaded from disk on its first read, and the least
+ * recently read clusters are dropped past `cachedRecords`.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -28,6 +35,14 @@ export interface LevelStoreOptions {
   outbox?: boolean;
   /** false: a store that does not exist yet is an error (KADENDE_ERR_STORE_NOT_FOUND), never created. Default true. */
   createIfMissing?: boolean;
+  /** Resource records kept in memory (whole clusters, least recently read dropped first); 0: none. Default 250,000. */
+  cachedRecords?: number;
+}
+
+/** One cluster's records in memory: key (groupPath!id) -> record; `sorted` false once a new key came in out of order. */
+interface ClusterRecords {
+  byKey: Map<string, ResourceRecord>;
+  sorted: boolean;
 }
 
 export class LevelStore implements Store {
@@ -38,6 +53,12 @@ export class LevelStore implements Store {
   private readonly outbox: Sublevel<KadendeEvent>;
   private readonly durableQueue: Array<{ ops: unknown[]; resolve: () => void; reject: (error: unknown) => void }> = [];
   private syncing = false;
+  /** Cluster id -> its records, in least-recently-read order (a Map keeps insertion order). */
+  private readonly cache = new Map<string, ClusterRecords>();
+  private cachedCount = 0;
+  /** Bumped by every commit that touches a cluster's records: a load that raced one is not kept. */
+  private readonly versions = new Map<string, number>();
+  private readonly cacheLimit: number;
 
   private constructor(
     private readonly db: Level<string, unknown>,
@@ -50,6 +71,7 @@ export class LevelStore implements Store {
     this.resources = sub('resources');
     this.events = sub('events');
     this.outbox = sub('outbox');
+    this.cacheLimit = options.cachedRecords ?? 250_000;
   }
 
   /**
@@ -99,9 +121,91 @@ export class LevelStore implements Store {
     return (await this.clusters.values().all()) as ClusterRecord[];
   }
 
+  async listClusterIds(): Promise<string[]> {
+    return (await this.clusters.keys().all()) as string[];
+  }
+
   async listResources(clusterId: string, groupPath?: string): Promise<ResourceRecord[]> {
-    const prefix = groupPath === undefined ? `${clusterId}${SEP}` : `${clusterId}${SEP}${groupPath}${SEP}`;
-    return (await this.resources.values({ gte: prefix, lt: `${prefix}${UPPER}` }).all()) as ResourceRecord[];
+    const records = this.cache.get(clusterId) ?? (await this.loadCluster(clusterId));
+    if (records === undefined) {
+      const prefix = groupPath === undefined ? `${clusterId}${SEP}` : `${clusterId}${SEP}${groupPath}${SEP}`;
+      return (await this.resources.values({ gte: prefix, lt: `${prefix}${UPPER}` }).all()) as ResourceRecord[];
+    }
+    // Least recently read goes first when the cache is full.
+    this.cache.delete(clusterId);
+    this.cache.set(clusterId, records);
+    if (!records.sorted) {
+      // Listed in key order, as LevelDB lists them.
+      records.byKey = new Map([...records.byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      records.sorted = true;
+    }
+    const out: ResourceRecord[] = [];
+    // Records hold only primitive fields: a shallow copy is a copy (callers never get what is stored).
+    for (const record of records.byKey.values()) if (groupPath === undefined || record.groupPath === groupPath) out.push({ ...record });
+    return out;
+  }
+
+  /** Reads a cluster's records from disk into the cache; undefined when they cannot be kept (no cache, or a commit raced the read). */
+  private async loadCluster(clusterId: string): Promise<ClusterRecords | undefined> {
+    if (this.cacheLimit <= 0) return undefined;
+    const version = this.versions.get(clusterId) ?? 0;
+    const prefix = `${clusterId}${SEP}`;
+    const entries = (await this.resources.iterator({ gte: prefix, lt: `${prefix}${UPPER}` }).all()) as Array<[string, ResourceRecord]>;
+    if ((this.versions.get(clusterId) ?? 0) !== version) return undefined;
+    const loaded = this.cache.get(clusterId);
+    if (loaded) return loaded;
+    const records: ClusterRecords = { byKey: new Map(entries.map(([key, record]) => [key.slice(prefix.length), record])), sorted: true };
+    this.cache.set(clusterId, records);
+    this.cachedCount += records.byKey.size;
+    this.evict();
+    return records;
+  }
+
+  private evict(): void {
+    for (const [id, records] of this.cache) {
+      if (this.cachedCount <= this.cacheLimit || this.cache.size <= 1) break;
+      this.cache.delete(id);
+      this.cachedCount -= records.byKey.size;
+    }
+  }
+
+  private bumpVersions(change: Change): void {
+    const touched = new Set<string>();
+    for (const record of change.putResources ?? []) touched.add(record.clusterId);
+    for (const key of change.deleteResources ?? []) touched.add(key.clusterId);
+    for (const id of touched) this.versions.set(id, (this.versions.get(id) ?? 0) + 1);
+  }
+
+  private dropFromCache(change: Change): void {
+    this.bumpVersions(change);
+    for (const id of new Set([...(change.putResources ?? []), ...(change.deleteResources ?? [])].map((r) => r.clusterId))) {
+      const records = this.cache.get(id);
+      if (!records) continue;
+      this.cache.delete(id);
+      this.cachedCount -= records.byKey.size;
+    }
+  }
+
+  /** After a batch is written: what it changed, in the clusters held in memory (a cluster not held is read from disk when asked for). */
+  private applyToCache(change: Change): void {
+    // A load that started before this write finished must not keep what it read (loadCluster).
+    this.bumpVersions(change);
+    for (const record of change.putResources ?? []) {
+      const records = this.cache.get(record.clusterId);
+      if (!records) continue;
+      const key = `${record.groupPath}${SEP}${record.id}`;
+      if (!records.byKey.has(key)) {
+        this.cachedCount += 1;
+        // A new key lands at the end of the map: sorted again on the next read.
+        records.sorted = false;
+      }
+      records.byKey.set(key, stored(record));
+    }
+    for (const key of change.deleteResources ?? []) {
+      const records = this.cache.get(key.clusterId);
+      if (records?.byKey.delete(`${key.groupPath}${SEP}${key.id}`)) this.cachedCount -= 1;
+    }
+    this.evict();
   }
 
   async listEvents(clusterId: string, query: EventQuery = {}): Promise<KadendeEvent[]> {
@@ -134,8 +238,17 @@ export class LevelStore implements Store {
       if (this.options.outbox) ops.push({ type: 'put', sublevel: this.outbox, key: event.id, value: event });
     }
     if (ops.length === 0) return;
-    if (change.durable) await this.writeDurable(ops);
-    else await this.db.batch(ops as never);
+    // A load of a touched cluster that is reading now must not keep what it read (loadCluster).
+    this.bumpVersions(change);
+    try {
+      if (change.durable) await this.writeDurable(ops);
+      else await this.db.batch(ops as never);
+    } catch (error) {
+      // What is in memory may be ahead of or behind a batch that failed midway: read those clusters again.
+      this.dropFromCache(change);
+      throw error;
+    }
+    this.applyToCache(change);
   }
 
   /**
@@ -201,6 +314,13 @@ export class LevelStore implements Store {
   async installationId(): Promise<string> {
     return this.installation;
   }
+}
+
+/** A record as LevelDB's JSON would give it back: fields that are undefined are left out. */
+function stored(record: ResourceRecord): ResourceRecord {
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) if (value !== undefined) copy[key] = value;
+  return copy as unknown as ResourceRecord;
 }
 
 function resourceKey(record: { clusterId: string; groupPath: string; id: string }): string {

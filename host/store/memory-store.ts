@@ -67,6 +67,11 @@ export class MemoryStore implements Store {
     return [...this.state.clusters.keys()].sort().map((id) => copy<ClusterRecord>(this.state.clusters.get(id)!));
   }
 
+  async listClusterIds(): Promise<string[]> {
+    this.open();
+    return [...this.state.clusters.keys()].sort();
+  }
+
   async listResources(clusterId: string, groupPath?: string): Promise<ResourceRecord[]> {
     this.open();
     const groups = this.state.resources.get(clusterId);

@@ -33,6 +33,13 @@ export interface Store {
   getCluster(id: string): Promise<ClusterRecord | undefined>;
   findClusterByName(name: string): Promise<ClusterRecord | undefined>;
   listClusters(): Promise<ClusterRecord[]>;
+  /**
+   * Every cluster's id, in id order, without reading the records: the scheduler asks on every
+   * tick, and at fleet scale reading (and parsing) every ClusterRecord each second was the
+   * daemon's largest steady cost (issue 15). Optional so a store may leave it out: callers fall
+   * back to listClusters() (clusterIdsOf).
+   */
+  listClusterIds?(): Promise<string[]>;
   listResources(clusterId: string, groupPath?: string): Promise<ResourceRecord[]>;
   listEvents(clusterId: string, query?: EventQuery): Promise<KadendeEvent[]>;
   commit(change: Change): Promise<void>;
@@ -47,4 +54,10 @@ export interface Store {
    * delete each other's resources as orphans.
    */
   installationId(): Promise<string>;
+}
+
+/** A store's cluster ids: keys only where the store can, else from the records. */
+export async function clusterIdsOf(store: Store): Promise<string[]> {
+  if (store.listClusterIds) return store.listClusterIds();
+  return (await store.listClusters()).map((c) => c.id);
 }

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeEvent } from '../../host/events/event.js';
 import type { ClusterRecord, ResourceRecord } from '../../model/index.js';
-import type { Store } from '../../host/store/types.js';
+import { clusterIdsOf, type Store } from '../../host/store/types.js';
 
 export interface OpenedStore {
   store: Store;
@@ -64,6 +64,7 @@ export function storeSuite(name: string, open: () => Promise<OpenedStore>): void
     it('lists clusters in id order', async () => {
       await store.commit({ putClusters: [cluster('c2', 'b'), cluster('c1', 'a'), cluster('c3', 'c')] });
       expect((await store.listClusters()).map((c) => c.id)).toEqual(['c1', 'c2', 'c3']);
+      expect(await clusterIdsOf(store)).toEqual(['c1', 'c2', 'c3']);
     });
 
     it('lists resources per cluster and per group without bleeding into a group with a longer name', async () => {

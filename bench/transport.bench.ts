@@ -1,0 +1,177 @@
+/**
+ * The plugin transport on real work: describe answering 100 resources (with the host's tags),
+ * at 1 and 32 calls in flight, through
+ *
+ * - Kadende's PluginPool (schema checks on request and answer, tag checks, p-limit, timeouts);
+ * - bare worker_threads workers (postMessage, no checks): the floor of the in-process design;
+ * - child processes speaking newline-delimited JSON-RPC 2.0 on stdio (no checks);
+ * - child processes serving HTTP on a unix socket (undici, keep-alive; no checks);
+ *
+ * each with as many threads or processes as the pool runs (min(concurrency, cpus)), all in one
+ * run, interleaved over ROUNDS rounds (the best round of each is kept: the machine may be busy).
+ * TRANSPORT_ROUNDS (3) and TRANSPORT_CALLS (300 at 1 in flight, 3x that at 32) size it.
+ * Goal: the checked pool within 1.3x of the bare worker and ahead of both out-of-process transports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { Pool } from 'undici';
+import { readPluginFolder } from '../host/plugins/manifest.js';
+import { PluginPool } from '../host/plugins/pool.js';
+import { round, type BenchRow } from './harness.js';
+
+const SERVER = fileURLToPath(new URL('./fixtures/transport-server.mjs', import.meta.url));
+const ROUNDS = Number(process.env.TRANSPORT_ROUNDS ?? 3);
+const CALLS: Record<number, number> = { 1: Number(process.env.TRANSPORT_CALLS ?? 300), 32: 3 * Number(process.env.TRANSPORT_CALLS ?? 300) };
+const request = { tags: { 'kadende.cluster': '019a0000-0000-7000-8000-000000000001', 'kadende.group': 'web' }, properties: { region: 'eu-west-1' } };
+
+type Call = () => Promise<unknown>;
+interface Transport {
+  name: string;
+  call: Call;
+  close(): Promise<void>;
+}
+
+/** Round-robin over n callers. */
+const spread = (callers: Call[]): Call => {
+  let next = 0;
+  return () => callers[next++ % callers.length]!();
+};
+
+/** Answers matched to calls by id, over any message channel. */
+function rpc(send: (id: number, message: unknown) => void) {
+  const pending = new Map<number, (value: unknown) => void>();
+  let nextId = 1;
+  return {
+    call: () =>
+      new Promise<unknown>((resolve) => {
+        const id = nextId++;
+        pending.set(id, resolve);
+        send(id, request);
+      }),
+    answer(id: number, value: unknown) {
+      pending.get(id)?.(value);
+      pending.delete(id);
+    },
+  };
+}
+
+async function bareWorkers(n: number): Promise<Transport> {
+  const workers = Array.from({ length: n }, () => new Worker(SERVER, { execArgv: [] }));
+  const callers = workers.map((worker) => {
+    const channel = rpc((id, req) => worker.postMessage({ id, request: req }));
+    worker.on('message', ({ id, answer }: { id: number; answer: unknown }) => channel.answer(id, answer));
+    return channel.call;
+  });
+  return { name: 'bare worker_threads (no checks)', call: spread(callers), close: async () => void (await Promise.all(workers.map((w) => w.terminate()))) };
+}
+
+async function stdioChildren(n: number): Promise<Transport> {
+  const children: ChildProcess[] = [];
+  const callers = Array.from({ length: n }, () => {
+    const child = spawn(process.execPath, [SERVER, 'stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    children.push(child);
+    const channel = rpc((id, params) => child.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'describe', params })}\n`));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const { id, result } = JSON.parse(line) as { id: number; result: unknown };
+      channel.answer(id, result);
+    });
+    return channel.call;
+  });
+  return { name: 'child process, NDJSON-RPC on stdio (no checks)', call: spread(callers), close: async () => void children.forEach((c) => c.kill()) };
+}
+
+async function httpChildren(n: number, dir: string): Promise<Transport> {
+  const children: ChildProcess[] = [];
+  const pools: Pool[] = [];
+  const callers = await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const socketPath = join(dir, `plugin-${i}.sock`);
+      const child = spawn(process.execPath, [SERVER, 'http', socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(child);
+      await once(child.stdout!, 'data');
+      const pool = new Pool('http://plugin', { socketPath, connections: 32, pipelining: 1 });
+      pools.push(pool);
+      return async () => {
+        const { body } = await pool.request({ path: '/describe', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+        return body.json();
+      };
+    }),
+  );
+  return {
+    name: 'child process, HTTP on a unix socket (undici; no checks)',
+    call: spread(callers),
+    close: async () => {
+      await Promise.all(pools.map((p) => p.close()));
+      children.forEach((c) => c.kill());
+    },
+  };
+}
+
+/** Calls per second with `inFlight` calls outstanding, after a warm-up. */
+async function throughput(call: Call, inFlight: number): Promise<number> {
+  const total = CALLS[inFlight]!;
+  let next = 0;
+  const drive = async (n: number) => {
+    next = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < n) {
+          next += 1;
+          await call();
+        }
+      }),
+    );
+  };
+  await drive(Math.min(100, total));
+  const start = performance.now();
+  await drive(total);
+  return total / ((performance.now() - start) / 1000);
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const folder = await readPluginFolder(fileURLToPath(new URL('./fixtures/hundred-plugin/', import.meta.url)));
+  const pool = new PluginPool(folder);
+  const threads = Math.max(1, Math.min(pool.limits.concurrency, availableParallelism()));
+  const dir = mkdtempSync(join(tmpdir(), 'kadende-bench-transport-'));
+  const kadende: Transport = { name: 'Kadende PluginPool (schema-checked)', call: () => pool.call('describe', request), close: () => pool.close() };
+  const transports = [kadende, await bareWorkers(threads), await stdioChildren(threads), await httpChildren(threads, dir)];
+  const best = new Map<string, number>();
+  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+  try {
+    for (let r = 0; r < ROUNDS; r += 1) {
+      for (const inFlight of [1, 32]) {
+        for (const t of transports) {
+          const key = `${t.name}|${inFlight}`;
+          best.set(key, Math.max(best.get(key) ?? 0, await throughput(t.call, inFlight)));
+        }
+      }
+    }
+  } finally {
+    for (const t of transports) await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const name = `plugin transport: describe -> 100 resources, ${threads} threads/processes each, best of ${ROUNDS}`;
+  const rows: BenchRow[] = [];
+  for (const inFlight of [1, 32]) {
+    const bare = best.get(`${transports[1]!.name}|${inFlight}`)!;
+    const ours = best.get(`${kadende.name}|${inFlight}`)!;
+    for (const t of transports) {
+      const value = best.get(`${t.name}|${inFlight}`)!;
+      rows.push({
+        benchmark: name,
+        metric: `${t.name}, ${inFlight} in flight`,
+        value: Math.round(value),
+        unit: 'calls/s',
+        note: t === kadende ? `${round(bare / ours, 2)}x the bare worker's time per call (goal <= 1.3x); load ${load}` : `Kadende pool ${round(ours / value, 2)}x this throughput`,
+      });
+    }
+  }
+  return rows;
+}
