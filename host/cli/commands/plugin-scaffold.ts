@@ -31,6 +31,8 @@ export function scaffold(name: string): Record<string, string> {
       description: `Each resource is <directory>/<id>.json (replace with your provider).`,
       env: [],
       limits: { concurrency: 8, timeoutMs: 10000, memoryMb: 64 },
+      // The sandbox lets a plugin touch no file of the host's but the folders these properties name.
+      folders: ['directory'],
       propertiesSchema: {
         type: 'object',
         required: ['directory'],
