@@ -117,7 +117,8 @@ describe('reconcile --wait --timeout bounds the whole command', () => {
     writeFileSync(file, 'version: "1"\nname: hang\ngroups:\n  web:\n    size: 1\n    resourcePlugin: { name: hostile }\n    resourceProperties: { mode: mkdir-hang }\n');
     await ok('apply', '-f', file);
     const started = Date.now();
-    const result = await run('reconcile', 'hang', '--wait', '--timeout', '2');
+    // In-process, where a thread stuck in a system call cannot be terminated (a sandbox process is killed instead).
+    const result = await kadende(['reconcile', 'hang', '--wait', '--timeout', '2'], { ...env, KADENDE_PLUGIN_ISOLATION: 'in-process' });
     const took = Date.now() - started;
     expect(result.stderr).toContain('[KADENDE_ERR_RECONCILE_TIMEOUT]');
     // The stuck plugin thread is ended with the process.

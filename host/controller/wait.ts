@@ -76,7 +76,10 @@ function describeStuck(report: ReconcileReport, failures: DescribeFailures): str
     const count = before?.message === group.error.message ? before.count + 1 : 1;
     failures.set(group.path, { message: group.error.message, count });
     if (count >= DESCRIBE_STUCK_PASSES) {
-      stuck.push(`${group.path}: describe failed ${count} passes in a row: ${group.error.code}: ${group.error.message} (fix the group's resourceProperties and apply, or the plugin's access)`);
+      // The code once: a Node error's message already starts with it (ENOTDIR: not a directory, ...).
+      const { code, message } = group.error;
+      const said = message.startsWith(`${code}:`) ? message : `${code}: ${message}`;
+      stuck.push(`${group.path}: describe failed ${count} passes in a row: ${said} (fix the group's resourceProperties and apply, or the plugin's access)`);
     }
   }
   return stuck;

@@ -31,9 +31,10 @@ describe('--store nats://', () => {
     expect(resourceFiles(directory)).toHaveLength(2);
     const listed = await kadende(['-o', 'json', '--store', nats.url, 'get', 'resources', 'shared-shop'], hostA);
     expect(JSON.parse(listed.stdout)).toHaveLength(2);
-    // Without --store, host A's own embedded store has no such cluster.
+    // Without --store, host A uses its own embedded store, which nothing was applied to (and a lookup never makes one).
     const local = await kadende(['-o', 'json', 'get', 'clusters'], hostA);
-    expect(JSON.parse(local.stdout)).toEqual([]);
+    expect(local.code).toBe(1);
+    expect(JSON.parse(local.stderr)).toMatchObject({ error: { code: 'KADENDE_ERR_STORE_NOT_FOUND' } });
   });
 
   it('refuses a store URL that is not a NATS URL', async () => {
