@@ -35,8 +35,13 @@ export const readableByOthers = (mode: number): boolean => (mode & 0o077) !== 0;
 
 /** chmod down to `mode`, only ever removing permissions; a file owned by someone else is left as it is. */
 function narrow(path: string, mode: number): void {
-  const info = lstatSync(path);
-  if ((info.mode & 0o777 & ~mode) === 0) return;
+  // A file may go between the listing and the chmod (LevelDB removes compacted tables of an open store): nothing to narrow then.
+  const info = lstatSync(path, { throwIfNoEntry: false });
+  if (!info || (info.mode & 0o777 & ~mode) === 0) return;
   if (typeof process.getuid === 'function' && info.uid !== process.getuid()) return;
-  chmodSync(path, info.mode & 0o777 & mode);
+  try {
+    chmodSync(path, info.mode & 0o777 & mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
