@@ -1,10 +1,10 @@
 // `kadende events --follow` through a daemon crash and restart: the follower
 // resumes after the last event it printed, so it misses nothing and repeats nothing.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, kadende, tempDir } from '../support/cli.js';
+import { kadende, startCli, tempDir } from '../support/cli.js';
 import { freePort, until } from '../support/nats-server.js';
 import { fileCluster } from '../support/service.js';
 
@@ -17,14 +17,7 @@ afterAll(() => {
   box.cleanup();
 });
 
-function start(args: string[]): { child: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  children.push(child);
-  return { child, output: () => output };
-}
+const start = (args: string[]) => startCli(args, env, children);
 
 const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
 

@@ -1,10 +1,10 @@
 // Issue 11 with a daemon holding the store: the CLI finds it by <data-dir>/daemon.json, and
 // `events NAME --follow --nats URL` follows the cluster by its name, after its newest --limit events.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, kadende, tempDir } from '../support/cli.js';
+import { kadende, startCli, tempDir } from '../support/cli.js';
 import { freePort, NatsServer, until } from '../support/nats-server.js';
 import { fileCluster } from '../support/service.js';
 
@@ -19,14 +19,7 @@ afterAll(async () => {
   box.cleanup();
 });
 
-function start(args: string[]): { child: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  children.push(child);
-  return { child, output: () => output };
-}
+const start = (args: string[]) => startCli(args, env, children);
 
 describe('a store held by a daemon', () => {
   it("names the daemon's URL, and events NAME --follow --nats follows the cluster by name after its newest --limit events", async () => {

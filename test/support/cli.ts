@@ -1,5 +1,5 @@
 /** The built `kadende` CLI as a child process, as an operator runs it, and scratch folders for tests. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,4 +46,14 @@ export function resourceFiles(directory: string): Array<{ file: string; id: stri
     return [];
   }
   return names.map((file) => ({ file: join(directory, file), ...JSON.parse(readFileSync(join(directory, file), 'utf8')) }));
+}
+
+/** Starts a long-running CLI command (a daemon, a follower), collecting its stdout and stderr; `children` lets the test kill what is left. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, children: ChildProcess[]): { child: ChildProcess; output: () => string } {
+  let output = '';
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  children.push(child);
+  return { child, output: () => output };
 }
