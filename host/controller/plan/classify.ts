@@ -39,6 +39,12 @@ export function classify(
           actions.push({ kind: 'delete', record, providerId: resource.id, reason: 'retry', cause: `retrying the delete of ${resource.id} (${record.deleteReason ?? 'requested'})` });
           // Issue 9: it still exists until the delete is done, so it still occupies a slot (scale.ts).
           draining.push(record);
+        } else if (record.attempts > 1 && ageMs(record.createdAt, now) < lostGraceMs) {
+          // An earlier attempt's answer was lost, and a provider that ignored the token may hold a second
+          // resource for it that describe does not list yet: it keeps the slot until the listing grace has
+          // passed (the simulator's find, seed 97894), and is forgotten then, or retried once it is listed.
+          actions.push({ kind: 'wait', cause: `${record.providerId ?? record.id} is gone; an earlier create attempt may still be listed` });
+          draining.push(record);
         } else {
           actions.push({ kind: 'forget', record, reason: 'deleted', cause: `${record.providerId ?? record.id} is gone` });
         }

@@ -94,6 +94,19 @@ describe('planGroup: examples', () => {
     expect(kinds(planGroup({ group: target({ size: 1 }), records: [stale], observed: [], now: NOW }).actions)).toEqual(['create', 'forget']);
   });
 
+  it('keeps a deleted record whose create was retried in its slot until the listing grace has passed', () => {
+    // Attempt 1's answer was lost; a provider that ignored the token may hold its resource, not listed yet.
+    const retried = (createdAgo: number) => record('r', { state: 'deleting', deleteReason: 'unhealthy', attempts: 2, createdAt: iso(createdAgo) });
+    const young = planGroup({ group: target({ size: 1 }), records: [retried(30_000)], observed: [], now: NOW, lostGraceMs: 120_000 });
+    expect(kinds(young.actions)).toEqual(['create', 'wait']);
+    const surge = planGroup({ group: target({ size: 1, policy: { ...DEFAULT_POLICY, maxSurge: 0, maxUnavailable: 1 } }), records: [retried(30_000)], observed: [], now: NOW, lostGraceMs: 120_000 });
+    expect(kinds(surge.actions)).toEqual(['wait']);
+    const old = planGroup({ group: target({ size: 1 }), records: [retried(200_000)], observed: [], now: NOW, lostGraceMs: 120_000 });
+    expect(kinds(old.actions)).toEqual(['create', 'forget']);
+    const once = planGroup({ group: target({ size: 1 }), records: [{ ...retried(30_000), attempts: 1 }], observed: [], now: NOW, lostGraceMs: 120_000 });
+    expect(kinds(once.actions)).toEqual(['create', 'forget']);
+  });
+
   it('resumes an unconfirmed create with the same record, and confirms one describe sees', () => {
     const creating = record('c', { state: 'creating', providerId: undefined, observedAt: undefined });
     expect(kinds(planGroup({ group: target({ size: 1 }), records: [creating], observed: [], now: NOW }).actions)).toEqual(['resume-create']);
