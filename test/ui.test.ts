@@ -1,17 +1,17 @@
-// The web UI in a real browser (Debian's chromium, driven by playwright-core)
+// The web UI in a real browser (the npm-shipped Chromium of test/support/browser.ts, driven by playwright-core)
 // against a real daemon: clusters, group status, resources, live events.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../host/daemon.js';
 import { PluginHost } from '../host/plugins/host.js';
 import { localSources, PluginResolver } from '../host/plugins/resolve.js';
+import { launchTestBrowser } from './support/browser.js';
 import { fileCluster } from './support/service.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'ui-test-token-0123456789abcdef';
 let dir: string;
 let daemon: Daemon;
@@ -19,7 +19,6 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
   dir = mkdtempSync(join(tmpdir(), 'kadende-ui-'));
   daemon = await startDaemon({
     dataDir: join(dir, 'data'),
@@ -35,22 +34,7 @@ beforeAll(async () => {
     body: fileCluster('ui-demo', join(dir, 'res'), 3),
   });
   expect(applied.status).toBe(201);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // The test reaches only 127.0.0.1: Chromium resolves no other name and keeps its own services off.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-domain-reliability',
-      '--disable-features=AutofillServerCommunication,OptimizationHints,Translate,MediaRouter,DialMediaRouteProvider,NetworkTimeServiceQuerying',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    ],
-  });
+  browser = await launchTestBrowser();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 });
 
