@@ -47,7 +47,7 @@ const nested = (directory: string) =>
   ].join('\n');
 
 const groupCell = (p: Page, group: string, cell: string) => p.textContent(`#groups tbody tr:has(td:first-child:text-is("${group}")) td.${cell}`);
-const eventTypes = (p: Page) => p.$$eval('#events li', (items) => items.map((li) => (li as HTMLElement).dataset.type));
+const eventTypes = (p: Page) => p.$$eval('#events li', (items) => items.map((li) => li.getAttribute('data-type')));
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kadende-ui-'));
@@ -153,7 +153,7 @@ describe('web UI', () => {
     await expect.poll(() => eventTypes(page)).toEqual(created.map((e) => e.type));
 
     await page.selectOption('#event-group', 'workers');
-    await expect.poll(() => page.$$eval('#events li', (items) => items.map((li) => (li as HTMLElement).dataset.id))).toEqual(
+    await expect.poll(() => page.$$eval('#events li', (items) => items.map((li) => li.getAttribute('data-id')))).toEqual(
       created.filter((e) => e.data.groupPath === 'workers/queue').reverse().map((e) => e.id),
     );
     expect(await page.textContent('#events li .subject')).toMatch(/^workers\/queue \/ /);
@@ -178,7 +178,7 @@ describe('web UI', () => {
       await expect.poll(() => page.$$eval('#events li', (items) => items.length)).toBeGreaterThan(before);
     }
     // The stored events, newest first, each once (live events may have come on top meanwhile).
-    const shown = await page.$$eval('#events li', (items) => items.map((li) => (li as HTMLElement).dataset.id!));
+    const shown = await page.$$eval('#events li', (items) => items.map((li) => li.getAttribute('data-id')));
     const latest = await allEvents('ui-many');
     expect(shown).toEqual(latest.map((e) => e.id).reverse());
   });
@@ -229,7 +229,7 @@ describe('web UI', () => {
     try {
       await page.goto(`${daemon.url}/ui/#/clusters/ui-demo`);
       const stored = await allEvents('ui-demo');
-      await expect.poll(() => page.$$eval('#events li', (items) => items.map((li) => (li as HTMLElement).dataset.id))).toEqual(stored.map((e) => e.id).reverse());
+      await expect.poll(() => page.$$eval('#events li', (items) => items.map((li) => li.getAttribute('data-id')))).toEqual(stored.map((e) => e.id).reverse());
     } finally {
       await page.unrouteAll();
     }
@@ -242,12 +242,12 @@ describe('web UI', () => {
       await narrow.goto(`${daemon.url}/ui/#/clusters/ui-broken`);
       await expect.poll(() => groupCell(narrow, 'web', 'state'), { timeout: 20_000 }).toBe('describe-failed');
       await expect.poll(() => narrow.$$eval('#events li', (items) => items.length)).toBeGreaterThan(0);
-      expect(await narrow.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(420);
+      expect(await narrow.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420);
       const box = await narrow.$eval('#groups', (table) => ({ table: table.scrollWidth, box: table.parentElement!.clientWidth }));
       expect(box.table).toBeGreaterThan(box.box);
       await narrow.goto(`${daemon.url}/ui/#/clusters/ui-many`);
       await expect.poll(() => narrow.$$eval('#resources tbody tr', (rows) => rows.length)).toBe(30);
-      expect(await narrow.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(420);
+      expect(await narrow.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420);
       await narrow.screenshot({ path: join(tmpdir(), 'kadende-ui-420.png'), fullPage: true });
     } finally {
       await narrow.close();
