@@ -121,6 +121,32 @@ describe('web UI', () => {
     expect(await page.textContent('#cluster-state')).toBe('error · 0/2 ready');
   });
 
+  it('asks a daemon that has run no pass of a cluster for its live status once a minute, not at every poll', async () => {
+    const calls = { live: 0, lastPass: 0 };
+    await page.route(
+      (url) => url.pathname.endsWith('/status'),
+      async (route) => {
+        const response = await route.fetch();
+        const body = await response.json();
+        // ui-demo's answer as a daemon gives it when another host runs its passes (a live look calls its plugins).
+        const live = body.report.clusterName === 'ui-demo';
+        if (live) calls.live++;
+        else if (body.report.clusterName === 'ui-nested') calls.lastPass++;
+        await route.fulfill({ response, json: live ? { ...body, source: 'live' } : body });
+      },
+    );
+    try {
+      await page.goto(`${daemon.url}/ui/#token=${TOKEN}`);
+      // Two polls after the first load (every 5 s), ui-demo still asked once.
+      await expect.poll(() => calls.lastPass, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+      expect(calls.live).toBe(1);
+      // The kept answer still shows: the cluster keeps its health in the list.
+      expect(await page.textContent('#clusters li:has(.name:text-is("ui-demo")) .pill')).toMatch(/^(converged|progressing)$/);
+    } finally {
+      await page.unrouteAll();
+    }
+  });
+
   it('keeps a deep link across a reload, and the back and forward buttons walk the clusters seen', async () => {
     await page.goto(`${daemon.url}/ui/#/clusters/ui-nested`);
     await expect.poll(() => groupCell(page, 'workers/queue', 'state'), { timeout: 20_000 }).toBe('converged');

@@ -56,10 +56,30 @@ function clusterHealth(passReport) {
   return { desired, ready, text: 'progressing', kind: 'warn' };
 }
 
+/**
+ * The list's health per cluster: the daemon's last pass (no plugin call). A daemon that has run no
+ * pass of a cluster (another host holds it) answers with a live look, which calls its plugins: that
+ * answer is kept for a minute rather than asked for at every poll.
+ */
+const LIVE_STATUS_KEPT_MS = 60_000;
+const listStatus = new Map();
+
+async function statusForList(id) {
+  const kept = listStatus.get(id);
+  if (kept && kept.source === 'live' && Date.now() - kept.at < LIVE_STATUS_KEPT_MS) return kept.pass;
+  try {
+    const pass = await api(`/v1/clusters/${enc(id)}/status`);
+    listStatus.set(id, { pass, source: pass.source, at: Date.now() });
+    return pass;
+  } catch (error) {
+    if (error instanceof Unauthorized) throw error;
+    return undefined;
+  }
+}
+
 async function loadClusters() {
   const clusters = await api('/v1/clusters');
-  // The daemon's last pass per cluster (no plugin call): what the list shows as health.
-  const passes = await Promise.all(clusters.map((c) => api(`/v1/clusters/${enc(c.id)}/status`).catch((error) => (error instanceof Unauthorized ? Promise.reject(error) : undefined))));
+  const passes = await Promise.all(clusters.map((c) => statusForList(c.id)));
   const list = $('#clusters');
   list.replaceChildren(
     ...clusters.map((cluster, i) => {

@@ -5,6 +5,7 @@ import { el } from './dom.js';
 import { timeElement } from './format.js';
 
 const PAGE = 50;
+const LIVE_KEPT = 1000;
 
 /** The event types of model/events.ts, without their common prefix. */
 export const EVENT_TYPES = [
@@ -110,5 +111,10 @@ export class EventsPanel {
   live(event) {
     if (!this.matches(event) || this.has(event.id)) return;
     this.list.prepend(eventItem(event));
+    // A tab left open for days keeps a bounded list: the oldest shown go back behind "load more".
+    if (this.list.children.length > LIVE_KEPT) {
+      while (this.list.children.length > LIVE_KEPT) this.list.lastElementChild.remove();
+      this.more.hidden = false;
+    }
   }
 }
