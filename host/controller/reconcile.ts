@@ -214,6 +214,8 @@ export class Reconciler {
             this.event('io.kadende.reconcile.completed', {
               clusterId: cluster.id,
               cause: `reconcile took ${acted} action(s) over ${groups.length} group(s)`,
+              // When the groups' status was taken: the web UI's history charts anchor on it.
+              startedAt: new Date(started).toISOString(),
               groups: groups.map((g) => ({ path: g.path, status: g.status, error: g.error?.message })),
             }),
           ],

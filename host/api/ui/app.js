@@ -15,7 +15,6 @@ const state = { ref: undefined, clusterId: undefined, follow: undefined, lastEve
 /** Pill colour by status reason; the reason and message come from the daemon's pass. */
 const REASON_KIND = { converged: 'ok', progressing: 'warn', waiting: 'warn', halted: 'bad', 'creates-failed': 'bad', 'describe-failed': 'bad' };
 const kindOf = (reason) => REASON_KIND[reason] ?? 'warn';
-const HISTORY_TYPE = 'io.kadende.reconcile.completed';
 
 const clusterPath = (name) => `#/clusters/${enc(name)}`;
 
@@ -140,9 +139,12 @@ function drawHistory(pass) {
   $('#history').replaceChildren(...charts);
 }
 
+/** The history charts read the cluster's latest events, of every type (chart.js says how). */
+const HISTORY_EVENTS = 1000;
+
 async function loadHistory() {
   const ref = state.ref;
-  const events = await listEvents(`/v1/clusters/${enc(ref)}/events?reverse=true&limit=500&type=${HISTORY_TYPE}`);
+  const events = await listEvents(`/v1/clusters/${enc(ref)}/events?reverse=true&limit=${HISTORY_EVENTS}`);
   if (ref === state.ref) state.history = events;
 }
 
@@ -205,7 +207,7 @@ async function follow(ref) {
 function onLiveEvent(event) {
   state.lastEventId = event.id;
   events.live(event);
-  if (event.type === HISTORY_TYPE && !state.history.some((e) => e.id === event.id)) state.history = [event, ...state.history];
+  if (!state.history.some((e) => e.id === event.id)) state.history = [event, ...state.history].slice(0, HISTORY_EVENTS);
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(() => loadCluster().catch(report), 400);
 }

@@ -1,12 +1,15 @@
-// Each group's desired and ready resources over time, as plain SVG. The points come from the
-// stored `io.kadende.reconcile.completed` events (each carries every group's status as that pass
-// found it) and end with the daemon's last pass, drawn up to now.
+// Each group's desired and ready resources over time, as plain SVG, derived from the stored
+// events. A `reconcile.completed` event carries every group's status as its pass found it at
+// `startedAt` (desired, ready): an anchor. Between anchors the resource events move the ready count:
+// a resource created or observed active is ready, one lost, deleted or no longer active is not. The
+// series ends with the daemon's last pass, drawn up to now.
 import { absoluteTime } from './format.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const WIDTH = 600;
 const HEIGHT = 130;
 const PAD = { left: 34, right: 12, top: 10, bottom: 24 };
+const ANCHOR = 'io.kadende.reconcile.completed';
 
 function svg(tag, attributes = {}, ...children) {
   const node = document.createElementNS(NS, tag);
@@ -15,23 +18,63 @@ function svg(tag, attributes = {}, ...children) {
   return node;
 }
 
-/** `{ time, desired, ready }` of one group's status; ready is null when the pass could not see the group. */
-const pointOf = (time, status) => ({ time, desired: status.desired, ready: typeof status.healthy === 'number' ? status.healthy : null });
+const readyOf = (status) => (typeof status.healthy === 'number' ? status.healthy : null);
 
 /**
- * Per current group path, its points oldest first: one per reconcile.completed event (given newest
- * or oldest first) that names the group, then the last pass's status at `lastPassAt`.
+ * What a resource event makes of its resource (`ready`, `not-ready` or `gone`), and whether the
+ * resource counted as ready before when this window has not seen it yet. Orphans never counted.
  */
-export function groupHistory(reconcileEvents, report, lastPassAt) {
-  const history = new Map();
-  for (const group of report.groups) if (!group.retired && group.status) history.set(group.path, []);
-  const events = [...reconcileEvents].sort((a, b) => a.time.localeCompare(b.time));
-  for (const event of events) {
-    for (const group of event.data?.groups ?? []) {
-      if (group.status && history.has(group.path)) history.get(group.path).push(pointOf(event.time, group.status));
+const TRANSITIONS = {
+  'io.kadende.resource.created': { to: (d) => (d.status === 'active' ? 'ready' : 'not-ready'), unseenWasReady: () => false },
+  // Written when a resource's status changes: an unseen one had the other status.
+  'io.kadende.resource.observed': { to: (d) => (d.status === 'active' ? 'ready' : 'not-ready'), unseenWasReady: (d) => d.status !== 'active' },
+  'io.kadende.resource.failed': { to: () => 'not-ready', unseenWasReady: () => false },
+  // A ready resource is deleted only after a `deleting` event: an unseen one being deleted was ready unless it is replaced for being unhealthy.
+  'io.kadende.resource.deleting': { to: () => 'gone', unseenWasReady: (d) => d.reason !== 'unhealthy' && d.reason !== 'retry' },
+  'io.kadende.resource.deleted': { to: () => 'gone', unseenWasReady: () => false },
+  // Lost: observed once, now missing.
+  'io.kadende.resource.lost': { to: () => 'gone', unseenWasReady: () => true },
+};
+
+/**
+ * Per current group path, its points `{ time, desired, ready }` oldest first (ready is null while
+ * the group could not be seen), from events given in any order, then the last pass's status at
+ * `lastPassAt`. A group's series starts at its first anchor: before it the count is unknown.
+ */
+export function groupHistory(events, report, lastPassAt) {
+  const tracks = new Map();
+  for (const group of report.groups) if (!group.retired && group.status) tracks.set(group.path, { points: [], desired: undefined, ready: null, seen: new Map() });
+  const timeOf = (e) => (e.type === ANCHOR && e.data?.startedAt) || e.time;
+  const ordered = [...events].sort((a, b) => timeOf(a).localeCompare(timeOf(b)) || a.id.localeCompare(b.id));
+  for (const event of ordered) {
+    if (event.type === ANCHOR) {
+      for (const group of event.data?.groups ?? []) {
+        const track = tracks.get(group.path);
+        if (!track || !group.status) continue;
+        Object.assign(track, { desired: group.status.desired, ready: readyOf(group.status), seen: new Map() });
+        track.points.push({ time: timeOf(event), desired: track.desired, ready: track.ready });
+      }
+      continue;
     }
+    const transition = TRANSITIONS[event.type];
+    const track = tracks.get(event.data?.groupPath);
+    const id = event.data?.resourceId;
+    if (!transition || !track || track.desired === undefined || track.ready === null || !id || event.data.reason === 'orphan') continue;
+    const before = track.seen.get(id);
+    const wasReady = before === undefined ? transition.unseenWasReady(event.data) : before === 'ready';
+    const now = transition.to(event.data);
+    track.seen.set(id, now);
+    const ready = Math.max(0, track.ready + (now === 'ready' ? 1 : 0) - (wasReady ? 1 : 0));
+    if (ready === track.ready) continue;
+    track.ready = ready;
+    track.points.push({ time: event.time, desired: track.desired, ready });
   }
-  for (const group of report.groups) if (history.has(group.path)) history.get(group.path).push(pointOf(lastPassAt, group.status));
+  const history = new Map();
+  for (const group of report.groups) {
+    const track = tracks.get(group.path);
+    if (!track) continue;
+    history.set(group.path, [...track.points, { time: lastPassAt, desired: group.status.desired, ready: readyOf(group.status) }]);
+  }
   return history;
 }
 
