@@ -228,10 +228,10 @@ async function route() {
   if (ref === undefined) return;
   $('#cluster-name').textContent = ref;
   try {
-    // Events first: the follow resumes after the newest one listed.
-    const [newest] = await listEvents(`/v1/clusters/${enc(ref)}/events?reverse=true&limit=1`);
-    state.lastEventId = newest?.id;
+    // Events first: the follow resumes after the newest one the history read.
     await Promise.all([events.open(ref), loadHistory()]);
+    if (ref !== state.ref) return;
+    state.lastEventId = state.history[0]?.id;
     await loadCluster();
   } catch (error) {
     if (ref !== state.ref) return;
