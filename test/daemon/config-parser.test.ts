@@ -3,15 +3,10 @@
  * posted to the API does not stall /healthz or other clients, and the parse in
  * a worker thread reports exactly what the in-process loader does.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ConfigParser, checkResourceProperties, loadClusterConfigPartially } from '../../host/config/index.js';
-import { startDaemon, type Daemon } from '../../host/daemon.js';
-import { PluginHost } from '../../host/plugins/host.js';
-import { localSources, PluginResolver } from '../../host/plugins/resolve.js';
+import type { Daemon } from '../../host/daemon.js';
+import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 
 const TOKEN = 'config-parser-test-token-0123456789';
 /** 8,000 small groups (0.4 MB): refused for the group limit, after a second or so of parsing. */
@@ -70,23 +65,13 @@ describe('the configuration parser thread', () => {
 });
 
 describe('a daemon applying a large configuration', () => {
-  let dir: string;
+  let test: TestDaemon;
   let daemon: Daemon;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kadende-parse-'));
-    daemon = await startDaemon({
-      dataDir: join(dir, 'data'),
-      plugins: new PluginHost(new PluginResolver(localSources())),
-      token: TOKEN,
-      logger: pino({ level: 'silent' }),
-      port: 0,
-      intervalMs: 60_000,
-    });
+    test = await startTestDaemon(TOKEN, { intervalMs: 60_000 });
+    daemon = test.daemon;
   });
-  afterAll(async () => {
-    await daemon?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => test?.stop());
 
   it('answers /healthz while it parses, then refuses the configuration with a located 400', async () => {
     let applied = false;
