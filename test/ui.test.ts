@@ -1,20 +1,19 @@
 // The web UI in a real browser (the npm-shipped Chromium of test/support/browser.ts, driven by
 // playwright-core) against a real daemon: clusters and their health, group status and why,
 // history charts, resources, filtered and paged events, deep links, a narrow screen.
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon } from '../host/daemon.js';
-import { PluginHost } from '../host/plugins/host.js';
-import { localSources, PluginResolver } from '../host/plugins/resolve.js';
+import type { Daemon } from '../host/daemon.js';
 import type { KadendeEvent } from '../model/index.js';
 import { launchTestBrowser } from './support/browser.js';
+import { startTestDaemon, type TestDaemon } from './support/daemon.js';
 import { fileCluster } from './support/service.js';
 
 const TOKEN = 'ui-test-token-0123456789abcdef';
+let testDaemon: TestDaemon;
 let dir: string;
 let daemon: Daemon;
 let browser: Browser;
@@ -58,15 +57,8 @@ const groupCell = (p: Page, group: string, cell: string) => p.textContent(`#grou
 const eventTypes = (p: Page) => p.$$eval('#events li', (items) => items.map((li) => li.getAttribute('data-type')));
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kadende-ui-'));
-  daemon = await startDaemon({
-    dataDir: join(dir, 'data'),
-    plugins: new PluginHost(new PluginResolver(localSources())),
-    token: TOKEN,
-    logger: pino({ level: 'silent' }),
-    port: 0,
-    intervalMs: 500,
-  });
+  testDaemon = await startTestDaemon(TOKEN, { intervalMs: 500 });
+  ({ daemon, dir } = testDaemon);
   // A "directory" that is a file: the file plugin's describe fails, so the group is in error.
   writeFileSync(join(dir, 'not-a-directory'), 'x');
   await apply('ui-demo', fileCluster('ui-demo', join(dir, 'res'), 3));
@@ -80,8 +72,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await daemon?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await testDaemon?.stop();
 });
 
 describe('web UI', () => {
