@@ -143,7 +143,7 @@ describe('web UI', () => {
       // The kept answer still shows: the cluster keeps its health in the list.
       expect(await page.textContent('#clusters li:has(.name:text-is("ui-demo")) .pill')).toMatch(/^(converged|progressing)$/);
     } finally {
-      await page.unrouteAll();
+      await page.unrouteAll({ behavior: 'wait' });
     }
   });
 
@@ -242,7 +242,7 @@ describe('web UI', () => {
       await page.reload();
       await expect.poll(() => page.textContent('#cluster-holder')).toBe('held by host-b');
     } finally {
-      await page.unroute((url) => url.pathname === '/v1/clusters/ui-demo');
+      await page.unrouteAll({ behavior: 'wait' });
     }
   });
 
@@ -260,7 +260,7 @@ describe('web UI', () => {
       const stored = await allEvents('ui-demo');
       await expect.poll(() => page.$$eval('#events li', (items) => items.map((li) => li.getAttribute('data-id')))).toEqual(stored.map((e) => e.id).reverse());
     } finally {
-      await page.unrouteAll();
+      await page.unrouteAll({ behavior: 'wait' });
     }
   });
 
