@@ -1,0 +1,127 @@
+/**
+ * The calls a plugin has in flight against one provider account, over every
+ * pool (version) and group using it: a queue whose width is the AIMD policy's
+ * limit (aimd.ts). A provider's rate limits are per account, so the limiter is
+ * keyed by the plugin's name and a digest of the environment it is given (its
+ * credentials), not by pool: two groups, or two versions of a plugin, sharing
+ * an account share one limit.
+ */
+import { createHash } from 'node:crypto';
+import { AimdPolicy, type SentUnder } from './aimd.js';
+
+/** Where a limit without an operator's setting starts (below the ceiling): slow start finds the rest. */
+export const INITIAL_IN_FLIGHT = 16;
+
+export interface Slot extends SentUnder {
+  released: boolean;
+}
+
+export interface LimiterStats {
+  /** The account's key: plugin name and credentials digest. */
+  key: string;
+  plugin: string;
+  limit: number;
+  ceiling: number;
+  inFlight: number;
+  queued: number;
+  throttled: number;
+}
+
+export class CallLimiter {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  /** Throttling answers seen, for metrics. */
+  throttledCount = 0;
+
+  constructor(
+    readonly key: string,
+    readonly plugin: string,
+    readonly policy: AimdPolicy,
+  ) {}
+
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /** A slot for one call; `retry` goes to the front of the queue (it has waited already). */
+  acquire(retry = false): Promise<Slot> {
+    return new Promise<Slot>((resolve) => {
+      const start = () => {
+        this.running += 1;
+        resolve({ inFlight: this.running, round: this.policy.round, released: false });
+      };
+      if (this.running < this.policy.limit && this.waiting.length === 0) return start();
+      if (retry) this.waiting.unshift(start);
+      else this.waiting.push(start);
+    });
+  }
+
+  /** Ends a call: `answered` (the provider said something other than "slow down"), `throttled`, or `other` (no news of the provider: a timeout, a crash). */
+  release(slot: Slot, outcome: 'answered' | 'throttled' | 'other'): void {
+    if (slot.released) return;
+    slot.released = true;
+    this.running -= 1;
+    if (outcome === 'answered') this.policy.answered(slot);
+    if (outcome === 'throttled') {
+      this.throttledCount += 1;
+      this.policy.throttled(slot);
+    }
+    this.drain();
+  }
+
+  private drain(): void {
+    while (this.waiting.length > 0 && this.running < this.policy.limit) this.waiting.shift()!();
+  }
+
+  stats(): LimiterStats {
+    return {
+      key: this.key,
+      plugin: this.plugin,
+      limit: this.policy.limit,
+      ceiling: this.policy.ceiling,
+      inFlight: this.running,
+      queued: this.waiting.length,
+      throttled: this.throttledCount,
+    };
+  }
+}
+
+/** A digest of the environment names and values a plugin is given: its credentials' identity, never the values themselves. */
+export function credentialsDigest(env: Record<string, string>): string {
+  const entries = Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
+}
+
+export interface LimiterRequest {
+  /** The plugin's manifest name. */
+  plugin: string;
+  /** The environment it is given. */
+  env: Record<string, string>;
+  /** The most calls it may have in flight: the manifest's concurrency within the host's ceiling. */
+  ceiling: number;
+  /** The operator's limit for this plugin's account, if set: the limit starts there and never exceeds it. */
+  operatorLimit?: number;
+}
+
+/** One limiter per plugin name and credentials, for the life of a PluginHost. */
+export class CallLimiters {
+  private readonly limiters = new Map<string, CallLimiter>();
+
+  get({ plugin, env, ceiling, operatorLimit }: LimiterRequest): CallLimiter {
+    const key = `${plugin.toLowerCase()}:${credentialsDigest(env)}`;
+    const top = Math.min(ceiling, operatorLimit ?? Infinity);
+    let limiter = this.limiters.get(key);
+    if (limiter) {
+      limiter.policy.lowerCeiling(top);
+      return limiter;
+    }
+    const initial = operatorLimit !== undefined ? top : Math.min(top, INITIAL_IN_FLIGHT);
+    limiter = new CallLimiter(key, plugin, new AimdPolicy({ initial, ceiling: top }));
+    this.limiters.set(key, limiter);
+    return limiter;
+  }
+
+  all(): CallLimiter[] {
+    return [...this.limiters.values()];
+  }
+}
