@@ -7,9 +7,9 @@
  * - Slow start: until the first throttle the limit grows by SLOW_START_STEP per
  *   answered call (x1.5 a round trip), so a scale-up reaches the provider's
  *   limit in a few rounds; afterwards by 1/limit per call (+1 a round trip).
- * - Growth only while the limit is used: an answer counts only if the call was
- *   sent with the limit nearly full, so a quiet plugin does not drift up to the
- *   ceiling and then burst.
+ * - Growth only while the limit is used and answers come as fast as usual (the
+ *   limiter tells): a quiet plugin, or one whose calls queue in the plugin
+ *   itself, does not drift up to the ceiling and then burst into the provider.
  * - One decrease per round: calls sent before the last decrease were sent under
  *   the old limit; their throttles say nothing new (they are still retried).
  * - The decrease starts from what was in flight when the throttled call was
@@ -68,10 +68,12 @@ export class AimdPolicy {
     this.value = Math.min(this.value, this.ceilingValue);
   }
 
-  /** The provider answered a call (successfully, or with an error that is not throttling). */
-  answered(sent: SentUnder): void {
-    // The limit was not in use when this call was sent: its answer says nothing about a higher one.
-    if (sent.inFlight < this.limit - 1) return;
+  /**
+   * The provider answered a call. `grow`: the limit was in use and the answer came as fast as
+   * usual; otherwise the answer says nothing about a higher limit.
+   */
+  answered(grow: boolean): void {
+    if (!grow) return;
     const step = this.slowStart ? SLOW_START_STEP : 1 / this.value;
     this.value = Math.min(this.ceilingValue, this.value + step);
   }

@@ -7,6 +7,7 @@
  * an account share one limit.
  */
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { AimdPolicy, type SentUnder } from './aimd.js';
 
 /** Where a limit without an operator's setting starts (below the ceiling): slow start finds the rest. */
@@ -14,6 +15,29 @@ export const INITIAL_IN_FLIGHT = 16;
 
 export interface Slot extends SentUnder {
   released: boolean;
+  /** What the call is (its answers' usual latency is per method) and when it got its slot. */
+  method: string;
+  startedAt: number;
+}
+
+/** An answer slower than this many times its method's usual latency is queueing somewhere (in the plugin, at the provider): no reason to send more. */
+export const QUEUEING_FACTOR = 2;
+
+/**
+ * A method's usual latency: the fastest answer seen, drifting slowly towards
+ * slower ones (1% a call), so a provider that became slower for good is not
+ * compared with its best day forever.
+ */
+class UsualLatency {
+  private readonly usual = new Map<string, number>();
+
+  /** Records an answer's latency; whether it came as fast as usual. */
+  fast(method: string, ms: number): boolean {
+    const before = this.usual.get(method);
+    const usual = before === undefined ? ms : Math.min(ms, before + (ms - before) * 0.01);
+    this.usual.set(method, usual);
+    return ms <= QUEUEING_FACTOR * Math.max(usual, 1);
+  }
 }
 
 export interface LimiterStats {
@@ -30,6 +54,7 @@ export interface LimiterStats {
 export class CallLimiter {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
+  private readonly latency = new UsualLatency();
   /** Throttling answers seen, for metrics. */
   throttledCount = 0;
 
@@ -44,11 +69,11 @@ export class CallLimiter {
   }
 
   /** A slot for one call; `retry` goes to the front of the queue (it has waited already). */
-  acquire(retry = false): Promise<Slot> {
+  acquire(method: string, retry = false): Promise<Slot> {
     return new Promise<Slot>((resolve) => {
       const start = () => {
         this.running += 1;
-        resolve({ inFlight: this.running, round: this.policy.round, released: false });
+        resolve({ inFlight: this.running, round: this.policy.round, released: false, method, startedAt: performance.now() });
       };
       if (this.running < this.policy.limit && this.waiting.length === 0) return start();
       if (retry) this.waiting.unshift(start);
@@ -60,8 +85,13 @@ export class CallLimiter {
   release(slot: Slot, outcome: 'answered' | 'throttled' | 'other'): void {
     if (slot.released) return;
     slot.released = true;
+    // Grow only while the limit is in use (calls wait, or it is nearly full) and answers come as fast as usual.
+    const saturated = this.waiting.length > 0 || this.running >= this.policy.limit - 1;
     this.running -= 1;
-    if (outcome === 'answered') this.policy.answered(slot);
+    if (outcome === 'answered') {
+      const fast = this.latency.fast(slot.method, performance.now() - slot.startedAt);
+      this.policy.answered(saturated && fast);
+    }
     if (outcome === 'throttled') {
       this.throttledCount += 1;
       this.policy.throttled(slot);

@@ -278,7 +278,7 @@ export class PluginPool {
   private async limited<T>(method: PluginMethod, request: unknown): Promise<T> {
     let deadline: number | undefined;
     for (let attempt = 0; ; attempt += 1) {
-      const slot = await this.limiter.acquire(attempt > 0);
+      const slot = await this.limiter.acquire(method, attempt > 0);
       // The timeout starts when the call first starts, not while it waits for a slot; its retries share it.
       deadline ??= Date.now() + this.limits.timeoutMs;
       try {

@@ -1,0 +1,76 @@
+// Calls in flight at the cloud's limit (issue 15): the bundled aws plugin in its sandboxed pool,
+// the in-process KadendeService and a fake EC2 that allows a number of RunInstances at once and
+// answers RequestLimitExceeded above it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DaemonMetrics } from '../host/api/metrics.js';
+import { KadendeService } from '../host/controller/service.js';
+import { PluginHost, type PluginHostOptions } from '../host/plugins/host.js';
+import { localSources, PluginResolver } from '../host/plugins/resolve.js';
+import { LevelStore } from '../host/store/level-store.js';
+import { startFakeEc2 } from './fake-clouds/aws.js';
+import { ec2Env, FAKE_CREDENTIALS, setProcessEnv } from './fake-clouds/env.js';
+import { heldByEc2 } from './fake-clouds/tagged.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(cloud: { maxConcurrentCreates: number; createDurationMs: number }, hostOptions: PluginHostOptions = {}) {
+  const root = mkdtempSync(join(tmpdir(), 'kadende-concurrency-'));
+  const ec2 = await startFakeEc2({ pendingMs: 10, ...FAKE_CREDENTIALS.ec2, ...cloud });
+  const restoreEnv = setProcessEnv(ec2Env(ec2));
+  const store = await LevelStore.open(join(root, 'store'));
+  const plugins = new PluginHost(new PluginResolver(localSources({ ...process.env, KADENDE_PLUGIN_PATH: '' })), hostOptions);
+  const service = new KadendeService(store, plugins, { createBackoffMs: 10 });
+  cleanups.push(async () => {
+    await plugins.close();
+    await store.close();
+    await ec2.close();
+    restoreEnv();
+    rmSync(root, { recursive: true, force: true });
+  });
+  const scale = async (size: number, extra = '') => {
+    const { cluster } = await service.apply(
+      `version: "1"\nname: scale\ngroups:\n  web:\n    size: ${size}\n    resourcePlugin: { name: aws }\n    resourceProperties: { instanceType: t2.small, image: debian }\n${extra}`,
+      'scale.yaml',
+    );
+    const report = await service.reconcile(cluster.id, { wait: true, intervalMs: 20, timeoutMs: 60_000 });
+    expect(report.converged).toBe(true);
+    expect(heldByEc2(ec2, { 'kadende.cluster': cluster.id })).toHaveLength(size);
+    return cluster;
+  };
+  return { ec2, plugins, store, scale };
+}
+
+describe('calls in flight at the cloud limit', () => {
+  it('without a setting, the adaptive limit finds the cloud limit: every throttle reaches the host, few creates are throttled', async () => {
+    const { ec2, plugins, store, scale } = await setup({ maxConcurrentCreates: 10, createDurationMs: 300 });
+    await scale(60);
+    // The cloud was kept at its limit, and above it only briefly.
+    expect(ec2.creates.peak).toBe(10);
+    const [limiter] = plugins.limiterStats();
+    expect(limiter).toMatchObject({ plugin: 'aws', inFlight: 0, queued: 0, ceiling: 64 });
+    expect(limiter!.limit).toBeGreaterThanOrEqual(7);
+    expect(limiter!.limit).toBeLessThanOrEqual(12);
+    // The plugin handed every throttling answer back (none retried inside it, unseen): the host counted each one.
+    expect(ec2.creates.throttled).toBeGreaterThan(0);
+    expect(limiter!.throttled).toBe(ec2.creates.throttled);
+    expect(ec2.creates.throttled).toBeLessThan(12);
+    // ... and /metrics counts them per plugin.
+    const metrics = await new DaemonMetrics({ store, plugins, outbox: false }).registry.metrics();
+    expect(metrics).toContain(`kadende_plugin_throttled_total{plugin="aws@0.0.1"} ${ec2.creates.throttled}`);
+    expect(metrics).toMatch(/kadende_plugin_in_flight_limit\{plugin="aws",account="[0-9a-f]{16}"\} \d+/);
+  });
+
+  it("the operator's limit for the plugin's account holds over every group: never more in flight, nothing throttled", async () => {
+    const { ec2, plugins, scale } = await setup({ maxConcurrentCreates: 20, createDurationMs: 60 }, { maxInFlight: { aws: 5 } });
+    await scale(30);
+    expect(ec2.creates.peak).toBe(5);
+    expect(ec2.creates.throttled).toBe(0);
+    expect(plugins.limiterStats()).toMatchObject([{ plugin: 'aws', limit: 5, ceiling: 5 }]);
+  });
+});
