@@ -60,6 +60,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     : await LevelStore.open(join(options.dataDir, 'store'), { outbox });
   const store = new FeedStore(inner);
   const service = new KadendeService(store, plugins, inner instanceof NatsStore ? { ...options.reconcile, guard: fence } : options.reconcile);
+  // Start what the first passes need before they need it: the stored clusters' plugin pools (PluginHost `warm`).
+  store.listClusters().then((clusters) => plugins.warm(clusters.flatMap((cluster) => Object.values(cluster.pins))), () => {});
   const metrics = new DaemonMetrics({ store, plugins, outbox: options.natsUrl !== undefined });
   const schedulerLogger = logger.child({ component: 'scheduler' });
   const passes = new ServicePasses(service, { onDeleted: (clusterId, cluster) => schedulerLogger.info({ cluster, clusterId }, 'finished deleting the cluster') });

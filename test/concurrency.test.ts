@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonMetrics } from '../host/api/metrics.js';
+import { pluginMaxInFlight } from '../host/cli/context.js';
+import { loadClusterConfig } from '../host/config/index.js';
+import { CallLimiters } from '../host/plugins/limiter.js';
 import { KadendeService } from '../host/controller/service.js';
 import { PluginHost, type PluginHostOptions } from '../host/plugins/host.js';
 import { localSources, PluginResolver } from '../host/plugins/resolve.js';
@@ -33,9 +36,9 @@ async function setup(cloud: { maxConcurrentCreates: number; createDurationMs: nu
     restoreEnv();
     rmSync(root, { recursive: true, force: true });
   });
-  const scale = async (size: number, extra = '') => {
+  const scale = async (size: number, groupOptions = '') => {
     const { cluster } = await service.apply(
-      `version: "1"\nname: scale\ngroups:\n  web:\n    size: ${size}\n    resourcePlugin: { name: aws }\n    resourceProperties: { instanceType: t2.small, image: debian }\n${extra}`,
+      `version: "1"\nname: scale\ngroups:\n  web:\n    size: ${size}\n    resourcePlugin: { name: aws }\n    resourceProperties: { instanceType: t2.small, image: debian }\n${groupOptions}`,
       'scale.yaml',
     );
     const report = await service.reconcile(cluster.id, { wait: true, intervalMs: 20, timeoutMs: 60_000 });
@@ -72,5 +75,56 @@ describe('calls in flight at the cloud limit', () => {
     expect(ec2.creates.peak).toBe(5);
     expect(ec2.creates.throttled).toBe(0);
     expect(plugins.limiterStats()).toMatchObject([{ plugin: 'aws', limit: 5, ceiling: 5 }]);
+  });
+});
+
+describe('per group: maxInFlight', () => {
+  it("bounds the group's plugin calls at once, below the cloud's limit and the account's", async () => {
+    const { ec2, scale } = await setup({ maxConcurrentCreates: 20, createDurationMs: 60 });
+    await scale(24, '    maxInFlight: 3\n');
+    expect(ec2.creates.peak).toBe(3);
+    expect(ec2.creates.throttled).toBe(0);
+  });
+
+  it('is checked where it is written', () => {
+    const text = 'version: "1"\nname: c\ngroups:\n  web:\n    size: 2\n    resourcePlugin: { name: aws }\n    maxInFlight: 0\n';
+    expect(() => loadClusterConfig(text, 'c.yaml')).toThrow(/c\.yaml:7:18: groups\.web\.maxInFlight: must be an integer from 1 to 100000/);
+    expect(loadClusterConfig(text.replace('maxInFlight: 0', 'maxInFlight: 4'), 'c.yaml').spec.groups[0]!.policy.maxInFlight).toBe(4);
+  });
+});
+
+describe("the operator's limit per plugin account: --plugin-max-in-flight, KADENDE_PLUGIN_MAX_IN_FLIGHT", () => {
+  it('reads NAME=N entries, names matched case-insensitively; the flag wins over the variable', () => {
+    expect(pluginMaxInFlight({}, {})).toEqual({});
+    expect(pluginMaxInFlight({}, { KADENDE_PLUGIN_MAX_IN_FLIGHT: 'aws=20, GCP=8' })).toEqual({ aws: 20, gcp: 8 });
+    expect(pluginMaxInFlight({ pluginMaxInFlight: 'aws=5' }, { KADENDE_PLUGIN_MAX_IN_FLIGHT: 'aws=20' })).toEqual({ aws: 5 });
+  });
+
+  it.each([
+    ['aws', 'has no "="'],
+    ['aws=0', 'has a count "0" that is not a whole number of at least 1'],
+    ['aws=lots', 'has a count "lots"'],
+    ['=20', 'does not start with a plugin name'],
+    ['aws=2,aws=3', 'names aws a second time'],
+  ])('refuses %s, naming where it came from and the entry', (raw, why) => {
+    expect(() => pluginMaxInFlight({ pluginMaxInFlight: raw }, {})).toThrow(expect.objectContaining({ code: 'KADENDE_ERR_PLUGIN_IN_FLIGHT_SETTING', message: expect.stringContaining(why) }));
+    expect(() => pluginMaxInFlight({ pluginMaxInFlight: raw }, {})).toThrow(/^--plugin-max-in-flight: "/);
+    expect(() => pluginMaxInFlight({}, { KADENDE_PLUGIN_MAX_IN_FLIGHT: raw })).toThrow(/^KADENDE_PLUGIN_MAX_IN_FLIGHT: "/);
+  });
+});
+
+describe('one limiter per plugin and credentials', () => {
+  it('pools of a plugin given the same credentials share one; other credentials, or another plugin, get their own', () => {
+    const limiters = new CallLimiters();
+    const account = { AWS_ACCESS_KEY_ID: 'AKIDONE', AWS_SECRET_ACCESS_KEY: 's' };
+    const first = limiters.get({ plugin: 'aws', env: account, ceiling: 64 });
+    expect(limiters.get({ plugin: 'aws', env: { ...account }, ceiling: 64 })).toBe(first);
+    expect(limiters.get({ plugin: 'aws', env: { ...account, AWS_ACCESS_KEY_ID: 'AKIDTWO' }, ceiling: 64 })).not.toBe(first);
+    expect(limiters.get({ plugin: 'gcp', env: account, ceiling: 64 })).not.toBe(first);
+    // The key holds a digest of the credentials, never their values.
+    expect(first.key).toMatch(/^aws:[0-9a-f]{16}$/);
+    // A version allowing fewer calls lowers the shared ceiling.
+    limiters.get({ plugin: 'aws', env: account, ceiling: 8 });
+    expect(first.stats()).toMatchObject({ ceiling: 8, limit: 8 });
   });
 });

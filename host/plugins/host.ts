@@ -12,6 +12,11 @@ import { canonicalPluginName, type PluginResolver } from './resolve.js';
 export interface PluginHostOptions {
   /** The operator's calls-in-flight limit per plugin name (its account's limit): `--plugin-max-in-flight`, KADENDE_PLUGIN_MAX_IN_FLIGHT. */
   maxInFlight?: Record<string, number>;
+  /**
+   * Start a plugin's pool (its sandbox, every thread, the module loaded) as soon as a cluster pins
+   * it or the process starts, not at its first call: for a long-lived process (the daemon).
+   */
+  warm?: boolean;
 }
 
 export class PluginHost {
@@ -50,6 +55,12 @@ export class PluginHost {
       pool.catch(() => this.pools.delete(key));
     }
     return pool;
+  }
+
+  /** Starts the pools of these pins in the background (with `warm`); a plugin that fails to load says so at its first call. */
+  warm(pins: Iterable<PluginPin>): void {
+    if (!this.options.warm) return;
+    for (const pin of pins) this.pool(pin).catch(() => {});
   }
 
   /** Every provider account's limiter: its adaptive limit, calls in flight and throttling answers, for metrics. */

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { AimdPolicy, type SentUnder } from './aimd.js';
+import { kadendeError } from '../../errors/index.js';
 
 /** Where a limit without an operator's setting starts (below the ceiling): slow start finds the rest. */
 export const INITIAL_IN_FLIGHT = 16;
@@ -154,4 +155,30 @@ export class CallLimiters {
   all(): CallLimiter[] {
     return [...this.limiters.values()];
   }
+}
+
+/** Where the operator's limits come from, for the errors: the flag, else the variable. */
+export const IN_FLIGHT_FLAG = '--plugin-max-in-flight';
+export const IN_FLIGHT_VARIABLE = 'KADENDE_PLUGIN_MAX_IN_FLIGHT';
+
+/**
+ * The operator's calls-in-flight limits, `aws=20,gcp=8`: per plugin name (matched
+ * case-insensitively), the most calls in flight against its account. Every entry is checked;
+ * the first bad one is named with where it came from.
+ */
+export function parseMaxInFlight(raw: string | undefined, source: string): Record<string, number> {
+  const limits: Record<string, number> = {};
+  if (raw === undefined || raw.trim() === '') return limits;
+  for (const entry of raw.split(',').map((e) => e.trim())) {
+    const fail = (why: string) => kadendeError('KADENDE_ERR_PLUGIN_IN_FLIGHT_SETTING', source, entry, why);
+    const at = entry.indexOf('=');
+    if (at < 0) throw fail('has no "="');
+    const name = entry.slice(0, at).trim().toLowerCase();
+    const count = entry.slice(at + 1).trim();
+    if (!/^[a-z0-9][a-z0-9._-]{0,213}$/.test(name)) throw fail('does not start with a plugin name');
+    if (!/^[1-9][0-9]{0,5}$/.test(count)) throw fail(`has a count "${count}" that is not a whole number of at least 1`);
+    if (name in limits) throw fail(`names ${name} a second time`);
+    limits[name] = Number(count);
+  }
+  return limits;
 }
