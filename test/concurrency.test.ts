@@ -128,3 +128,26 @@ describe('one limiter per plugin and credentials', () => {
     expect(first.stats()).toMatchObject({ ceiling: 8, limit: 8 });
   });
 });
+
+describe('warm pools (PluginHost warm: the daemon)', () => {
+  it('applying a cluster starts its plugin pool with every thread loaded, before any call', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kadende-warm-'));
+    const restoreEnv = setProcessEnv({ KADENDE_PLUGIN_ISOLATION: 'in-process' });
+    const store = await LevelStore.open(join(root, 'store'));
+    const plugins = new PluginHost(new PluginResolver(localSources({ ...process.env, KADENDE_PLUGIN_PATH: '' })), { warm: true });
+    cleanups.push(async () => {
+      await plugins.close();
+      await store.close();
+      restoreEnv();
+      rmSync(root, { recursive: true, force: true });
+    });
+    const service = new KadendeService(store, plugins);
+    const { cluster } = await service.apply('version: "1"\nname: warm\ngroups:\n  web:\n    size: 1\n    resourcePlugin: { name: aws }\n    resourceProperties: { instanceType: t2.small, image: debian }\n', 'warm.yaml');
+    // No reconcile, no call: the pool is there, and each of its threads has loaded the plugin.
+    await expect.poll(async () => (await plugins.stats()).length, { timeout: 30_000 }).toBe(1);
+    const pool = await plugins.pool(cluster.pins.web!);
+    expect(pool.stats.calls).toBe(0);
+    expect(pool.threads!.started).toBe(pool.maxThreads);
+    expect(pool.threads!.size).toBe(pool.maxThreads);
+  });
+});
