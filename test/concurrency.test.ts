@@ -1,20 +1,14 @@
 // Calls in flight at the cloud's limit (issue 15): the bundled aws plugin in its sandboxed pool,
 // the in-process KadendeService and a fake EC2 that allows a number of RunInstances at once and
 // answers RequestLimitExceeded above it.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonMetrics } from '../host/api/metrics.js';
 import { pluginMaxInFlight } from '../host/cli/context.js';
 import { loadClusterConfig } from '../host/config/index.js';
 import { CallLimiters } from '../host/plugins/limiter.js';
 import { KadendeService } from '../host/controller/service.js';
-import { PluginHost, type PluginHostOptions } from '../host/plugins/host.js';
-import { localSources, PluginResolver } from '../host/plugins/resolve.js';
-import { LevelStore } from '../host/store/level-store.js';
-import { startFakeEc2 } from './fake-clouds/aws.js';
-import { ec2Env, FAKE_CREDENTIALS, setProcessEnv } from './fake-clouds/env.js';
+import type { PluginHostOptions } from '../host/plugins/host.js';
+import { ec2Host } from './fake-clouds/ec2-host.js';
 import { heldByEc2 } from './fake-clouds/tagged.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -23,19 +17,9 @@ afterEach(async () => {
 });
 
 async function setup(cloud: { maxConcurrentCreates: number; createDurationMs: number }, hostOptions: PluginHostOptions = {}) {
-  const root = mkdtempSync(join(tmpdir(), 'kadende-concurrency-'));
-  const ec2 = await startFakeEc2({ pendingMs: 10, ...FAKE_CREDENTIALS.ec2, ...cloud });
-  const restoreEnv = setProcessEnv(ec2Env(ec2));
-  const store = await LevelStore.open(join(root, 'store'));
-  const plugins = new PluginHost(new PluginResolver(localSources({ ...process.env, KADENDE_PLUGIN_PATH: '' })), hostOptions);
+  const { ec2, store, plugins, close } = await ec2Host({ ec2: { pendingMs: 10, ...cloud }, host: hostOptions });
+  cleanups.push(close);
   const service = new KadendeService(store, plugins, { createBackoffMs: 10 });
-  cleanups.push(async () => {
-    await plugins.close();
-    await store.close();
-    await ec2.close();
-    restoreEnv();
-    rmSync(root, { recursive: true, force: true });
-  });
   const scale = async (size: number, groupOptions = '') => {
     const { cluster } = await service.apply(
       `version: "1"\nname: scale\ngroups:\n  web:\n    size: ${size}\n    resourcePlugin: { name: aws }\n    resourceProperties: { instanceType: t2.small, image: debian }\n${groupOptions}`,
@@ -131,16 +115,8 @@ describe('one limiter per plugin and credentials', () => {
 
 describe('warm pools (PluginHost warm: the daemon)', () => {
   it('applying a cluster starts its plugin pool with every thread loaded, before any call', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'kadende-warm-'));
-    const restoreEnv = setProcessEnv({ KADENDE_PLUGIN_ISOLATION: 'in-process' });
-    const store = await LevelStore.open(join(root, 'store'));
-    const plugins = new PluginHost(new PluginResolver(localSources({ ...process.env, KADENDE_PLUGIN_PATH: '' })), { warm: true });
-    cleanups.push(async () => {
-      await plugins.close();
-      await store.close();
-      restoreEnv();
-      rmSync(root, { recursive: true, force: true });
-    });
+    const { store, plugins, close } = await ec2Host({ host: { warm: true }, env: { KADENDE_PLUGIN_ISOLATION: 'in-process' } });
+    cleanups.push(close);
     const service = new KadendeService(store, plugins);
     const { cluster } = await service.apply('version: "1"\nname: warm\ngroups:\n  web:\n    size: 1\n    resourcePlugin: { name: aws }\n    resourceProperties: { instanceType: t2.small, image: debian }\n', 'warm.yaml');
     // No reconcile, no call: the pool is there, and each of its threads has loaded the plugin.
