@@ -288,8 +288,9 @@ export class Reconciler {
     const { batch } = act;
     if (batch.putResources.length + batch.deleteResources.length + batch.events.length > 0) await this.store.commit(batch);
     // The group's own bound (policy maxInFlight), within the plugin account's limit the pool keeps.
-    const limit = pLimit(work.target.policy.maxInFlight ?? Infinity);
-    await Promise.all(act.calls.map((call) => limit(call)));
+    const { maxInFlight } = work.target.policy;
+    const bounded = maxInFlight === undefined ? (call: () => Promise<void>) => call() : pLimit(maxInFlight);
+    await Promise.all(act.calls.map((call) => bounded(call)));
   }
 
   /** One handler per action kind: a kind without one does not compile. */
