@@ -6,6 +6,8 @@ import { DaemonMetrics } from '../host/api/metrics.js';
 import { pluginMaxInFlight } from '../host/cli/context.js';
 import { loadClusterConfig } from '../host/config/index.js';
 import { CallLimiters } from '../host/plugins/limiter.js';
+import { readPluginFolder } from '../host/plugins/manifest.js';
+import { PluginPool } from '../host/plugins/pool.js';
 import { KadendeService } from '../host/controller/service.js';
 import type { PluginHostOptions } from '../host/plugins/host.js';
 import { ec2Host } from './fake-clouds/ec2-host.js';
@@ -110,6 +112,16 @@ describe('one limiter per plugin and credentials', () => {
     // A version allowing fewer calls lowers the shared ceiling.
     limiters.get({ plugin: 'aws', env: account, ceiling: 8 });
     expect(first.stats()).toMatchObject({ ceiling: 8, limit: 8 });
+  });
+
+  it("a PluginHost's limiter starts at 16 and adapts up to the ceiling; a pool of its own starts at its full concurrency", async () => {
+    expect(new CallLimiters().get({ plugin: 'aws', env: {}, ceiling: 64 }).stats()).toMatchObject({ limit: 16, ceiling: 64 });
+    const pool = new PluginPool(await readPluginFolder(new URL('../bench/fixtures/hundred-plugin/', import.meta.url).pathname), { isolation: 'in-process' });
+    try {
+      expect(pool.limiter.stats()).toMatchObject({ limit: 32, ceiling: 32 });
+    } finally {
+      await pool.close();
+    }
   });
 });
 

@@ -191,7 +191,7 @@ export interface PluginPoolOptions {
   ceilings?: PluginLimits;
   /** Where the plugin's output lines go (default: JSON lines on the host's stderr). */
   log?: PluginLogSink;
-  /** The calls in flight against the plugin's provider account, shared with other pools of it (default: the pool's own). */
+  /** The calls in flight against the plugin's provider account, shared with other pools of it (default: the pool's own, at its concurrency). */
   limiter?: CallLimiter;
 }
 
@@ -211,8 +211,6 @@ export class PluginPool {
   private readonly output: PluginOutput;
   /** Calls in flight against the provider account (adaptive: limiter.ts). */
   readonly limiter: CallLimiter;
-  /** The environment the plugin's threads are given: the manifest's env names with the host's values. */
-  readonly env: Record<string, string>;
   private readonly validators: ContractValidators;
   private closed = false;
 
@@ -230,8 +228,9 @@ export class PluginPool {
     this.limits = effectiveLimits(folder.limits, options.ceilings ?? hostCeilings());
     this.validators = sharedValidators ??= hostContractValidators();
     const env = pluginEnv(manifest.env);
-    this.env = env;
-    this.limiter = options.limiter ?? new CallLimiters().get({ plugin: manifest.name, env, ceiling: this.limits.concurrency });
+    // A pool of its own (a test, `plugin test`, a bench) starts at its full concurrency, as it always
+    // did; a PluginHost's pools share their account's adaptive limiter.
+    this.limiter = options.limiter ?? new CallLimiters().get({ plugin: manifest.name, env, ceiling: this.limits.concurrency, operatorLimit: this.limits.concurrency });
     this.output = new PluginOutput(this.id, options.log);
     // Plugins mostly wait on I/O: a few threads, each with several calls in flight.
     const maxThreads = Math.max(1, Math.min(this.limits.concurrency, availableParallelism()));
