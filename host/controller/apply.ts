@@ -127,6 +127,8 @@ export function draftCluster(prepared: PreparedConfig, source: { file: string; t
 
 export async function applyConfig(store: Store, plugins: PluginHost, text: string, file: string, options: ApplyOptions = {}): Promise<ApplyResult> {
   const prepared = await prepareConfig(store, plugins, text, file, options);
+  // The first pass will need these plugins' threads: start them now, while the cluster is stored.
+  plugins.warm(Object.values(prepared.pins));
   const { existing } = prepared;
   const { cluster, changed } = draftCluster(prepared, { file, text });
   if (existing && existing.name.toLowerCase() !== cluster.name.toLowerCase()) {
