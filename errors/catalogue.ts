@@ -69,6 +69,14 @@ export const CATALOGUE = {
     (clusterId: string, hostId: string) => `host ${hostId} no longer holds the lease of cluster ${clusterId}: it stops working on it (another host takes over)`,
     409,
   ),
+  KADENDE_ERR_STORE_DISCONNECTED: failure(
+    (url: string, since: string) => `the NATS store at ${url} is unreachable since ${since}: this host does no work until it reconnects`,
+    503,
+  ),
+  KADENDE_ERR_NO_HOLDER: failure(
+    (cluster: string) => `no host holds cluster ${cluster}'s lease yet: a host takes it within a lease round (a third of --lease-ttl); retry then`,
+    503,
+  ),
   KADENDE_ERR_STORE_OPEN: failure((directory: string, reason: string) => `cannot open the store in ${directory}: ${reason}`),
 
   // The HTTP API, and the CLI as its client.

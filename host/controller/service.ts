@@ -7,7 +7,7 @@
  */
 import type { ClusterRecord, KadendeEvent, ResourceRecord } from '../../model/index.js';
 import type { PluginHost } from '../plugins/index.js';
-import type { EventQuery, Store } from '../store/index.js';
+import type { EventQuery, Holder, HolderLookup, Store } from '../store/index.js';
 import { hasCode, kadendeError } from '../../errors/index.js';
 import { applyConfig, draftCluster, prepareConfig, type ApplyOptions, type ApplyResult } from './apply.js';
 import { deleteCluster, finishDelete, type DeleteOptions, type DeleteResult } from './delete.js';
@@ -33,6 +33,8 @@ export class KadendeService {
     readonly store: Store,
     readonly plugins: PluginHost,
     options: ReconcileOptions = {},
+    /** On a NATS store: who holds each cluster's lease (absent: one host, no leases). */
+    private readonly holders?: HolderLookup,
   ) {
     this.reconciler = new Reconciler(store, plugins, options);
     this.waiting = {
@@ -50,6 +52,12 @@ export class KadendeService {
     const cluster = (await this.store.getCluster(ref)) ?? (await this.store.findClusterByName(ref));
     if (!cluster) throw kadendeError('KADENDE_ERR_CLUSTER_NOT_FOUND', `no cluster with id or name "${ref}" (see \`kadende get clusters\`)`);
     return cluster;
+  }
+
+  /** The host holding the cluster's lease on a NATS store; undefined on LevelDB, or while nobody holds it. */
+  async holder(ref: string): Promise<Holder | undefined> {
+    if (!this.holders) return undefined;
+    return this.holders.holder((await this.cluster(ref)).id);
   }
 
   /** Validates a configuration, pins each group's plugin and stores the cluster (apply.ts). */
