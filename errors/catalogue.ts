@@ -77,6 +77,19 @@ export const CATALOGUE = {
     (cluster: string) => `no host holds cluster ${cluster}'s lease yet: a host takes it within a lease round (a third of --lease-ttl); retry then`,
     503,
   ),
+  KADENDE_ERR_IMPORT_INVALID: input(
+    (file: string, problems: string[]) => `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${file}, nothing imported:\n  ${problems.join('\n  ')}`,
+  ),
+  KADENDE_ERR_IMPORT_NOT_EMPTY: input(
+    (target: string, clusters: number) =>
+      `${target} already holds ${clusters} cluster${clusters === 1 ? '' : 's'}: an import goes into an empty store (give --force to replace clusters of the same id and keep the others)`,
+    409,
+  ),
+  KADENDE_ERR_IMPORT_INSTALLATION: input(
+    (target: string, theirs: string, exported: string) =>
+      `${target} is installation ${theirs}, the export is of installation ${exported}: its resources would be another installation's here (halted, never deleted); import into an empty store instead`,
+    409,
+  ),
   KADENDE_ERR_STORE_OPEN: failure((directory: string, reason: string) => `cannot open the store in ${directory}: ${reason}`),
 
   // The HTTP API, and the CLI as its client.

@@ -6,3 +6,4 @@ export * from './nats-store.js';
 export * from './nats-leases.js';
 export * from './lease-holders.js';
 export * from './connection-watch.js';
+export * from './transfer.js';
