@@ -137,11 +137,10 @@ export class LeaseKeeper {
     await this.hosts.put(this.hostId, JSON.stringify(announcement));
     const clusters = await this.options.clusters();
     const present = new Set(clusters);
-    let hostCount = 0;
-    for await (const key of await this.hosts.keys()) {
-      hostCount += 1;
-      if (key !== this.hostId) await this.rememberAnnounced(key);
-    }
+    const hostIds: string[] = [];
+    for await (const key of await this.hosts.keys()) hostIds.push(key);
+    const hostCount = hostIds.length;
+    for (const key of hostIds) if (key !== this.hostId) await this.rememberAnnounced(key);
     const fair = Math.ceil(clusters.length / Math.max(1, hostCount));
     // Renew (and drop leases of clusters that are gone).
     await Promise.all(
