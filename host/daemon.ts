@@ -162,8 +162,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       const timer = setTimeout(() => api.app.server.closeAllConnections(), graceMs);
       await closing;
       clearTimeout(timer);
-      // Released only once no pass runs here any more: another host takes over at once.
-      await leases?.stop();
+      // Released only once no pass runs here any more: another host takes over at once. Bounded:
+      // a lease round stuck on NATS must not keep the process from exiting (the leases then expire).
+      if (leases) await Promise.race([leases.stop(), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
       await publisher?.stop(graceMs);
       const left = options.natsUrl ? await store.countOutbox() : 0;
       if (left > 0) logger.warn({ left }, 'events not yet delivered to NATS stay in the outbox for the next start');
