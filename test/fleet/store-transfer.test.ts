@@ -8,21 +8,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kadende, resourceFiles, tempDir } from '../support/cli.js';
-import { NatsServer } from '../support/nats-server.js';
+import { natsServerForFile } from '../support/nats-server.js';
 import { fileCluster } from '../support/service.js';
 
 const box = tempDir('store-transfer');
 const home = (name: string) => ({ KADENDE_DATA_DIR: join(box.root, name), KADENDE_CACHE_DIR: join(box.root, 'cache') });
 const file = (name: string) => join(box.root, name);
-let nats: NatsServer;
-
-beforeAll(async () => {
-  nats = await NatsServer.start();
-}, 20_000);
-afterAll(async () => {
-  await nats?.stop();
-  box.cleanup();
-});
+const server = natsServerForFile(beforeAll, afterAll, box.cleanup);
 
 const ok = async (args: string[], env: Record<string, string>) => {
   const result = await kadende(args, env);
@@ -46,14 +38,14 @@ describe('store export and import', () => {
     expect(lines.filter((l) => l.kind === 'resource')).toHaveLength(3);
     expect(lines.filter((l) => l.kind === 'event').length).toBeGreaterThan(3);
 
-    const imported = await ok(['--store', nats.url, '-o', 'json', 'store', 'import', file('a.jsonl')], home('cli'));
+    const imported = await ok(['--store', server().url, '-o', 'json', 'store', 'import', file('a.jsonl')], home('cli'));
     expect(JSON.parse(imported.stdout)).toMatchObject({ clusters: 2, resources: 3, installation: lines[0].installation });
-    await ok(['--store', nats.url, 'store', 'export', '--file', file('n.jsonl')], home('cli'));
+    await ok(['--store', server().url, 'store', 'export', '--file', file('n.jsonl')], home('cli'));
     expect(content(file('n.jsonl'))).toBe(content(file('a.jsonl')));
 
     // On the NATS store the resources are still this installation's: a reconcile finds them converged.
     const before = resourceFiles(file('res-shop')).map((r) => r.id).sort();
-    const report = JSON.parse((await ok(['--store', nats.url, '-o', 'json', 'reconcile', 'shop'], home('cli'))).stdout);
+    const report = JSON.parse((await ok(['--store', server().url, '-o', 'json', 'reconcile', 'shop'], home('cli'))).stdout);
     expect(report.converged).toBe(true);
     expect(resourceFiles(file('res-shop')).map((r) => r.id).sort()).toEqual(before);
 
@@ -63,14 +55,14 @@ describe('store export and import', () => {
   });
 
   it('refuses a store that holds clusters unless --force, which replaces clusters of the same id', async () => {
-    const again = await kadende(['--store', nats.url, 'store', 'import', file('a.jsonl')], home('cli'));
+    const again = await kadende(['--store', server().url, 'store', 'import', file('a.jsonl')], home('cli'));
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('KADENDE_ERR_IMPORT_NOT_EMPTY');
     expect(again.stderr).toContain('already holds 2 clusters');
-    const forced = await ok(['--store', nats.url, '-o', 'json', 'store', 'import', '--force', file('a.jsonl')], home('cli'));
+    const forced = await ok(['--store', server().url, '-o', 'json', 'store', 'import', '--force', file('a.jsonl')], home('cli'));
     // Same ids, same events: nothing is doubled.
     expect(JSON.parse(forced.stdout)).toMatchObject({ clusters: 2, resources: 3, events: 0, removedResources: 0 });
-    await ok(['--store', nats.url, 'store', 'export', '--file', file('n2.jsonl')], home('cli'));
+    await ok(['--store', server().url, 'store', 'export', '--file', file('n2.jsonl')], home('cli'));
     expect(content(file('n2.jsonl'))).toBe(content(file('a.jsonl')));
   });
 
