@@ -25,6 +25,8 @@ export interface DaemonOptions {
   hostId?: string;
   /** On a NATS store: how long a cluster's lease lives unrenewed (default 15 s). */
   leaseTtlMs?: number;
+  /** On a NATS store: the API URL other hosts forward requests to (default: the address it listens on; give it when that is 0.0.0.0 or behind NAT). */
+  advertiseUrl?: string;
   plugins: PluginHost;
   token: string;
   logger: Logger;
@@ -141,7 +143,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const address = api.app.server.address() as { address: string; port: number };
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
   if (leases) {
-    leases.url = url;
+    leases.url = options.advertiseUrl ?? url;
     await leases.tick().catch((error: Error) => logger.warn({ err: { message: error.message } }, 'first lease round failed; retrying'));
     leases.start();
   }

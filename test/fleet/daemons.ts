@@ -13,9 +13,11 @@ export class FleetDaemon {
     readonly url: string,
     readonly child: ChildProcess,
     readonly output: () => string,
+    /** The URL it announces, when not its listen address. */
+    readonly advertised?: string,
   ) {}
 
-  static async start(storeUrl: string, root: string, hostId: string, children: ChildProcess[], options: { interval?: number; leaseTtl?: number } = {}): Promise<FleetDaemon> {
+  static async start(storeUrl: string, root: string, hostId: string, children: ChildProcess[], options: { interval?: number; leaseTtl?: number; advertise?: (port: number) => string } = {}): Promise<FleetDaemon> {
     const port = await freePort();
     const env = {
       ...process.env,
@@ -26,8 +28,9 @@ export class FleetDaemon {
       KADENDE_CREATE_BACKOFF_MS: '10',
     };
     const args = ['--store', storeUrl, 'daemon', '--port', String(port), '--host-id', hostId, '--interval', String(options.interval ?? 1), '--lease-ttl', String(options.leaseTtl ?? 3)];
+    if (options.advertise) args.push('--advertise', options.advertise(port));
     const { child, output } = startCli(args, env, children);
-    const daemon = new FleetDaemon(hostId, `http://127.0.0.1:${port}`, child, output);
+    const daemon = new FleetDaemon(hostId, `http://127.0.0.1:${port}`, child, output, options.advertise?.(port));
     await until(() => output().includes('kadende daemon ready') || child.exitCode !== null, 30_000, `${hostId} ready`);
     if (child.exitCode !== null) throw new Error(`${hostId} exited:\n${output()}`);
     return daemon;
