@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApi, DaemonMetrics, LeaseMetrics, type Fleet } from './api/index.js';
+import { ConfigParser } from './config/index.js';
 import { Scheduler, KadendeService, LeasedPasses, ServicePasses, type ClusterReconciler, type ReconcileOptions } from './controller/index.js';
 import { FeedStore, OutboxPublisher } from './events/index.js';
 import type { PluginHost } from './plugins/index.js';
@@ -68,7 +69,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const store = new FeedStore(inner);
   const hostId = options.hostId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const fleet: Fleet | undefined = inner instanceof NatsStore ? { hostId, holders: new LeaseHolders(inner.connection) } : undefined;
-  const service = new KadendeService(store, plugins, fleet ? { ...options.reconcile, guard: fence } : options.reconcile, fleet?.holders);
+  // Configurations posted to the API are parsed in a thread of their own: /healthz and other clients are answered meanwhile.
+  const parser = new ConfigParser();
+  const loadConfig = (text: string, file: string) => parser.load(text, file);
+  const service = new KadendeService(store, plugins, { ...options.reconcile, loadConfig, ...(fleet ? { guard: fence, holders: fleet.holders } : {}) });
   const metrics = new DaemonMetrics({ store, plugins, outbox: options.natsUrl !== undefined });
   const schedulerLogger = logger.child({ component: 'scheduler' });
   const passes = new ServicePasses(service, { onDeleted: (clusterId, cluster) => schedulerLogger.info({ cluster, clusterId }, 'finished deleting the cluster') });
@@ -136,6 +140,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   try {
     await api.app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7461 });
   } catch (error) {
+    await parser.close();
     await plugins.close();
     await store.close();
     throw error;
@@ -170,6 +175,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await publisher?.stop(graceMs);
       const left = options.natsUrl ? await store.countOutbox() : 0;
       if (left > 0) logger.warn({ left }, 'events not yet delivered to NATS stay in the outbox for the next start');
+      await parser.close();
       await plugins.close();
       await store.close();
       logger.info('stopped');

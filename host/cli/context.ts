@@ -97,7 +97,7 @@ export async function openLocal<N extends keyof Local>(
   const store = wants('store') || wants('service') ? await openStore(options, create) : undefined;
   // On a NATS store, `describe cluster` shows which host holds the cluster's lease.
   const holders = store instanceof NatsStore ? new LeaseHolders(store.connection) : undefined;
-  const service = store && plugins && wants('service') ? new KadendeService(store, plugins, backoffFromEnv(), holders) : undefined;
+  const service = store && plugins && wants('service') ? new KadendeService(store, plugins, { ...backoffFromEnv(), holders }) : undefined;
   const close = async () => {
     const stuck = (await plugins?.close()) ?? 0;
     await store?.close();

@@ -24,18 +24,28 @@ export interface ClusterSummary {
   updatedAt: string;
 }
 
+export interface ServiceOptions extends ReconcileOptions {
+  /** How configurations are parsed (apply.ts): the daemon parses them off its event loop. */
+  loadConfig?: ApplyOptions['loadConfig'];
+  /** On a NATS store: who holds each cluster's lease (absent: one host, no leases). */
+  holders?: HolderLookup;
+}
+
 export class KadendeService {
   readonly reconciler: Reconciler;
   private readonly lastPasses = new Map<string, { report: ReconcileReport; finishedAt: string }>();
   private readonly waiting: WaitContext;
 
+  private readonly loadConfig: ApplyOptions['loadConfig'];
+  private readonly holders?: HolderLookup;
+
   constructor(
     readonly store: Store,
     readonly plugins: PluginHost,
-    options: ReconcileOptions = {},
-    /** On a NATS store: who holds each cluster's lease (absent: one host, no leases). */
-    private readonly holders?: HolderLookup,
+    options: ServiceOptions = {},
   ) {
+    this.loadConfig = options.loadConfig;
+    this.holders = options.holders;
     this.reconciler = new Reconciler(store, plugins, options);
     this.waiting = {
       store,
@@ -62,12 +72,12 @@ export class KadendeService {
 
   /** Validates a configuration, pins each group's plugin and stores the cluster (apply.ts). */
   apply(text: string, file: string, options: ApplyOptions = {}): Promise<ApplyResult> {
-    return applyConfig(this.store, this.plugins, text, file, options);
+    return applyConfig(this.store, this.plugins, text, file, { loadConfig: this.loadConfig, ...options });
   }
 
   /** Loads, validates and resolves a configuration without storing anything. */
   prepare(text: string, file: string, options: ApplyOptions = {}) {
-    return prepareConfig(this.store, this.plugins, text, file, options);
+    return prepareConfig(this.store, this.plugins, text, file, { loadConfig: this.loadConfig, ...options });
   }
 
   /** What a reconcile would do now, without doing it: for a stored cluster, or a configuration not yet applied. */
