@@ -1,18 +1,28 @@
 /**
  * Prometheus metrics of the daemon. Pass outcomes and durations are counted as
- * they happen; plugin calls, resources and the outbox are read from their
- * owners when /metrics is scraped, so they cannot drift from the truth.
+ * they happen; resources by state are what each cluster's last pass left (a
+ * scrape reads no record: at fleet scale reading every record per scrape cost
+ * more than the passes); plugin calls and the outbox are read from their
+ * owners when /metrics is scraped.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { PassOutcome } from '../controller/index.js';
+import type { PassOutcome, SchedulerOptions } from '../controller/index.js';
 import type { PluginHost } from '../plugins/index.js';
 import type { Store } from '../store/index.js';
+import type { ResourceRecord } from '../../model/index.js';
+
+/** A cluster's records by group and state, as its last pass left them. */
+interface Tally {
+  name: string;
+  counts: Map<string, { group: string; state: string; n: number }>;
+}
 
 export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly reconciles: Counter<'outcome'>;
   private readonly durations: Histogram<'outcome'>;
   private readonly published: Counter;
+  private readonly tallies = new Map<string, Tally>();
 
   constructor(deps: { store: Store; plugins: PluginHost; outbox: boolean }) {
     const registers = [this.registry];
@@ -48,17 +58,15 @@ export class DaemonMetrics {
     // The provider's throttling (issue 15): answers it throttled, and the limit each account adapted to.
     pluginCounter('kadende_plugin_throttled_total', "Plugin answers that were the provider's throttling (retried by the host under a lowered limit), by plugin@version.", 'throttled');
     this.inFlightLimits(deps.plugins, registers);
-    new Gauge({
+    const resources = new Gauge({
       name: 'kadende_resources',
       help: 'Resource records by cluster, group and state.',
       labelNames: ['cluster', 'group', 'state'],
       registers,
-      async collect() {
-        this.reset();
-        for (const cluster of await deps.store.listClusters()) {
-          for (const record of await deps.store.listResources(cluster.id)) {
-            this.inc({ cluster: cluster.name, group: record.groupPath, state: record.state });
-          }
+      collect: () => {
+        resources.reset();
+        for (const { name, counts } of this.tallies.values()) {
+          for (const { group, state, n } of counts.values()) resources.inc({ cluster: name, group, state }, n);
         }
       },
     });
@@ -91,7 +99,37 @@ export class DaemonMetrics {
     this.durations.observe({ outcome }, durationMs / 1000);
   }
 
+  /** The scheduler's onPass: counts the pass, and keeps the cluster's records by state (read once per pass, not per scrape). */
+  passObserver(store: Store): NonNullable<SchedulerOptions['onPass']> {
+    return (clusterId, outcome, durationMs, result) => {
+      this.observePass(outcome, durationMs);
+      void this.refreshTally(store, clusterId, result?.report?.deleted === true).catch(() => {});
+    };
+  }
+
+  /** A cluster this host no longer works on (another host's lease now): its gauge is that host's to report. */
+  forgetCluster(clusterId: string): void {
+    this.tallies.delete(clusterId);
+  }
+
+  private async refreshTally(store: Store, clusterId: string, deleted: boolean): Promise<void> {
+    const cluster = deleted ? undefined : await store.getCluster(clusterId);
+    if (!cluster) return this.forgetCluster(clusterId);
+    this.tallies.set(clusterId, { name: cluster.name, counts: countByState(await store.listResources(clusterId)) });
+  }
+
   eventsPublished(count: number): void {
     this.published.inc(count);
   }
+}
+
+function countByState(records: ResourceRecord[]): Tally['counts'] {
+  const counts: Tally['counts'] = new Map();
+  for (const record of records) {
+    const key = `${record.groupPath}\0${record.state}`;
+    const entry = counts.get(key) ?? { group: record.groupPath, state: record.state, n: 0 };
+    entry.n += 1;
+    counts.set(key, entry);
+  }
+  return counts;
 }

@@ -12,6 +12,7 @@ import type { EventFeed } from '../events/index.js';
 import { checkTokenLength, tokenMatches } from '../../lib/index.js';
 import { clientErrorHandler, errorHandler } from './errors.js';
 import type { DaemonMetrics } from './metrics.js';
+import { registerForwarding, type Fleet } from './forward.js';
 import { followEvents, type SseStreams } from './sse.js';
 import { isUiPath, registerUi } from './ui.js';
 
@@ -25,6 +26,8 @@ export interface ApiOptions {
   /** What /readyz reports; ready unless told otherwise. */
   readiness?: () => { ready: boolean } & Record<string, unknown>;
   bodyLimit?: number;
+  /** On a NATS store: this host's id and who holds each cluster; requests about another host's cluster go to it (forward.ts). */
+  fleet?: Fleet;
 }
 
 export interface Api {
@@ -111,6 +114,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     return scheduler ? scheduler.exclusive(id, () => work(id)) : work(id);
   };
 
+  const forwarding = options.fleet ? registerForwarding(app, service, options.fleet, options.logger) : undefined;
   registerUi(app);
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_request, reply) => {
@@ -129,8 +133,11 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     { schema: { params: Ref, querystring: GetQuery } },
     async (request) => {
       const cluster = await service.cluster(request.params.ref);
-      if (request.query.status === false) return { cluster };
-      return { cluster, status: await service.plan(cluster.id) };
+      // Which host works on it (a NATS store); absent on LevelDB.
+      const holder = await service.holder(cluster.id);
+      const held = holder ? { holder } : {};
+      if (request.query.status === false) return { cluster, ...held };
+      return { cluster, status: await service.plan(cluster.id), ...held };
     },
   );
 
@@ -194,7 +201,10 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
       { schema: { querystring: ApplyQuery, body: ConfigBody } },
       async (request, reply) => {
         const result = await service.apply(request.body, request.query.file ?? 'request body', { upgradePlugins: request.query.upgradePlugins, baseDir: request.query.baseDir });
-        if (result.changed || result.created) scheduler?.request(result.cluster.id);
+        if (result.changed || result.created) {
+          scheduler?.request(result.cluster.id);
+          forwarding?.kick(result.cluster.id, request.headers.authorization);
+        }
         return reply.status(result.created ? 201 : 200).send(result);
       },
     );

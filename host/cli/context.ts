@@ -6,7 +6,7 @@ import { clientToken, ApiClient, type KadendeOperations } from '../api/index.js'
 import { KadendeService } from '../controller/index.js';
 import { IN_FLIGHT_FLAG, IN_FLIGHT_VARIABLE, parseMaxInFlight, PluginHost, PluginResolver, distributionSources, type DistributionOptions } from '../plugins/index.js';
 import { hasCode, kadendeError } from '../../errors/index.js';
-import { LevelStore, NatsStore, type Store } from '../store/index.js';
+import { LeaseHolders, LevelStore, NatsStore, type Store } from '../store/index.js';
 import { makePrivateDir } from '../../lib/index.js';
 
 export interface GlobalOptions extends DistributionOptions {
@@ -103,7 +103,9 @@ export async function openLocal<N extends keyof Local>(
   const resolver = distribution && new PluginResolver(distribution.sources);
   const plugins = resolver && (wants('plugins') || wants('service')) ? new PluginHost(resolver, { maxInFlight: pluginMaxInFlight(options), warm }) : undefined;
   const store = wants('store') || wants('service') ? await openStore(options, create) : undefined;
-  const service = store && plugins && wants('service') ? new KadendeService(store, plugins, backoffFromEnv()) : undefined;
+  // On a NATS store, `describe cluster` shows which host holds the cluster's lease.
+  const holders = store instanceof NatsStore ? new LeaseHolders(store.connection) : undefined;
+  const service = store && plugins && wants('service') ? new KadendeService(store, plugins, { ...backoffFromEnv(), holders }) : undefined;
   const close = async () => {
     const stuck = (await plugins?.close()) ?? 0;
     await store?.close();

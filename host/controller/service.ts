@@ -7,7 +7,7 @@
  */
 import type { ClusterRecord, KadendeEvent, ResourceRecord } from '../../model/index.js';
 import type { PluginHost } from '../plugins/index.js';
-import type { EventQuery, Store } from '../store/index.js';
+import type { EventQuery, Holder, HolderLookup, Store } from '../store/index.js';
 import { hasCode, kadendeError } from '../../errors/index.js';
 import { applyConfig, draftCluster, prepareConfig, type ApplyOptions, type ApplyResult } from './apply.js';
 import { deleteCluster, finishDelete, type DeleteOptions, type DeleteResult } from './delete.js';
@@ -27,6 +27,8 @@ export interface ClusterSummary {
 export interface ServiceOptions extends ReconcileOptions {
   /** How configurations are parsed (apply.ts): the daemon parses them off its event loop. */
   loadConfig?: ApplyOptions['loadConfig'];
+  /** On a NATS store: who holds each cluster's lease (absent: one host, no leases). */
+  holders?: HolderLookup;
 }
 
 export class KadendeService {
@@ -35,6 +37,7 @@ export class KadendeService {
   private readonly waiting: WaitContext;
 
   private readonly loadConfig: ApplyOptions['loadConfig'];
+  private readonly holders?: HolderLookup;
 
   constructor(
     readonly store: Store,
@@ -42,6 +45,7 @@ export class KadendeService {
     options: ServiceOptions = {},
   ) {
     this.loadConfig = options.loadConfig;
+    this.holders = options.holders;
     this.reconciler = new Reconciler(store, plugins, options);
     this.waiting = {
       store,
@@ -58,6 +62,12 @@ export class KadendeService {
     const cluster = (await this.store.getCluster(ref)) ?? (await this.store.findClusterByName(ref));
     if (!cluster) throw kadendeError('KADENDE_ERR_CLUSTER_NOT_FOUND', `no cluster with id or name "${ref}" (see \`kadende get clusters\`)`);
     return cluster;
+  }
+
+  /** The host holding the cluster's lease on a NATS store; undefined on LevelDB, or while nobody holds it. */
+  async holder(ref: string): Promise<Holder | undefined> {
+    if (!this.holders) return undefined;
+    return this.holders.holder((await this.cluster(ref)).id);
   }
 
   /** Validates a configuration, pins each group's plugin and stores the cluster (apply.ts). */

@@ -63,7 +63,7 @@ export class LevelStore implements Store {
   private constructor(
     private readonly db: Level<string, unknown>,
     private readonly options: LevelStoreOptions,
-    private readonly installation: string,
+    private installation: string,
   ) {
     const sub = <V>(name: string) => db.sublevel<string, V>(name, { valueEncoding: 'json' }) as unknown as Sublevel<V>;
     this.clusters = sub('clusters');
@@ -326,6 +326,11 @@ export class LevelStore implements Store {
 
   async installationId(): Promise<string> {
     return this.installation;
+  }
+
+  async adoptInstallationId(id: string): Promise<void> {
+    await this.db.sublevel<string, string>('meta', { valueEncoding: 'utf8' }).put('installation', id);
+    this.installation = id;
   }
 }
 

@@ -159,6 +159,10 @@ export class MemoryStore implements Store {
   async installationId(): Promise<string> {
     return (this.state.installation ??= randomUUID());
   }
+
+  async adoptInstallationId(id: string): Promise<void> {
+    this.state.installation = id;
+  }
 }
 
 /** Events usually arrive in id order: append, else insert where the id sorts (a put of an existing id replaces it). */

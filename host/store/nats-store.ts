@@ -105,7 +105,7 @@ export class NatsStore implements Store {
     readonly url: string,
     private readonly options: NatsStoreOptions,
     private readonly ownsConnection: boolean,
-    private readonly installation: string,
+    private installation: string,
   ) {}
 
   /** Connects (or uses `connection`), creates the stream and bucket if missing, and replays the journal. */
@@ -323,6 +323,12 @@ export class NatsStore implements Store {
 
   async installationId(): Promise<string> {
     return this.installation;
+  }
+
+  /** For `kadende store import` into an empty store, with no daemon running on it (a running one keeps the id it read). */
+  async adoptInstallationId(id: string): Promise<void> {
+    await (await new Kvm(this.connection).open(META_BUCKET)).put('installation', id);
+    this.installation = id;
   }
 
   async close(): Promise<void> {

@@ -72,6 +72,11 @@ export interface Store {
    * delete each other's resources as orphans.
    */
   installationId(): Promise<string>;
+  /**
+   * Makes this store the installation `id` (`kadende store import` into an empty store: the
+   * imported resources carry the exported installation's tag, and must stay this store's own).
+   */
+  adoptInstallationId?(id: string): Promise<void>;
 }
 
 /** A store's cluster ids: keys only where the store can, else from the records. */

@@ -35,8 +35,9 @@ describe('HTTP API', () => {
 
   beforeAll(async () => {
     t = await openTestService();
-    scheduler = new Scheduler(new ServicePasses(t.service, { followUpMs: 50 }), { logger, intervalMs: 60_000 });
-    api = await buildApi({ service: t.service, feed: t.store.feed, token: TOKEN, logger, scheduler, metrics: new DaemonMetrics({ store: t.store, plugins: t.plugins, outbox: false }) });
+    const metrics = new DaemonMetrics({ store: t.store, plugins: t.plugins, outbox: false });
+    scheduler = new Scheduler(new ServicePasses(t.service, { followUpMs: 50 }), { logger, intervalMs: 60_000, onPass: metrics.passObserver(t.store) });
+    api = await buildApi({ service: t.service, feed: t.store.feed, token: TOKEN, logger, scheduler, metrics });
     await api.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}`;
     scheduler.start();

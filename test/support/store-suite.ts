@@ -161,5 +161,14 @@ export function storeSuite(name: string, open: () => Promise<OpenedStore>): void
       expect((await store.listResources('c1')).map((r) => r.id)).toEqual(['r1']);
       expect((await store.findClusterByName('SHOP'))?.id).toBe('c1');
     });
+
+    it('adopts an installation id (store import into an empty store) and keeps it across a reopen', async () => {
+      const adopted = '0190ffff-0000-7000-8000-000000000042';
+      expect(await store.installationId()).not.toBe(adopted);
+      await store.adoptInstallationId!(adopted);
+      expect(await store.installationId()).toBe(adopted);
+      store = await opened.reopen();
+      expect(await store.installationId()).toBe(adopted);
+    });
   });
 }

@@ -19,7 +19,7 @@
  * - status: why the group is or is not converged (status.ts).
  */
 import { classify } from './classify.js';
-import { foreignHalt, match, orphanActions } from './match.js';
+import { foreignHalt, foreignInstallations, match, orphanActions } from './match.js';
 import { unreadablePolicy } from './policy.js';
 import { remediate } from './remediate.js';
 import { scale } from './scale.js';
@@ -49,7 +49,7 @@ export function planGroup(input: PlanInput): Plan {
     const live = input.records.filter((r) => matched.has(r.id)).length;
     const actions = [foreignHalt(foreign, input.installation!)];
     const status = groupStatus({ group, actions, live: [], pool: [], unhealthy: 0, failed: [], outdated: 0 });
-    return { actions, status: { ...status, actual: live } };
+    return { actions, status: { ...status, actual: live, foreignInstallations: foreignInstallations(foreign) } };
   }
   const classified = classify(group, input.records, matched, now, input.lostGraceMs ?? DEFAULT_LOST_GRACE_MS);
   const remedy = remediate(classified.live, group);
