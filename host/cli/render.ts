@@ -2,6 +2,7 @@
 import type { ReconcileReport } from '../controller/index.js';
 import type { ClusterRecord, ResourceRecord, KadendeEvent } from '../../model/index.js';
 import { ago, table } from './format.js';
+import { elapsed } from './progress.js';
 
 export function renderReport(report: ReconcileReport, heading: string): string {
   const rows = report.groups.map((g) => ({
@@ -17,7 +18,7 @@ export function renderReport(report: ReconcileReport, heading: string): string {
     converged: g.status?.reason === 'converged' ? 'yes' : g.status?.reason,
   }));
   const lines = [
-    `${heading} ${report.clusterName} (${report.clusterId}) in ${report.durationMs} ms: ${report.converged ? 'converged' : 'not converged'}`,
+    `${heading} ${report.clusterName} (${report.clusterId}) in ${elapsed(report.durationMs)}: ${report.converged ? 'converged' : 'not converged'}`,
     table(rows, ['group', 'plugin', 'desired', 'actual', 'healthy', 'unhealthy', 'failed', 'outdated', 'converged']),
   ];
   for (const group of report.groups) {
@@ -29,6 +30,9 @@ export function renderReport(report: ReconcileReport, heading: string): string {
       counts.set(key, { n: (counts.get(key)?.n ?? 0) + 1, cause: key });
     }
     for (const { n, cause } of counts.values()) lines.push(`  ${group.path}: ${n > 1 ? `${n} x ` : ''}${cause}`);
+    for (const failure of group.failures ?? []) {
+      lines.push(`  ${group.path}: FAILED ${failure.call} of ${failure.resourceId ?? failure.providerId ?? 'a resource'}: ${failure.code}: ${failure.message}`);
+    }
   }
   return lines.join('\n');
 }
