@@ -217,7 +217,9 @@ describe('kadende CLI: failing creates', () => {
     config(-1);
     expect((await kadende(['apply', '-f', file], env)).code).toBe(0);
     const first = await kadende(['reconcile', 'flaky'], env);
-    expect(first.code).toBe(0);
+    // A pass whose create gave up is not a success (KADENDE_ERR_PASS_INCOMPLETE).
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain('[KADENDE_ERR_PASS_INCOMPLETE]');
     const records = JSON.parse((await kadende(['-o', 'json', 'get', 'resources', 'flaky'], env)).stdout);
     expect(records).toEqual([expect.objectContaining({ state: 'failed', attempts: 3, lastError: expect.stringContaining('create number 3 refused on purpose') })]);
     // Further passes do not try again: the failed record holds its slot.
