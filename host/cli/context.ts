@@ -11,7 +11,9 @@ import { makePrivateDir } from '../../lib/index.js';
 
 export interface GlobalOptions extends DistributionOptions {
   dataDir?: string;
-  output?: 'table' | 'json';
+  output?: 'table' | 'wide' | 'json' | 'yaml';
+  /** false with --no-headers. */
+  headers?: boolean;
   /** --server URL / KADENDE_SERVER: a running `kadende daemon`. */
   server?: string;
   /** --store nats://HOST:PORT / KADENDE_STORE: the shared NATS store; absent: the embedded LevelDB in the data dir. */

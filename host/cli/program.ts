@@ -1,6 +1,12 @@
 /** The commander program and the output helpers every command module shares. */
 import { Command, Option } from 'commander';
+import { stringify } from 'yaml';
 import type { GlobalOptions } from './context.js';
+import { tableSettings } from './format.js';
+
+/** Output formats: `table` (the default, for people), `wide` (the table with more columns), `json` and `yaml` (for programs). */
+export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export const program = new Command('kadende')
   .description('Keeps groups of resources made by plugins at their size and healthy.')
@@ -11,13 +17,33 @@ export const program = new Command('kadende')
   .option('--registry <urls>', 'plugin registries, comma-separated, tried in order (default: $KADENDE_REGISTRY)')
   .option('--trusted-keys <file>', 'Ed25519 public keys (PEM); registry plugins must be signed by one (default: $KADENDE_TRUSTED_KEYS)')
   .option('--server <url>', 'use a running `kadende daemon` through its API (default: $KADENDE_SERVER; token: $KADENDE_TOKEN, else the local daemon\'s)')
-  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+  .addOption(new Option('-o, --output <format>', 'output format: table, wide (more columns), json or yaml').choices(OUTPUT_FORMATS).default('table'))
+  .option('--no-headers', 'tables without their header line')
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .hook('preAction', () => {
+    tableSettings.headers = globals().headers !== false;
+  });
 
 export const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
-/** JSON with -o json, else the human rendering. */
-export function out(json: unknown, human: () => string): void {
-  process.stdout.write(globals().output === 'json' ? `${JSON.stringify(json, null, 2)}\n` : `${human()}\n`);
+/** -o json and -o yaml: for programs, no progress, no notes on stderr, errors as data. */
+export const machineOutput = (output = globals().output): boolean => output === 'json' || output === 'yaml';
+
+/** The data as JSON or YAML (-o json, -o yaml), else the human rendering; `wide` for -o wide (the human one when a command has no wider view). */
+export function out(data: unknown, human: () => string, wide: () => string = human): void {
+  process.stdout.write(`${formatted(data, human, wide)}\n`);
+}
+
+export function formatted(data: unknown, human: () => string, wide: () => string = human): string {
+  switch (globals().output) {
+    case 'json':
+      return JSON.stringify(data, null, 2);
+    case 'yaml':
+      return stringify(data).trimEnd();
+    case 'wide':
+      return wide();
+    default:
+      return human();
+  }
 }

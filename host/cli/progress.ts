@@ -33,9 +33,9 @@ export interface Progress {
 
 const NO_PROGRESS: Progress = { update: () => {}, stop: () => {} };
 
-/** The progress a command prints: none with -o json. */
-export function progressFor(output: string | undefined, options: ProgressOptions): Progress {
-  return output === 'json' ? NO_PROGRESS : startProgress(options);
+/** The progress a command prints: none for programs (-o json, -o yaml). */
+export function progressFor(machine: boolean, options: ProgressOptions): Progress {
+  return machine ? NO_PROGRESS : startProgress(options);
 }
 
 export function startProgress(options: ProgressOptions): Progress {

@@ -41,7 +41,8 @@ export function renderReport(report: ReconcileReport, heading: string): string {
  * RECORD-STATE is Kadende's record (creating, active, deleting, failed); PROVIDER-STATUS is what
  * the plugin's describe last reported (pending, active, unhealthy, terminating, terminated).
  */
-export function renderResources(records: ResourceRecord[]): string {
+export function renderResources(records: ResourceRecord[], { wide = false }: { wide?: boolean } = {}): string {
+  const columns = ['group', 'resource', 'provider-id', 'record-state', 'provider-status', 'address', 'age', 'error'];
   return table(
     records.map((r) => ({
       group: r.groupPath,
@@ -53,8 +54,12 @@ export function renderResources(records: ResourceRecord[]): string {
       address: r.address,
       age: ago(r.createdAt),
       error: r.lastError,
+      spec: r.specHash,
+      attempts: r.attempts,
+      observed: ago(r.observedAt),
+      updated: r.updatedAt,
     })),
-    ['group', 'resource', 'provider-id', 'record-state', 'provider-status', 'address', 'age', 'error'],
+    wide ? [...columns.slice(0, -1), 'spec', 'attempts', 'observed', 'updated', 'error'] : columns,
   );
 }
 
@@ -85,9 +90,9 @@ export function renderCluster(cluster: ClusterRecord, report: ReconcileReport): 
   return lines.join('\n');
 }
 
-export function renderEvents(events: KadendeEvent[]): string {
+export function renderEvents(events: KadendeEvent[], { wide = false }: { wide?: boolean } = {}): string {
   return table(
-    events.map((e) => ({ time: e.time, type: e.type.replace(/^io\.kadende\./, ''), subject: e.subject.split('/').slice(1).join('/'), cause: e.data.cause })),
-    ['time', 'type', 'subject', 'cause'],
+    events.map((e) => ({ time: e.time, type: e.type.replace(/^io\.kadende\./, ''), subject: e.subject.split('/').slice(1).join('/'), cause: e.data.cause, id: e.id, 'provider-id': e.data.providerId })),
+    wide ? ['time', 'id', 'type', 'subject', 'provider-id', 'cause'] : ['time', 'type', 'subject', 'cause'],
   );
 }

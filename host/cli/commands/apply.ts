@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { configBaseDir, readConfig } from '../config-file.js';
 import { withService } from '../context.js';
-import { globals, out } from '../program.js';
+import { globals, machineOutput, out } from '../program.js';
 
 export function registerApply(program: Command): void {
   program
@@ -14,7 +14,7 @@ export function registerApply(program: Command): void {
       const text = await readConfig(options.file);
       const result = await withService(globals(), (s) => s.apply(text, options.file, { upgradePlugins: options.upgradePlugins, baseDir: configBaseDir(options.file) }), { create: true });
       const verb = result.created ? 'created' : result.changed ? 'updated' : 'unchanged';
-      if (globals().output !== 'json') process.stderr.write(
+      if (!machineOutput()) process.stderr.write(
           `cluster ${result.cluster.name} ${verb} (generation ${result.cluster.generation})${result.cluster.deleting ? '; it is being deleted, and the delete goes on with this configuration' : ''}\n`,
         );
       out({ id: result.cluster.id, name: result.cluster.name, result: verb, generation: result.cluster.generation, pins: result.cluster.pins }, () => result.cluster.id);

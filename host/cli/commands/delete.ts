@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { withService } from '../context.js';
 import { parsedOption, seconds, boolean } from '../flags.js';
-import { globals, out } from '../program.js';
+import { globals, machineOutput, out } from '../program.js';
 import { progressFor } from '../progress.js';
 import { kadendeError } from '../../../errors/index.js';
 
@@ -20,7 +20,7 @@ export function registerDelete(program: Command): void {
     .action(async (kind: string, ref: string, options: { /** ms */ timeout: number; wait: boolean; orphanResources?: boolean }) => {
       if (kind !== 'cluster') throw kadendeError('KADENDE_ERR_ARGUMENT', `delete takes "cluster", got "${kind}"`);
       const waits = options.wait && !options.orphanResources;
-      const progress = waits ? progressFor(globals().output, { title: `delete cluster ${ref}` }) : undefined;
+      const progress = waits ? progressFor(machineOutput(), { title: `delete cluster ${ref}` }) : undefined;
       const result = await withService(globals(), (s) =>
         s.deleteCluster(ref, { timeoutMs: options.timeout, wait: options.wait, orphanResources: options.orphanResources, onProgress: progress?.update }),
       ).finally(() => progress?.stop());

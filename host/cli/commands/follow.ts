@@ -4,6 +4,7 @@
  * straight from the JetStream stream the daemon publishes to.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
 import { exponentialBackoff } from '@kadende/plugin-sdk';
 import { ApiClient, type KadendeOperations } from '../../api/index.js';
 import { clientToken } from '../../api/index.js';
@@ -14,8 +15,14 @@ import { globals } from '../program.js';
 import { KadendeError, kadendeError, hasCode } from '../../../errors/index.js';
 
 function print(event: KadendeEvent): void {
+  const output = globals().output;
+  if (output === 'yaml') {
+    // A stream of YAML documents, one per event.
+    process.stdout.write(`---\n${stringify(event)}`);
+    return;
+  }
   const line =
-    globals().output === 'json'
+    output === 'json'
       ? JSON.stringify(event)
       : [event.time, event.type.replace(/^io\.kadende\./, ''), event.subject.split('/').slice(1).join('/') || '-', event.data.cause].join('  ');
   process.stdout.write(`${line}\n`);

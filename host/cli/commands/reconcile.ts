@@ -4,7 +4,7 @@ import { stuckGroups, type ReconcileReport } from '../../controller/index.js';
 import { kadendeError } from '../../../errors/index.js';
 import { withService } from '../context.js';
 import { parsedOption, seconds } from '../flags.js';
-import { globals, out } from '../program.js';
+import { globals, machineOutput, out } from '../program.js';
 import { progressFor } from '../progress.js';
 import { renderReport } from '../render.js';
 
@@ -18,7 +18,7 @@ export function registerReconcile(program: Command): void {
     .option('--retry-failed', 'drop records of failed creates first so that they are tried again')
     .action(async (cluster: string, options: { wait?: boolean; /** ms */ timeout: number; retryFailed?: boolean }) => {
       const started = Date.now();
-      const progress = options.wait ? progressFor(globals().output, { title: `reconcile ${cluster}` }) : undefined;
+      const progress = options.wait ? progressFor(machineOutput(), { title: `reconcile ${cluster}` }) : undefined;
       let report: ReconcileReport;
       try {
         report = await withService(globals(), (s) =>
