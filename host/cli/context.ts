@@ -6,7 +6,7 @@ import { clientToken, ApiClient, type KadendeOperations } from '../api/index.js'
 import { KadendeService } from '../controller/index.js';
 import { PluginHost, PluginResolver, distributionSources, type DistributionOptions } from '../plugins/index.js';
 import { hasCode, kadendeError } from '../../errors/index.js';
-import { LevelStore, NatsStore, type Store } from '../store/index.js';
+import { LevelStore, MemoryStore, NatsStore, type Store } from '../store/index.js';
 import { makePrivateDir } from '../../lib/index.js';
 
 export interface GlobalOptions extends DistributionOptions {
@@ -47,8 +47,15 @@ export function serverUrl(options: GlobalOptions, env: NodeJS.ProcessEnv = proce
   return options.server ?? (env.KADENDE_SERVER || undefined);
 }
 
-/** `create`: the command may make the store (apply, plan -f); a lookup never does. */
-export async function withService<T>(options: GlobalOptions, run: (service: KadendeOperations) => Promise<T>, { create = false }: { create?: boolean } = {}): Promise<T> {
+/**
+ * `create`: the command may make the store (apply, plan -f); a lookup never does.
+ * `emptyWhenMissing`: without a store, work on an empty one in memory (a dry run stores nothing, not even a store).
+ */
+export async function withService<T>(
+  options: GlobalOptions,
+  run: (service: KadendeOperations) => Promise<T>,
+  { create = false, emptyWhenMissing = false }: { create?: boolean; emptyWhenMissing?: boolean } = {},
+): Promise<T> {
   const server = serverUrl(options);
   if (server) {
     // A running daemon holds the store: every command goes through its API.
@@ -59,7 +66,7 @@ export async function withService<T>(options: GlobalOptions, run: (service: Kade
       await client.close();
     }
   }
-  const local = await openLocal(options, ['service'], { create });
+  const local = await openLocal(options, ['service'], { create, emptyWhenMissing });
   try {
     return await run(local.service);
   } finally {
@@ -89,14 +96,15 @@ export interface Local {
 export async function openLocal<N extends keyof Local>(
   options: GlobalOptions,
   needs: readonly N[],
-  { create = true }: { create?: boolean } = {},
+  { create = true, emptyWhenMissing = false }: { create?: boolean; emptyWhenMissing?: boolean } = {},
 ): Promise<Pick<Local, N> & { close(): Promise<void> }> {
   const wants = (need: keyof Local) => (needs as readonly string[]).includes(need);
   // Everything but the bare store needs the plugin sources.
   const distribution = needs.some((need) => need !== 'store') ? distributionSources(options) : undefined;
   const resolver = distribution && new PluginResolver(distribution.sources);
   const plugins = resolver && (wants('plugins') || wants('service')) ? new PluginHost(resolver) : undefined;
-  const store = wants('store') || wants('service') ? await openStore(options, create) : undefined;
+  const opening = wants('store') || wants('service') ? openStore(options, create) : undefined;
+  const store = emptyWhenMissing ? await opening?.catch((error: unknown) => (hasCode(error, 'KADENDE_ERR_STORE_NOT_FOUND') ? new MemoryStore() : Promise.reject(error))) : await opening;
   const service = store && plugins && wants('service') ? new KadendeService(store, plugins, backoffFromEnv()) : undefined;
   const close = async () => {
     const stuck = (await plugins?.close()) ?? 0;
