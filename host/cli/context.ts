@@ -1,6 +1,7 @@
 /** Opens what a command needs (the store, the plugin host, the service) and closes it afterwards. */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import envPaths from 'env-paths';
 import { clientToken, ApiClient, type KadendeOperations } from '../api/index.js';
 import { KadendeService } from '../controller/index.js';
@@ -119,12 +120,28 @@ async function openLevelStore(options: GlobalOptions, create: boolean): Promise<
   if (create) makePrivateDir(dataDir(options));
   const directory = join(dataDir(options), 'store');
   try {
-    return await LevelStore.open(directory, { createIfMissing: create });
+    return await openWaitingForShortHolders(directory, create, runningDaemon(dataDir(options)) === undefined);
   } catch (error) {
     // Held by a daemon of this data dir: say where it answers.
     const url = hasCode(error, 'KADENDE_ERR_STORE_LOCKED') ? runningDaemon(dataDir(options))?.url : undefined;
     if (url) throw kadendeError('KADENDE_ERR_STORE_LOCKED', directory, url).with({ cause: error });
     throw error;
+  }
+}
+
+/** How long a command waits for a store another command holds: `get --watch` opens it for each look, an apply meanwhile must not fail. */
+const SHORT_HOLD_MS = 3000;
+
+/** Without a daemon on the data dir, the holder is another command, done in a moment: wait for it a little. */
+async function openWaitingForShortHolders(directory: string, create: boolean, waitForHolder: boolean): Promise<LevelStore> {
+  const deadline = Date.now() + (waitForHolder ? SHORT_HOLD_MS : 0);
+  for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
+    try {
+      return await LevelStore.open(directory, { createIfMissing: create });
+    } catch (error) {
+      if (!hasCode(error, 'KADENDE_ERR_STORE_LOCKED') || Date.now() + pause > deadline) throw error;
+      await sleep(pause);
+    }
   }
 }
 

@@ -17,9 +17,11 @@ import { registerDelete } from './commands/delete.js';
 import { registerPluginCommands } from './commands/plugin.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerDaemon } from './commands/daemon.js';
+import { registerVersion } from './commands/version.js';
+import { registerCompletion } from './commands/completion.js';
 
 // The order here is the order `kadende --help` lists them in.
-for (const register of [registerApply, registerDiff, registerPlan, registerReconcile, registerGet, registerDescribe, registerEvents, registerDelete, registerPluginCommands, registerRegistryCommands, registerDaemon]) {
+for (const register of [registerApply, registerDiff, registerPlan, registerReconcile, registerGet, registerDescribe, registerEvents, registerDelete, registerPluginCommands, registerRegistryCommands, registerDaemon, registerVersion, registerCompletion]) {
   register(program);
 }
 

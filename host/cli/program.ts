@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import type { GlobalOptions } from './context.js';
 import { tableSettings } from './format.js';
+import { KADENDE_VERSION } from '../../lib/index.js';
 
 /** Output formats: `table` (the default, for people), `wide` (the table with more columns), `json` and `yaml` (for programs). */
 export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
@@ -10,7 +11,9 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export const program = new Command('kadende')
   .description('Keeps groups of resources made by plugins at their size and healthy.')
-  .version('0.1.0')
+  .version(KADENDE_VERSION)
+  // Every command's help lists the global flags too.
+  .configureHelp({ showGlobalOptions: true })
   .option('--data-dir <dir>', 'where the embedded store lives (default: $KADENDE_DATA_DIR, else ~/.local/share/kadende)')
   .option('--store <url>', 'a NATS server holding the shared store of several hosts, nats://HOST:PORT (default: $KADENDE_STORE, else the embedded store in the data dir)')
   .option('--cache-dir <dir>', 'where downloaded plugins are cached (default: $KADENDE_CACHE_DIR, else ~/.cache/kadende/plugins)')

@@ -29,7 +29,7 @@ function print(event: KadendeEvent): void {
 }
 
 /** Aborts on SIGINT/SIGTERM: following ends normally (exit 0) when the operator stops it. */
-function interruption(): AbortController {
+export function interruption(): AbortController {
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop).once('SIGTERM', stop);

@@ -9,6 +9,7 @@ import { storeUrl, withService } from '../context.js';
 import { ago, table } from '../format.js';
 import { globals, out } from '../program.js';
 import { renderResources } from '../render.js';
+import { watchListing } from './watch.js';
 
 const KINDS = ['clusters', 'resources', 'hosts'];
 
@@ -37,14 +38,18 @@ export function registerGet(program: Command): void {
   get
     .command('clusters')
     .description('list every cluster, with its status and ready resources')
-    .action(async () => {
-      const rows = await withService(globals(), clusterRows);
-      const human = (wide: boolean) =>
+    .option('-w, --watch', 'print the list again whenever it changes, until Ctrl-C')
+    .action(async (options: { watch?: boolean }) => {
+      type Rows = Awaited<ReturnType<typeof clusterRows>>;
+      const human = (rows: Rows, wide: boolean) =>
         table(
           rows.map((r) => ({ ...r, age: ago(r.updatedAt) })),
           wide ? ['name', 'status', 'ready', 'groups', 'resources', 'generation', 'id', 'updatedAt'] : ['name', 'status', 'ready', 'groups', 'resources', 'age'],
         );
-      out(rows, () => human(false), () => human(true));
+      const look = () => withService(globals(), clusterRows);
+      if (options.watch) return watchListing(look, (rows) => human(rows, false), (rows) => human(rows, true));
+      const rows = await look();
+      out(rows, () => human(rows, false), () => human(rows, true));
     });
   get
     .command('hosts')
@@ -65,8 +70,11 @@ export function registerGet(program: Command): void {
     .command('resources')
     .description("list a cluster's resource records")
     .argument('<cluster>', 'cluster id or name')
-    .action(async (cluster: string) => {
-      const records = await withService(globals(), (s) => s.listResources(cluster));
+    .option('-w, --watch', 'print the list again whenever it changes, until Ctrl-C')
+    .action(async (cluster: string, options: { watch?: boolean }) => {
+      const look = () => withService(globals(), (s) => s.listResources(cluster));
+      if (options.watch) return watchListing(look, (records) => renderResources(records), (records) => renderResources(records, { wide: true }));
+      const records = await look();
       out(records, () => renderResources(records), () => renderResources(records, { wide: true }));
     });
 }
