@@ -29,6 +29,7 @@ export const CATALOGUE = {
   KADENDE_ERR_ARGUMENT: input(as),
   KADENDE_ERR_CONFIG_READ: input((file: string, reason: string) => `cannot read ${file}: ${reason}`),
   KADENDE_ERR_CONFIG_INVALID: input(as),
+  KADENDE_ERR_CLI_CONFIG: input((file: string, problem: string) => `${file}: ${problem}`),
   KADENDE_ERR_ENV_INVALID: input(
     (name: string, value: string, expected: string) => `environment variable ${name}=${JSON.stringify(value)} is invalid: must be ${expected}`,
     500,

@@ -13,6 +13,10 @@ import { makePrivateDir } from '../../lib/index.js';
 export interface GlobalOptions extends DistributionOptions {
   dataDir?: string;
   output?: 'table' | 'wide' | 'json' | 'yaml';
+  /** From the context (kadende config): the daemon's API token file. */
+  tokenFile?: string;
+  /** --context NAME. */
+  context?: string;
   /** false with --no-headers. */
   headers?: boolean;
   /** --server URL / KADENDE_SERVER: a running `kadende daemon`. */
@@ -60,7 +64,7 @@ export async function withService<T>(
   const server = serverUrl(options);
   if (server) {
     // A running daemon holds the store: every command goes through its API.
-    const client = new ApiClient(server, clientToken({ dataDir: dataDir(options) }));
+    const client = new ApiClient(server, clientToken({ tokenFile: options.tokenFile, dataDir: dataDir(options) }));
     try {
       return await run(client);
     } finally {

@@ -19,9 +19,10 @@ import { registerRegistryCommands } from './commands/registry.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerVersion } from './commands/version.js';
 import { registerCompletion } from './commands/completion.js';
+import { registerConfig } from './commands/config.js';
 
 // The order here is the order `kadende --help` lists them in.
-for (const register of [registerApply, registerDiff, registerPlan, registerReconcile, registerGet, registerDescribe, registerEvents, registerDelete, registerPluginCommands, registerRegistryCommands, registerDaemon, registerVersion, registerCompletion]) {
+for (const register of [registerApply, registerDiff, registerPlan, registerReconcile, registerGet, registerDescribe, registerEvents, registerDelete, registerPluginCommands, registerRegistryCommands, registerDaemon, registerConfig, registerVersion, registerCompletion]) {
   register(program);
 }
 

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import type { GlobalOptions } from './context.js';
 import { tableSettings } from './format.js';
+import { applyContext } from './contexts.js';
 import { KADENDE_VERSION } from '../../lib/index.js';
 
 /** Output formats: `table` (the default, for people), `wide` (the table with more columns), `json` and `yaml` (for programs). */
@@ -22,10 +23,13 @@ export const program = new Command('kadende')
   .option('--server <url>', 'use a running `kadende daemon` through its API (default: $KADENDE_SERVER; token: $KADENDE_TOKEN, else the local daemon\'s)')
   .addOption(new Option('-o, --output <format>', 'output format: table, wide (more columns), json or yaml').choices(OUTPUT_FORMATS).default('table'))
   .option('--no-headers', 'tables without their header line')
+  .option('--context <name>', 'a context of the CLI configuration (kadende config): its server, token file and data dir (default: the current context)')
   .showHelpAfterError()
   .exitOverride()
-  .hook('preAction', () => {
+  .hook('preAction', (_program, action) => {
     tableSettings.headers = globals().headers !== false;
+    // `kadende config ...` manages the contexts: a broken or missing one must not stop it.
+    if (action.parent?.name() !== 'config') applyContext(program);
   });
 
 export const globals = (): GlobalOptions => program.opts<GlobalOptions>();

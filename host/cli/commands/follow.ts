@@ -54,7 +54,7 @@ export async function followEvents(ref: string, options: { limit: number; after?
   if (!server) {
     throw kadendeError('KADENDE_ERR_ARGUMENT', '--follow needs a running daemon (--server URL or KADENDE_SERVER) or a NATS server (--nats URL)');
   }
-  const client = new ApiClient(server, clientToken({ dataDir: dataDir(globalOptions) }));
+  const client = new ApiClient(server, clientToken({ tokenFile: globalOptions.tokenFile, dataDir: dataDir(globalOptions) }));
   const controller = interruption();
   try {
     const recent = options.after
@@ -105,7 +105,7 @@ async function recentEvents(ref: string, options: { limit: number; after?: strin
   if (!daemon) {
     throw kadendeError('KADENDE_ERR_ARGUMENT', `cannot look up cluster "${ref}": its store is in use and no daemon of this data dir answers; give --server URL`);
   }
-  const client = new ApiClient(daemon.url, clientToken({ dataDir: dataDir(globals()) }));
+  const client = new ApiClient(daemon.url, clientToken({ tokenFile: globals().tokenFile, dataDir: dataDir(globals()) }));
   try {
     return await list(client);
   } finally {
