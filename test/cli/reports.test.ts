@@ -98,4 +98,20 @@ describe('progress on stderr', () => {
     expect(result.stderr).toMatch(/^\[\d+\.\ds\] delete cluster progress: web \(removed\): 0\/0 ready; deleted 2 \(progressing: .*dropping 2 records\)$/m);
     expect(result.stdout).toContain('deleted');
   });
+
+  it('plugin install says what it is doing on stderr; nothing with -o json', async () => {
+    const packed = await run('plugin', 'pack', new URL('../fixtures/distribution/echo', import.meta.url).pathname, '--out-dir', box.root);
+    expect(packed.code, packed.stderr).toBe(0);
+    const url = `file://${join(box.root, 'echo-1.0.0.tgz')}`;
+    const result = await run('plugin', 'install', url);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^\\[\\d+\\.\\ds\\] plugin install: downloading ${url}$`)),
+      expect.stringMatching(/^\[\d+\.\ds\] plugin install: echo@1\.0\.0 downloaded and verified \(sha512-.*\); checking that it loads$/),
+      expect.stringMatching(/^\[\d+\.\ds\] plugin install: echo@1\.0\.0 verified, unpacked and loaded$/),
+    ]);
+    const json = await run('-o', 'json', 'plugin', 'install', url);
+    expect(json.stderr).toBe('');
+    expect(JSON.parse(json.stdout).pin).toMatchObject({ name: 'echo', version: '1.0.0' });
+  });
 });
