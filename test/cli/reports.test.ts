@@ -2,11 +2,17 @@
 // pass left and how long the command took, and long work shows progress on stderr.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kadende, resourceFiles, scratch } from '../support/cli.js';
+import { kadende, resourceFiles, scratch, startCli } from '../support/cli.js';
+import { freePort, until } from '../support/nats-server.js';
 
 const box = scratch('reports');
-afterAll(() => box.cleanup());
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  box.cleanup();
+});
 const env = { ...box.env, KADENDE_PLUGIN_PATH: new URL('../fixtures/plugins', import.meta.url).pathname, KADENDE_CREATE_BACKOFF_MS: '20' };
 const run = (...args: string[]) => kadende(args, env);
 
@@ -114,4 +120,24 @@ describe('progress on stderr', () => {
     expect(json.stderr).toBe('');
     expect(JSON.parse(json.stdout).pin).toMatchObject({ name: 'echo', version: '1.0.0' });
   });
+
+  it('reconcile --wait and delete cluster through a daemon show its passes too', async () => {
+    const port = await freePort();
+    const server = `http://127.0.0.1:${port}`;
+    const daemonEnv = { ...process.env, ...env, KADENDE_DATA_DIR: join(box.root, 'daemon-data'), KADENDE_TOKEN: 'reports-test-token-0123456789' };
+    // A long interval: the passes shown are the request's own.
+    const daemon = startCli(['daemon', '--port', String(port), '--interval', '600'], daemonEnv, children);
+    await until(() => daemon.output().includes('kadende daemon ready'), 30_000, 'daemon ready');
+    const remote = (...args: string[]) => kadende(['--server', server, ...args], daemonEnv);
+    const dir = join(box.root, 'res/remote');
+    expect((await remote('apply', '-f', config('remote', fileGroup('web', 2, dir)))).code).toBe(0);
+    const result = await remote('reconcile', 'remote', '--wait');
+    expect(result.code, result.stderr).toBe(0);
+    // The daemon reconciles at once on apply, so the wait may have one pass left to show (or none to poll).
+    expect(result.stderr).toMatch(/^\[\d+\.\ds\] reconcile remote: web: 2\/2 ready.* \(converged\)$/m);
+    const deleted = await remote('delete', 'cluster', 'remote');
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stderr).toMatch(/^\[\d+\.\ds\] delete cluster remote: web \(removed\): 0\/0 ready.* \(converged\)$/m);
+    daemon.child.kill('SIGTERM');
+  }, 120_000);
 });

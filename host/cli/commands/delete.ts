@@ -4,6 +4,7 @@ import { withService } from '../context.js';
 import { parsedOption, seconds, boolean } from '../flags.js';
 import { globals, machineOutput, out } from '../program.js';
 import { progressFor } from '../progress.js';
+import { followServerProgress } from '../server-progress.js';
 import { kadendeError } from '../../../errors/index.js';
 
 export function registerDelete(program: Command): void {
@@ -21,9 +22,15 @@ export function registerDelete(program: Command): void {
       if (kind !== 'cluster') throw kadendeError('KADENDE_ERR_ARGUMENT', `delete takes "cluster", got "${kind}"`);
       const waits = options.wait && !options.orphanResources;
       const progress = waits ? progressFor(machineOutput(), { title: `delete cluster ${ref}` }) : undefined;
-      const result = await withService(globals(), (s) =>
-        s.deleteCluster(ref, { timeoutMs: options.timeout, wait: options.wait, orphanResources: options.orphanResources, onProgress: progress?.update }),
-      ).finally(() => progress?.stop());
+      const result = await withService(globals(), async (s) => {
+        const stopFollowing = followServerProgress(s, ref, progress);
+        const done = await s.deleteCluster(ref, { timeoutMs: options.timeout, wait: options.wait, orphanResources: options.orphanResources, onProgress: progress?.update }).catch((error: unknown) => {
+          stopFollowing();
+          throw error;
+        });
+        stopFollowing(done.report);
+        return done;
+      }).finally(() => progress?.stop());
       out(result, () => {
         const name = `cluster ${result.clusterName} (${result.clusterId})`;
         if (result.orphaned) {

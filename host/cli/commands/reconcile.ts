@@ -7,6 +7,7 @@ import { parsedOption, seconds } from '../flags.js';
 import { globals, machineOutput, out } from '../program.js';
 import { progressFor } from '../progress.js';
 import { renderReport } from '../render.js';
+import { followServerProgress } from '../server-progress.js';
 
 export function registerReconcile(program: Command): void {
   program
@@ -21,9 +22,15 @@ export function registerReconcile(program: Command): void {
       const progress = options.wait ? progressFor(machineOutput(), { title: `reconcile ${cluster}` }) : undefined;
       let report: ReconcileReport;
       try {
-        report = await withService(globals(), (s) =>
-          s.reconcile(cluster, { wait: options.wait, timeoutMs: options.timeout, retryFailed: options.retryFailed, onProgress: progress?.update }),
-        );
+        report = await withService(globals(), async (s) => {
+          const stopFollowing = followServerProgress(s, cluster, progress);
+          const done = await s.reconcile(cluster, { wait: options.wait, timeoutMs: options.timeout, retryFailed: options.retryFailed, onProgress: progress?.update }).catch((error: unknown) => {
+            stopFollowing();
+            throw error;
+          });
+          stopFollowing(done);
+          return done;
+        });
       } finally {
         progress?.stop();
       }
