@@ -11,6 +11,8 @@ import type { GroupReport, WaitProgress } from '../controller/index.js';
 export interface ProgressStream {
   write(text: string): unknown;
   isTTY?: boolean;
+  /** A terminal's width. */
+  columns?: number;
 }
 
 export interface ProgressOptions {
@@ -72,7 +74,9 @@ function redrawn(stream: ProgressStream, options: ProgressOptions, now: () => nu
       moveCursor(stream as NodeJS.WritableStream, 0, -drawn);
       clearScreenDown(stream as NodeJS.WritableStream);
     }
-    const block = [`${options.title}: ${elapsed(now() - started)}${pass > 0 ? `, pass ${pass}` : ''}`, ...lines.map((line) => `  ${line}`)];
+    // Cut to the terminal's width: a wrapped line would take two rows, and the redraw would climb one too few.
+    const fit = (line: string) => (stream.columns && line.length >= stream.columns ? `${line.slice(0, stream.columns - 2)}…` : line);
+    const block = [`${options.title}: ${elapsed(now() - started)}${pass > 0 ? `, pass ${pass}` : ''}`, ...lines.map((line) => `  ${line}`)].map(fit);
     stream.write(`${block.join('\n')}\n`);
     drawn = block.length;
   };

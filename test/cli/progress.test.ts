@@ -36,6 +36,15 @@ describe('progress on a terminal', () => {
     ]);
     expect(text()).toContain('\x1b[3A');
   });
+
+  it("cuts lines to the terminal's width, so that a redraw climbs exactly over what it drew", () => {
+    let text = '';
+    const bar = startProgress({ title: 'reconcile shop', stream: { write: (t: string) => (text += t), columns: 30 }, isTTY: true, tickMs: 0, now: () => 0 });
+    bar.update(progress(1, [{ path: 'web', actions: creating(2), status: status(1, 3) }]));
+    const frames = text.split(/\x1b\[\d+A\x1b\[0J/);
+    expect(frames[1]).toBe('reconcile shop: 0.0s, pass 1\n  web: 1/3 ready; created 2 …\n');
+    expect(frames[1]!.split('\n').every((line) => line.length < 30)).toBe(true);
+  });
 });
 
 describe('progress without a terminal', () => {
