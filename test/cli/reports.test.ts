@@ -2,9 +2,9 @@
 // pass left and how long the command took, and long work shows progress on stderr.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kadende, resourceFiles, scratch, startCli } from '../support/cli.js';
+import { CLI, kadende, resourceFiles, scratch, startCli } from '../support/cli.js';
 import { freePort, until } from '../support/nats-server.js';
 
 const box = scratch('reports');
@@ -140,4 +140,20 @@ describe('progress on stderr', () => {
     expect(deleted.stderr).toMatch(/^\[\d+\.\ds\] delete cluster remote: web \(removed\): 0\/0 ready.* \(converged\)$/m);
     daemon.child.kill('SIGTERM');
   }, 120_000);
+
+  it('reconcile --wait on a terminal (a pseudo-terminal: script(1)) redraws its lines in place', async () => {
+    const dir = join(box.root, 'res/tty');
+    expect((await run('apply', '-f', config('tty', fileGroup('web', 2, dir)))).code).toBe(0);
+    const command = [process.execPath, CLI, 'reconcile', 'tty', '--wait'].map((w) => `'${w}'`).join(' ');
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile('script', ['-qec', command, '/dev/null'], { env: { ...process.env, ...env, KADENDE_CONFIG: join(box.root, 'no-config.yaml') }, timeout: 60_000 }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      ),
+    );
+    // The block (title with the clock and pass, a line per group) is drawn, then climbed over and cleared for each redraw.
+    expect(output).toMatch(/reconcile tty: \d+\.\ds\r?\n/);
+    expect(output).toContain('\x1b[1A\x1b[0J');
+    expect(output).toMatch(/\x1b\[2A\x1b\[0Jreconcile tty: \d+\.\ds, pass 2\r?\n {2}web: 2\/2 ready \(converged\)/);
+    expect(output).toContain('Reconciled tty');
+  }, 90_000);
 });
