@@ -29,6 +29,7 @@ export const CATALOGUE = {
   KADENDE_ERR_ARGUMENT: input(as),
   KADENDE_ERR_CONFIG_READ: input((file: string, reason: string) => `cannot read ${file}: ${reason}`),
   KADENDE_ERR_CONFIG_INVALID: input(as),
+  KADENDE_ERR_CLI_CONFIG: input((file: string, problem: string) => `${file}: ${problem}`),
   KADENDE_ERR_ENV_INVALID: input(
     (name: string, value: string, expected: string) => `environment variable ${name}=${JSON.stringify(value)} is invalid: must be ${expected}`,
     500,
@@ -47,6 +48,7 @@ export const CATALOGUE = {
   ),
   KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE: failure((name: string, why: string) => `cluster ${name}: ${why}`),
   KADENDE_ERR_RECONCILE_STUCK: failure((name: string, reasons: string) => `cluster ${name} cannot converge without an operator: ${reasons}`),
+  KADENDE_ERR_PASS_INCOMPLETE: failure((name: string, what: string) => `cluster ${name} is not reconciled: ${what}`),
   KADENDE_ERR_RECONCILE_TIMEOUT: failure((name: string, seconds: number) => `cluster ${name} did not converge within ${seconds} s`),
   KADENDE_ERR_DESCRIBE: failure(as),
 

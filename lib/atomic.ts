@@ -2,10 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/** `mode`: the new file's (the temporary file is made with it, so the content is never readable more widely). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, data, { flush: true });
+    await writeFile(tmp, data, { flush: true, ...(mode !== undefined ? { mode } : {}) });
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });

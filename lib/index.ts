@@ -6,3 +6,4 @@ export * from './tokens.js';
 export * from './unpack.js';
 export * from './tree-digest.js';
 export * from './private.js';
+export * from './version.js';

@@ -65,6 +65,16 @@ export class ApiClient implements KadendeOperations {
     return this.call('POST', `v1/clusters/${enc(ref)}/reconcile`, { json });
   }
 
+  /** The daemon's liveness answer, with its version (GET /healthz). */
+  health(): Promise<{ ok: boolean; version?: string }> {
+    return this.call('GET', 'healthz');
+  }
+
+  /** The status the daemon's last pass of the cluster found (GET /v1/clusters/:ref/status): no plugin calls. */
+  lastStatus(ref: string): Promise<{ source: 'last-pass' | 'live'; report: ReconcileReport; finishedAt: string }> {
+    return this.call('GET', `v1/clusters/${enc(ref)}/status`);
+  }
+
   listClusters(): Promise<ClusterSummary[]> {
     return this.call('GET', 'v1/clusters');
   }

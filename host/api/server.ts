@@ -9,7 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Scheduler, KadendeService } from '../controller/index.js';
 import type { EventFeed } from '../events/index.js';
-import { checkTokenLength, tokenMatches } from '../../lib/index.js';
+import { KADENDE_VERSION, checkTokenLength, tokenMatches } from '../../lib/index.js';
 import { clientErrorHandler, errorHandler } from './errors.js';
 import type { DaemonMetrics } from './metrics.js';
 import { registerForwarding, type Fleet } from './forward.js';
@@ -116,7 +116,8 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
 
   const forwarding = options.fleet ? registerForwarding(app, service, options.fleet, options.logger) : undefined;
   registerUi(app);
-  app.get('/healthz', async () => ({ ok: true }));
+  // version: for `kadende version --server` (read-only, as the liveness answer it rides on).
+  app.get('/healthz', async () => ({ ok: true, version: KADENDE_VERSION }));
   app.get('/readyz', async (_request, reply) => {
     const state = options.readiness?.() ?? { ready: true };
     return reply.status(state.ready ? 200 : 503).send(state);

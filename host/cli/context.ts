@@ -1,17 +1,24 @@
 /** Opens what a command needs (the store, the plugin host, the service) and closes it afterwards. */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import envPaths from 'env-paths';
 import { clientToken, ApiClient, type KadendeOperations } from '../api/index.js';
 import { KadendeService } from '../controller/index.js';
 import { IN_FLIGHT_FLAG, IN_FLIGHT_VARIABLE, parseMaxInFlight, PluginHost, PluginResolver, distributionSources, type DistributionOptions } from '../plugins/index.js';
 import { hasCode, kadendeError } from '../../errors/index.js';
-import { LeaseHolders, LevelStore, NatsStore, type Store } from '../store/index.js';
+import { LeaseHolders, LevelStore, MemoryStore, NatsStore, type Store } from '../store/index.js';
 import { makePrivateDir } from '../../lib/index.js';
 
 export interface GlobalOptions extends DistributionOptions {
   dataDir?: string;
-  output?: 'table' | 'json';
+  output?: 'table' | 'wide' | 'json' | 'yaml';
+  /** From the context (kadende config): the daemon's API token file. */
+  tokenFile?: string;
+  /** --context NAME. */
+  context?: string;
+  /** false with --no-headers. */
+  headers?: boolean;
   /** --server URL / KADENDE_SERVER: a running `kadende daemon`. */
   server?: string;
   /** --store nats://HOST:PORT / KADENDE_STORE: the shared NATS store; absent: the embedded LevelDB in the data dir. */
@@ -53,19 +60,26 @@ export function serverUrl(options: GlobalOptions, env: NodeJS.ProcessEnv = proce
   return options.server ?? (env.KADENDE_SERVER || undefined);
 }
 
-/** `create`: the command may make the store (apply, plan -f); a lookup never does. */
-export async function withService<T>(options: GlobalOptions, run: (service: KadendeOperations) => Promise<T>, { create = false }: { create?: boolean } = {}): Promise<T> {
+/**
+ * `create`: the command may make the store (apply, plan -f); a lookup never does.
+ * `emptyWhenMissing`: without a store, work on an empty one in memory (a dry run stores nothing, not even a store).
+ */
+export async function withService<T>(
+  options: GlobalOptions,
+  run: (service: KadendeOperations) => Promise<T>,
+  { create = false, emptyWhenMissing = false }: { create?: boolean; emptyWhenMissing?: boolean } = {},
+): Promise<T> {
   const server = serverUrl(options);
   if (server) {
     // A running daemon holds the store: every command goes through its API.
-    const client = new ApiClient(server, clientToken({ dataDir: dataDir(options) }));
+    const client = new ApiClient(server, clientToken({ tokenFile: options.tokenFile, dataDir: dataDir(options) }));
     try {
       return await run(client);
     } finally {
       await client.close();
     }
   }
-  const local = await openLocal(options, ['service'], { create });
+  const local = await openLocal(options, ['service'], { create, emptyWhenMissing });
   try {
     return await run(local.service);
   } finally {
@@ -95,14 +109,15 @@ export interface Local {
 export async function openLocal<N extends keyof Local>(
   options: GlobalOptions,
   needs: readonly N[],
-  { create = true, warm = false }: { create?: boolean; warm?: boolean } = {},
+  { create = true, warm = false, emptyWhenMissing = false }: { create?: boolean; warm?: boolean; emptyWhenMissing?: boolean } = {},
 ): Promise<Pick<Local, N> & { close(): Promise<void> }> {
   const wants = (need: keyof Local) => (needs as readonly string[]).includes(need);
   // Everything but the bare store needs the plugin sources.
   const distribution = needs.some((need) => need !== 'store') ? distributionSources(options) : undefined;
   const resolver = distribution && new PluginResolver(distribution.sources);
   const plugins = resolver && (wants('plugins') || wants('service')) ? new PluginHost(resolver, { maxInFlight: pluginMaxInFlight(options), warm }) : undefined;
-  const store = wants('store') || wants('service') ? await openStore(options, create) : undefined;
+  const opening = wants('store') || wants('service') ? openStore(options, create) : undefined;
+  const store = emptyWhenMissing ? await opening?.catch((error: unknown) => (hasCode(error, 'KADENDE_ERR_STORE_NOT_FOUND') ? new MemoryStore() : Promise.reject(error))) : await opening;
   // On a NATS store, `describe cluster` shows which host holds the cluster's lease.
   const holders = store instanceof NatsStore ? new LeaseHolders(store.connection) : undefined;
   const service = store && plugins && wants('service') ? new KadendeService(store, plugins, { ...backoffFromEnv(), holders }) : undefined;
@@ -119,12 +134,28 @@ async function openLevelStore(options: GlobalOptions, create: boolean): Promise<
   if (create) makePrivateDir(dataDir(options));
   const directory = join(dataDir(options), 'store');
   try {
-    return await LevelStore.open(directory, { createIfMissing: create });
+    return await openWaitingForShortHolders(directory, create, runningDaemon(dataDir(options)) === undefined);
   } catch (error) {
     // Held by a daemon of this data dir: say where it answers.
     const url = hasCode(error, 'KADENDE_ERR_STORE_LOCKED') ? runningDaemon(dataDir(options))?.url : undefined;
     if (url) throw kadendeError('KADENDE_ERR_STORE_LOCKED', directory, url).with({ cause: error });
     throw error;
+  }
+}
+
+/** How long a command waits for a store another command holds: `get --watch` opens it for each look, an apply meanwhile must not fail. */
+const SHORT_HOLD_MS = 3000;
+
+/** Without a daemon on the data dir, the holder is another command, done in a moment: wait for it a little. */
+async function openWaitingForShortHolders(directory: string, create: boolean, waitForHolder: boolean): Promise<LevelStore> {
+  const deadline = Date.now() + (waitForHolder ? SHORT_HOLD_MS : 0);
+  for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
+    try {
+      return await LevelStore.open(directory, { createIfMissing: create });
+    } catch (error) {
+      if (!hasCode(error, 'KADENDE_ERR_STORE_LOCKED') || Date.now() + pause > deadline) throw error;
+      await sleep(pause);
+    }
   }
 }
 

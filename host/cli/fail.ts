@@ -1,7 +1,8 @@
 /** Prints an error as the CLI reports every failure, and says which exit code it means. */
 import { CommanderError } from 'commander';
 import type { ConfigError } from '../config/index.js';
-import { globals } from './program.js';
+import { stringify } from 'yaml';
+import { globals, machineOutput } from './program.js';
 import { KadendeError, errorCode, errorMessage } from '../../errors/index.js';
 
 export function fail(error: unknown): number {
@@ -13,10 +14,11 @@ export function fail(error: unknown): number {
   const code = errorCode(error) ?? 'KADENDE_ERR_UNEXPECTED';
   const exitCode = error instanceof KadendeError ? error.exitCode : 1;
   const message = errorMessage(error);
-  if (globals().output === 'json') {
+  if (machineOutput()) {
     // details: what the command had when it failed (the last reconcile report of a stuck or timed-out wait).
     const details = error instanceof KadendeError ? error.details : undefined;
-    process.stderr.write(`${JSON.stringify({ error: { code, message, issues: (error as ConfigError).issues, details } })}\n`);
+    const body = { error: { code, message, issues: (error as ConfigError).issues, details } };
+    process.stderr.write(globals().output === 'yaml' ? stringify(JSON.parse(JSON.stringify(body))) : `${JSON.stringify(body)}\n`);
   } else {
     process.stderr.write(`kadende: ${message} [${code}]\n`);
     if (!(error instanceof KadendeError) && process.env.KADENDE_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);

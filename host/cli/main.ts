@@ -8,6 +8,7 @@ import { program } from './program.js';
 import { stuckPluginThreads } from './context.js';
 import { registerApply } from './commands/apply.js';
 import { registerPlan } from './commands/plan.js';
+import { registerDiff } from './commands/diff.js';
 import { registerReconcile } from './commands/reconcile.js';
 import { registerGet } from './commands/get.js';
 import { registerDescribe } from './commands/describe.js';
@@ -17,9 +18,12 @@ import { registerPluginCommands } from './commands/plugin.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerStore } from './commands/store.js';
+import { registerVersion } from './commands/version.js';
+import { registerCompletion } from './commands/completion.js';
+import { registerConfig } from './commands/config.js';
 
 // The order here is the order `kadende --help` lists them in.
-for (const register of [registerApply, registerPlan, registerReconcile, registerGet, registerDescribe, registerEvents, registerDelete, registerPluginCommands, registerRegistryCommands, registerDaemon, registerStore]) {
+for (const register of [registerApply, registerDiff, registerPlan, registerReconcile, registerGet, registerDescribe, registerEvents, registerDelete, registerPluginCommands, registerRegistryCommands, registerDaemon, registerStore, registerConfig, registerVersion, registerCompletion]) {
   register(program);
 }
 

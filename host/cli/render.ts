@@ -3,6 +3,7 @@ import type { ReconcileReport } from '../controller/index.js';
 import type { ClusterRecord, ResourceRecord, KadendeEvent } from '../../model/index.js';
 import type { Holder } from '../store/index.js';
 import { ago, table } from './format.js';
+import { elapsed } from './progress.js';
 
 export function renderReport(report: ReconcileReport, heading: string): string {
   const rows = report.groups.map((g) => ({
@@ -18,7 +19,7 @@ export function renderReport(report: ReconcileReport, heading: string): string {
     converged: g.status?.reason === 'converged' ? 'yes' : g.status?.reason,
   }));
   const lines = [
-    `${heading} ${report.clusterName} (${report.clusterId}) in ${report.durationMs} ms: ${report.converged ? 'converged' : 'not converged'}`,
+    `${heading} ${report.clusterName} (${report.clusterId}) in ${elapsed(report.durationMs)}: ${report.converged ? 'converged' : 'not converged'}`,
     table(rows, ['group', 'plugin', 'desired', 'actual', 'healthy', 'unhealthy', 'failed', 'outdated', 'converged']),
   ];
   for (const group of report.groups) {
@@ -30,6 +31,9 @@ export function renderReport(report: ReconcileReport, heading: string): string {
       counts.set(key, { n: (counts.get(key)?.n ?? 0) + 1, cause: key });
     }
     for (const { n, cause } of counts.values()) lines.push(`  ${group.path}: ${n > 1 ? `${n} x ` : ''}${cause}`);
+    for (const failure of group.failures ?? []) {
+      lines.push(`  ${group.path}: FAILED ${failure.call} of ${failure.resourceId ?? failure.providerId ?? 'a resource'}: ${failure.code}: ${failure.message}`);
+    }
   }
   return lines.join('\n');
 }
@@ -38,7 +42,8 @@ export function renderReport(report: ReconcileReport, heading: string): string {
  * RECORD-STATE is Kadende's record (creating, active, deleting, failed); PROVIDER-STATUS is what
  * the plugin's describe last reported (pending, active, unhealthy, terminating, terminated).
  */
-export function renderResources(records: ResourceRecord[]): string {
+export function renderResources(records: ResourceRecord[], { wide = false }: { wide?: boolean } = {}): string {
+  const columns = ['group', 'resource', 'provider-id', 'record-state', 'provider-status', 'address', 'age', 'error'];
   return table(
     records.map((r) => ({
       group: r.groupPath,
@@ -50,8 +55,12 @@ export function renderResources(records: ResourceRecord[]): string {
       address: r.address,
       age: ago(r.createdAt),
       error: r.lastError,
+      spec: r.specHash,
+      attempts: r.attempts,
+      observed: ago(r.observedAt),
+      updated: r.updatedAt,
     })),
-    ['group', 'resource', 'provider-id', 'record-state', 'provider-status', 'address', 'age', 'error'],
+    wide ? [...columns.slice(0, -1), 'spec', 'attempts', 'observed', 'updated', 'error'] : columns,
   );
 }
 
@@ -89,9 +98,9 @@ export function renderCluster(cluster: ClusterRecord, report: ReconcileReport, h
   return lines.join('\n');
 }
 
-export function renderEvents(events: KadendeEvent[]): string {
+export function renderEvents(events: KadendeEvent[], { wide = false }: { wide?: boolean } = {}): string {
   return table(
-    events.map((e) => ({ time: e.time, type: e.type.replace(/^io\.kadende\./, ''), subject: e.subject.split('/').slice(1).join('/'), cause: e.data.cause })),
-    ['time', 'type', 'subject', 'cause'],
+    events.map((e) => ({ time: e.time, type: e.type.replace(/^io\.kadende\./, ''), subject: e.subject.split('/').slice(1).join('/'), cause: e.data.cause, id: e.id, 'provider-id': e.data.providerId })),
+    wide ? ['time', 'id', 'type', 'subject', 'provider-id', 'cause'] : ['time', 'type', 'subject', 'cause'],
   );
 }

@@ -64,6 +64,18 @@ export interface GroupReport {
   error?: { code: string; message: string };
   /** Earlier placements in which nothing of the group is left: the cluster drops them. */
   emptyPlacements?: RetiredGroup[];
+  /** Plugin calls of this pass that failed: a create that gave up, a delete refused. The pass is not a success. */
+  failures?: CallFailure[];
+}
+
+/** One plugin call of a pass that failed: which resource, and the error. */
+export interface CallFailure {
+  call: 'create' | 'delete' | 'delete-orphan';
+  /** The record (for a create, the token); an orphan's from its tag, if it has one. */
+  resourceId?: string;
+  providerId?: string;
+  code: string;
+  message: string;
 }
 
 export interface ReconcileReport {
@@ -87,6 +99,14 @@ interface WorkGroup {
   retired: boolean;
   /** Earlier placements (pins and properties) still described until empty. */
   placements: RetiredGroup[];
+}
+
+/** What describe found of a group: here, and in its earlier placements. */
+interface Observation {
+  pool: PluginCaller;
+  observed: Resource[];
+  places: Map<string, Place>;
+  emptyPlacements: RetiredGroup[];
 }
 
 /** Where a resource was found: the pool and properties to delete it with. */
@@ -132,7 +152,8 @@ interface ActContext {
   /** Where a resource was found (an earlier placement of a moved group), to delete it there. */
   placeOf: (providerId: string | undefined) => Place;
   batch: Required<Pick<Change, 'putResources' | 'deleteResources' | 'events'>>;
-  calls: Array<() => Promise<void>>;
+  /** Each says how it failed, if it did. */
+  calls: Array<() => Promise<CallFailure | undefined>>;
 }
 
 type ActionHandlers = { [K in Action['kind']]: (action: Extract<Action, { kind: K }>, act: ActContext) => void };
@@ -229,24 +250,9 @@ export class Reconciler {
   private async reconcileGroup(cluster: ClusterRecord, work: WorkGroup, dryRun: boolean): Promise<GroupReport> {
     const { target, pin, properties } = work;
     const report: GroupReport = { path: target.path, plugin: `${pin.name}@${pin.version}`, retired: work.retired, actions: [] };
-    let pool: PluginCaller;
-    let observed: Resource[];
-    const places = new Map<string, Place>();
-    const emptyPlacements: RetiredGroup[] = [];
-    const tags = { [TAG_CLUSTER]: cluster.id, [TAG_GROUP]: target.path };
+    let seen: Observation;
     try {
-      pool = guarded(await this.plugins.pool(pin), cluster.id, this.guard);
-      ({ resources: observed } = await pool.call<{ resources: Resource[] }>('describe', { tags, properties }));
-      // A moved group: what is left where it was is part of it too (outdated, so it is replaced).
-      for (const placement of work.placements) {
-        const old = guarded(await this.plugins.pool(placement.pin), cluster.id, this.guard);
-        const { resources } = await old.call<{ resources: Resource[] }>('describe', { tags, properties: placement.properties });
-        const seen = new Set(observed.map((r) => r.id));
-        const left = resources.filter((r) => !seen.has(r.id));
-        for (const resource of left) places.set(resource.id, { pool: old, properties: placement.properties });
-        observed = [...observed, ...left];
-        if (!left.some((r) => !GONE.has(r.status))) emptyPlacements.push(placement);
-      }
+      seen = await this.observe(cluster, work);
     } catch (error) {
       const code = errorCode(error) ?? 'KADENDE_ERR_DESCRIBE';
       const message = errorMessage(error);
@@ -269,20 +275,66 @@ export class Reconciler {
       return report;
     }
     if (!dryRun) this.describeFailures.delete(`${cluster.id}\u0000${target.path}`);
+    const { pool, places, emptyPlacements } = seen;
     const records = await this.store.listResources(cluster.id, target.path);
-    // The plugin declares how long its provider's listing may lag behind a create.
-    const lostGraceMs = pool.listingGraceMs;
-    const plan = planGroup({ group: target, records, observed, now: this.now().getTime(), lostGraceMs, installation: this.installation });
+    const plan = this.plan(target, records, seen);
     report.status = plan.status;
     report.actions = plan.actions.map((a) => ({ kind: a.kind, cause: a.cause }));
     // A placement is empty once nothing live is found there and no record is of an older spec
     // (one may still be on its way to being listed there).
     report.emptyPlacements = records.every((r) => r.specHash === target.specHash) ? emptyPlacements : [];
-    if (!dryRun) await this.act(plan.actions, work, { pool, properties }, places);
+    if (dryRun || plan.actions.every((a) => a.kind === 'wait')) return report;
+    const { failures, called } = await this.act(plan.actions, work, { pool, properties }, places);
+    if (failures.length > 0) report.failures = failures;
+    report.status = await this.statusAfterActing(cluster, work, seen, called, plan.status);
     return report;
   }
 
-  private async act(actions: Action[], work: WorkGroup, here: Place, places: Map<string, Place>): Promise<void> {
+  /** describe where the group is, and where it was (earlier placements). */
+  private async observe(cluster: ClusterRecord, work: WorkGroup): Promise<Observation> {
+    const { target, pin, properties } = work;
+    const places = new Map<string, Place>();
+    const emptyPlacements: RetiredGroup[] = [];
+    const tags = { [TAG_CLUSTER]: cluster.id, [TAG_GROUP]: target.path };
+    const pool = guarded(await this.plugins.pool(pin), cluster.id, this.guard);
+    let { resources: observed } = await pool.call<{ resources: Resource[] }>('describe', { tags, properties });
+    // A moved group: what is left where it was is part of it too (outdated, so it is replaced).
+    for (const placement of work.placements) {
+      const old = guarded(await this.plugins.pool(placement.pin), cluster.id, this.guard);
+      const { resources } = await old.call<{ resources: Resource[] }>('describe', { tags, properties: placement.properties });
+      const seen = new Set(observed.map((r) => r.id));
+      const left = resources.filter((r) => !seen.has(r.id));
+      for (const resource of left) places.set(resource.id, { pool: old, properties: placement.properties });
+      observed = [...observed, ...left];
+      if (!left.some((r) => !GONE.has(r.status))) emptyPlacements.push(placement);
+    }
+    return { pool, observed, places, emptyPlacements };
+  }
+
+  private plan(target: GroupTarget, records: ResourceRecord[], seen: Observation) {
+    // The plugin declares how long its provider's listing may lag behind a create.
+    return planGroup({ group: target, records, observed: seen.observed, now: this.now().getTime(), lostGraceMs: seen.pool.listingGraceMs, installation: this.installation });
+  }
+
+  /**
+   * The group as this pass left it, which is what its report says: the planner's status over the
+   * records after acting and, when plugins were called, a describe after acting (a create's or a
+   * delete's effect is the provider's to show). Nothing is committed: the next pass does that.
+   */
+  private async statusAfterActing(cluster: ClusterRecord, work: WorkGroup, before: Observation, called: boolean, planned: GroupStatus | UnobservedStatus): Promise<GroupStatus | UnobservedStatus> {
+    let seen = before;
+    if (called) {
+      try {
+        seen = await this.observe(cluster, work);
+      } catch (error) {
+        return { ...planned, message: `${planned.message} (as planned, before acting: the describe after acting failed: ${errorMessage(error)})` };
+      }
+    }
+    return this.plan(work.target, await this.store.listResources(cluster.id, work.target.path), seen).status;
+  }
+
+  /** Runs the plan: returns the plugin calls that failed, and whether any call was made. */
+  private async act(actions: Action[], work: WorkGroup, here: Place, places: Map<string, Place>): Promise<{ failures: CallFailure[]; called: boolean }> {
     // Bookkeeping first, in one batch (what describe confirmed, what is gone); then the plugin calls.
     const placeOf = (providerId: string | undefined) => (providerId !== undefined ? places.get(providerId) : undefined) ?? here;
     const act: ActContext = { work, pool: here.pool, placeOf, batch: { putResources: [], deleteResources: [], events: [] }, calls: [] };
@@ -291,8 +343,10 @@ export class Reconciler {
     if (batch.putResources.length + batch.deleteResources.length + batch.events.length > 0) await this.store.commit(batch);
     // The group's own bound (policy maxInFlight), within the plugin account's limit the pool keeps.
     const { maxInFlight } = work.target.policy;
-    const bounded = maxInFlight === undefined ? (call: () => Promise<void>) => call() : pLimit(maxInFlight);
-    await Promise.all(act.calls.map((call) => bounded(call)));
+    const limit = maxInFlight === undefined ? undefined : pLimit(maxInFlight);
+    const bounded = <T>(call: () => Promise<T>): Promise<T> => (limit ? limit(call) : call());
+    const outcomes = await Promise.all(act.calls.map((call) => bounded(call)));
+    return { failures: outcomes.filter((failure) => failure !== undefined), called: act.calls.length > 0 };
   }
 
   /** One handler per action kind: a kind without one does not compile. */
@@ -342,7 +396,7 @@ export class Reconciler {
     },
   };
 
-  private async create(work: WorkGroup, pool: PluginCaller, cause: string): Promise<void> {
+  private async create(work: WorkGroup, pool: PluginCaller, cause: string): Promise<CallFailure | undefined> {
     const now = this.now().toISOString();
     const record: ResourceRecord = {
       id: this.newId(),
@@ -358,11 +412,11 @@ export class Reconciler {
     // Intent before action: a crash from here on leaves a record to resume, never an untracked resource.
     // Durable (fsync), so a power loss cannot lose it either; concurrent creates share one sync.
     await this.store.commit({ putResources: [record], events: [this.event('io.kadende.resource.creating', eventData(record, cause))], durable: true });
-    await this.runCreate(work, pool, record, true);
+    return this.runCreate(work, pool, record, true);
   }
 
   /** Create attempts with backoff; the token is the record id, so a retry never makes a second resource. */
-  private async runCreate(work: WorkGroup, pool: PluginCaller, start: ResourceRecord, fresh = false): Promise<void> {
+  private async runCreate(work: WorkGroup, pool: PluginCaller, start: ResourceRecord, fresh = false): Promise<CallFailure | undefined> {
     let record = start;
     while (record.attempts < this.attempts) {
       if (record.attempts > 0) await this.clock.sleep(exponentialBackoff(record.attempts - 1, this.backoffMs));
@@ -397,7 +451,7 @@ export class Reconciler {
             ),
           ],
         });
-        return;
+        return undefined;
       } catch (error) {
         const message = errorMessage(error);
         const gaveUp = attempt >= this.attempts;
@@ -409,11 +463,13 @@ export class Reconciler {
           events.push(this.event('io.kadende.resource.failed', eventData(record, `gave up after ${attempt} create attempts; last error: ${message}`, { providerId: undefined })));
         }
         await this.store.commit({ putResources: [record], events });
+        if (gaveUp) return { call: 'create', resourceId: record.id, code: errorCode(error) ?? 'KADENDE_ERR_UNEXPECTED', message: `gave up after ${attempt} attempts: ${message}` };
       }
     }
+    return undefined;
   }
 
-  private async delete(place: Place, action: Extract<Action, { kind: 'delete' }>): Promise<void> {
+  private async delete(place: Place, action: Extract<Action, { kind: 'delete' }>): Promise<CallFailure | undefined> {
     let record = action.record;
     const providerId = action.providerId;
     if (record.state !== 'deleting') {
@@ -430,26 +486,30 @@ export class Reconciler {
       // (EC2's eventual consistency), and the next pass then deletes it again. The planner forgets
       // the record (io.kadende.resource.deleted) once the resource is gone from describe.
       if (record.lastError !== undefined) await this.store.commit({ putResources: [{ ...record, lastError: undefined }] });
+      return undefined;
     } catch (error) {
       // The record stays `deleting`: the next pass tries again.
       await this.store.commit({
         putResources: [{ ...record, lastError: errorMessage(error) }],
         events: [this.event('io.kadende.resource.delete-failed', eventData(record, errorMessage(error), { providerId, code: errorCode(error) }))],
       });
+      return { call: 'delete', resourceId: record.id, providerId, code: errorCode(error) ?? 'KADENDE_ERR_UNEXPECTED', message: errorMessage(error) };
     }
   }
 
-  private async deleteOrphan(work: WorkGroup, place: Place, resource: Resource, cause: string): Promise<void> {
+  private async deleteOrphan(work: WorkGroup, place: Place, resource: Resource, cause: string): Promise<CallFailure | undefined> {
     const ref = { ...groupRef(work), id: resource.tags[TAG_RESOURCE], providerId: resource.id };
     // Intent before action, as for every delete: a crash during the call must not leave a delete without its event (the simulator's find).
     await this.store.commit({ events: [this.event('io.kadende.resource.deleting', eventData(ref, cause, { reason: 'orphan' }))] });
     try {
       await place.pool.call('delete', { id: resource.id, properties: place.properties });
       await this.store.commit({ events: [this.event('io.kadende.resource.deleted', eventData(ref, `deleted orphan: ${cause}`, { reason: 'orphan' }))] });
+      return undefined;
     } catch (error) {
       await this.store.commit({
         events: [this.event('io.kadende.resource.delete-failed', eventData(ref, `orphan ${resource.id}: ${errorMessage(error)}`, { code: errorCode(error) }))],
       });
+      return { call: 'delete-orphan', resourceId: ref.id, providerId: resource.id, code: errorCode(error) ?? 'KADENDE_ERR_UNEXPECTED', message: errorMessage(error) };
     }
   }
 

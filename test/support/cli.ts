@@ -17,8 +17,8 @@ export function kadende(args: string[], env: Record<string, string | undefined> 
     const child = execFile(
       process.execPath,
       [CLI, ...args],
-      // Ambient registry and trust settings of the machine must not leak into a test.
-      { env: { ...process.env, KADENDE_DEBUG: '1', KADENDE_REGISTRY: '', KADENDE_TRUSTED_KEYS: '', ...env }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024, cwd },
+      // Ambient registry, trust and context settings of the machine must not leak into a test.
+      { env: { ...process.env, KADENDE_DEBUG: '1', KADENDE_REGISTRY: '', KADENDE_TRUSTED_KEYS: '', KADENDE_CONFIG: join(tmpdir(), 'kadende-tests-no-cli-config.yaml'), ...env }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024, cwd },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
     if (input !== undefined) child.stdin!.end(input);

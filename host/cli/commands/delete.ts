@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import { withService } from '../context.js';
 import { parsedOption, seconds, boolean } from '../flags.js';
-import { globals, out } from '../program.js';
+import { globals, machineOutput, out } from '../program.js';
+import { progressFor } from '../progress.js';
+import { followServerProgress } from '../server-progress.js';
 import { kadendeError } from '../../../errors/index.js';
 
 export function registerDelete(program: Command): void {
@@ -18,7 +20,17 @@ export function registerDelete(program: Command): void {
     .option('--orphan-resources', 'forget the cluster and its records at once and leave its resources in place (they are listed)')
     .action(async (kind: string, ref: string, options: { /** ms */ timeout: number; wait: boolean; orphanResources?: boolean }) => {
       if (kind !== 'cluster') throw kadendeError('KADENDE_ERR_ARGUMENT', `delete takes "cluster", got "${kind}"`);
-      const result = await withService(globals(), (s) => s.deleteCluster(ref, { timeoutMs: options.timeout, wait: options.wait, orphanResources: options.orphanResources }));
+      const waits = options.wait && !options.orphanResources;
+      const progress = waits ? progressFor(machineOutput(), { title: `delete cluster ${ref}` }) : undefined;
+      const result = await withService(globals(), async (s) => {
+        const stopFollowing = followServerProgress(s, ref, progress);
+        const done = await s.deleteCluster(ref, { timeoutMs: options.timeout, wait: options.wait, orphanResources: options.orphanResources, onProgress: progress?.update }).catch((error: unknown) => {
+          stopFollowing();
+          throw error;
+        });
+        stopFollowing(done.report);
+        return done;
+      }).finally(() => progress?.stop());
       out(result, () => {
         const name = `cluster ${result.clusterName} (${result.clusterId})`;
         if (result.orphaned) {

@@ -21,6 +21,6 @@ export function registerEvents(program: Command): void {
       const events = await withService(globals(), async (s) =>
         options.after ? s.listEvents(cluster, { after: options.after, limit }) : (await s.listEvents(cluster, { limit, reverse: true })).reverse(),
       );
-      out(events, () => renderEvents(events));
+      out(events, () => renderEvents(events), () => renderEvents(events, { wide: true }));
     });
 }

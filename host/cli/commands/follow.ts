@@ -4,6 +4,7 @@
  * straight from the JetStream stream the daemon publishes to.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
 import { exponentialBackoff } from '@kadende/plugin-sdk';
 import { ApiClient, type KadendeOperations } from '../../api/index.js';
 import { clientToken } from '../../api/index.js';
@@ -14,15 +15,21 @@ import { globals } from '../program.js';
 import { KadendeError, kadendeError, hasCode } from '../../../errors/index.js';
 
 function print(event: KadendeEvent): void {
+  const output = globals().output;
+  if (output === 'yaml') {
+    // A stream of YAML documents, one per event.
+    process.stdout.write(`---\n${stringify(event)}`);
+    return;
+  }
   const line =
-    globals().output === 'json'
+    output === 'json'
       ? JSON.stringify(event)
       : [event.time, event.type.replace(/^io\.kadende\./, ''), event.subject.split('/').slice(1).join('/') || '-', event.data.cause].join('  ');
   process.stdout.write(`${line}\n`);
 }
 
 /** Aborts on SIGINT/SIGTERM: following ends normally (exit 0) when the operator stops it. */
-function interruption(): AbortController {
+export function interruption(): AbortController {
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop).once('SIGTERM', stop);
@@ -47,7 +54,7 @@ export async function followEvents(ref: string, options: { limit: number; after?
   if (!server) {
     throw kadendeError('KADENDE_ERR_ARGUMENT', '--follow needs a running daemon (--server URL or KADENDE_SERVER) or a NATS server (--nats URL)');
   }
-  const client = new ApiClient(server, clientToken({ dataDir: dataDir(globalOptions) }));
+  const client = new ApiClient(server, clientToken({ tokenFile: globalOptions.tokenFile, dataDir: dataDir(globalOptions) }));
   const controller = interruption();
   try {
     const recent = options.after
@@ -98,7 +105,7 @@ async function recentEvents(ref: string, options: { limit: number; after?: strin
   if (!daemon) {
     throw kadendeError('KADENDE_ERR_ARGUMENT', `cannot look up cluster "${ref}": its store is in use and no daemon of this data dir answers; give --server URL`);
   }
-  const client = new ApiClient(daemon.url, clientToken({ dataDir: dataDir(globals()) }));
+  const client = new ApiClient(daemon.url, clientToken({ tokenFile: globals().tokenFile, dataDir: dataDir(globals()) }));
   try {
     return await list(client);
   } finally {

@@ -11,7 +11,8 @@ import { registryToken } from '../../../registry/index.js';
 import { readTarballManifest } from '../../../registry/index.js';
 import { openLocal } from '../context.js';
 import { table } from '../format.js';
-import { globals, out } from '../program.js';
+import { globals, machineOutput, out } from '../program.js';
+import { elapsed } from '../progress.js';
 import { checkPluginLoads } from '../../plugins/index.js';
 import { registerPluginAuthorCommands } from './plugin-author.js';
 import { kadendeError } from '../../../errors/index.js';
@@ -82,18 +83,24 @@ export function registerPluginCommands(program: Command): void {
     .option('--integrity <sri>', 'with a URL: the sha512 digest the tarball must have')
     .action(async (spec: string, options: { integrity?: string }) => {
       const ref = parsePluginSpec(spec);
+      // Progress on stderr (a download bar too, on a terminal: lib/fetch.ts); none for programs.
+      const started = Date.now();
+      const note = (text: string) => (machineOutput() ? undefined : process.stderr.write(`[${elapsed(Date.now() - started)}] plugin install: ${text}\n`));
+      note(ref.url ? `downloading ${ref.url}` : `resolving ${ref.name}@${ref.version} (${registries(globals()).join(', ') || 'no registry: local folders and the cache'})`);
       // Nothing is held open (no store, no plugin host): there is nothing to close.
       const { distribution: { url }, resolver } = await openLocal(globals(), ['distribution', 'resolver']);
       let found;
       if (ref.url) {
         // The name is not known before the download: the manifest's name is the one cached.
         const cached = await url.install(ref.url, options.integrity);
+        note(`${cached.meta.name}@${cached.meta.version} downloaded and verified (${cached.meta.integrity.slice(0, 19)}...); checking that it loads`);
         await checkPluginLoads(cached.folder);
         found = { pin: { name: cached.meta.name, version: cached.meta.version, source: 'url', integrity: cached.meta.integrity, url: ref.url }, dir: cached.folder.dir };
       } else {
         const resolved = await resolver.resolve({ ...ref, ...(options.integrity ? { integrity: options.integrity } : {}) });
         found = { pin: resolved.pin, dir: resolved.folder.dir };
       }
+      note(`${found.pin.name}@${found.pin.version} verified, unpacked and loaded`);
       out(found, () => `${found.pin.name}@${found.pin.version} (${found.pin.source}) in ${found.dir}${found.pin.integrity ? `\nintegrity: ${found.pin.integrity}` : ''}`);
     });
 
