@@ -9,7 +9,7 @@ import { ConfigError, CONFIG_INVALID } from '../config/index.js';
 import type { ApplyResult, ClusterSummary, DeleteOptions, DeleteResult, KadendeService, WaitOptions, ReconcileReport } from '../controller/index.js';
 import type { KadendeEvent, ClusterRecord, ResourceRecord } from '../../model/index.js';
 import type { EventQuery } from '../store/index.js';
-import type { ErrorBody } from './errors.js';
+import { HINTS_HEADER, type ErrorBody } from './errors.js';
 import { kadendeError, remoteError } from '../../errors/index.js';
 
 /** What a command may call: KadendeService in-process, or ApiClient against a daemon. */
@@ -124,7 +124,8 @@ export class ApiClient implements KadendeOperations {
   private async send(method: string, path: string, options: { query?: Query; text?: string; json?: unknown; signal?: AbortSignal; accept?: string }) {
     const url = new URL(path, this.base);
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
-    const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
+    // The CLI's own advice (its commands and flags) in error messages, as it prints in-process.
+    const headers: Record<string, string> = { accept: options.accept ?? 'application/json', [HINTS_HEADER]: 'cli' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body: string | undefined;
     if (options.text !== undefined) {
@@ -160,7 +161,8 @@ export class ApiClient implements KadendeOperations {
     const error = body.error;
     if (!error) return kadendeError('KADENDE_ERR_SERVER', this.base.origin, status);
     if (error.code === CONFIG_INVALID && error.issues) return new ConfigError(error.issues);
-    return remoteError(error.code, error.message, status);
+    const remote = remoteError(error.code, error.message, status);
+    return error.details === undefined ? remote : remote.with({ details: error.details });
   }
 }
 

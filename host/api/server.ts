@@ -10,7 +10,10 @@ import type { Logger } from 'pino';
 import type { Scheduler, KadendeService } from '../controller/index.js';
 import type { EventFeed } from '../events/index.js';
 import { checkTokenLength, tokenMatches } from '../../lib/index.js';
-import { clientErrorHandler, errorHandler } from './errors.js';
+import { kadendeError } from '../../errors/index.js';
+import { checkJsonSyntax } from './config-body.js';
+import { clientErrorHandler, errorHandler, HINTS_HEADER } from './errors.js';
+import { RouteTable } from './routes.js';
 import type { DaemonMetrics } from './metrics.js';
 import { followEvents, type SseStreams } from './sse.js';
 import { isUiPath, registerUi } from './ui.js';
@@ -29,6 +32,8 @@ export interface ApiOptions {
 
 export interface Api {
   app: FastifyInstance;
+  /** Every route the server registered (fastify's onRoute), HEAD ones included. */
+  routes: RouteTable;
   /** Ends every Server-Sent Events stream (at shutdown: they would keep the server open). */
   endStreams(): void;
 }
@@ -67,6 +72,8 @@ const EventsQuery = Type.Object({
 const FollowQuery = Type.Object({ after: Type.Optional(EventId) });
 
 const TEXT_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain', 'application/json'];
+/** What the other routes with a body (reconcile) take. */
+const JSON_TYPES = ['application/json'];
 
 export async function buildApi(options: ApiOptions): Promise<Api> {
   const { service, scheduler } = options;
@@ -80,23 +87,35 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     // As long as the schemas let a cluster ref be (fastify's default, 100, answered 414 to refs the schema takes).
     maxParamLength: REF_MAX_LENGTH,
     // A malformed URL (%zz) or an over-long parameter: refused before routing, with our error body.
-    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
+    frameworkErrors: (error, request, reply) => errorHandler(JSON_TYPES)(error, request, reply),
     // And what Node refuses before fastify sees a request (431 headers too large, 408, 400).
     clientErrorHandler,
     // Refuse unknown fields (ReconcileBody says additionalProperties: false) rather than silently dropping them.
     ajv: { customOptions: { removeAdditional: false } },
   });
   const streams: SseStreams = new Set();
-  app.setErrorHandler(errorHandler);
+  const routes = new RouteTable({ maxParamLength: REF_MAX_LENGTH });
+  app.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  // Only JSON bodies outside the configuration routes: a 415 then names exactly what is taken.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(errorHandler(JSON_TYPES));
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ error: { code: 'KADENDE_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+    const path = request.url.split('?')[0]!;
+    const allowed = routes.allowed(path);
+    if (allowed.length === 0) throw kadendeError('KADENDE_ERR_NOT_FOUND', `no route ${request.method} ${path}`);
+    void reply.header('allow', allowed.join(', '));
+    throw kadendeError('KADENDE_ERR_METHOD_NOT_ALLOWED', `${path} does not take ${request.method}; it takes ${allowed.join(', ')}`);
   });
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.url === '/healthz' || request.url === '/readyz' || isUiPath(request.url)) return;
     if (!tokenMatches(options.token, request.headers.authorization)) {
       reply.header('www-authenticate', 'Bearer realm="kadende"');
-      return reply.status(401).send({ error: { code: 'KADENDE_ERR_UNAUTHORIZED', message: 'a valid bearer token is required (KADENDE_TOKEN, or the daemon token file)' } });
+      const refusal = kadendeError('KADENDE_ERR_UNAUTHORIZED', 'a valid bearer token is required in the Authorization header').hint(
+        ' (KADENDE_TOKEN, or the daemon token file)',
+        '',
+      );
+      return reply.status(401).send({ error: { code: refusal.code, message: request.headers[HINTS_HEADER] === 'cli' ? refusal.message : refusal.apiMessage } });
     }
   });
 
@@ -182,13 +201,21 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   // errors point at lines and columns of what the operator sent.
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(TEXT_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser(TEXT_TYPES, { parseAs: 'string' }, (request, body, done) => {
+      try {
+        if (request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() === 'application/json') checkJsonSyntax(body as string, configFile(request));
+        done(null, body);
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    });
+    scope.setErrorHandler(errorHandler(TEXT_TYPES));
 
     scope.post<{ Querystring: Static<typeof ApplyQuery>; Body: string }>(
       '/v1/clusters',
       { schema: { querystring: ApplyQuery, body: ConfigBody } },
       async (request, reply) => {
-        const result = await service.apply(request.body, request.query.file ?? 'request body', { upgradePlugins: request.query.upgradePlugins, baseDir: request.query.baseDir });
+        const result = await service.apply(request.body, configFile(request), { upgradePlugins: request.query.upgradePlugins, baseDir: request.query.baseDir });
         if (result.changed || result.created) scheduler?.request(result.cluster.id);
         return reply.status(result.created ? 201 : 200).send(result);
       },
@@ -197,14 +224,20 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     scope.post<{ Querystring: Static<typeof ApplyQuery>; Body: string }>(
       '/v1/plan',
       { schema: { querystring: ApplyQuery, body: ConfigBody } },
-      async (request) => service.plan({ text: request.body, file: request.query.file ?? 'request body', baseDir: request.query.baseDir }),
+      async (request) => service.plan({ text: request.body, file: configFile(request), baseDir: request.query.baseDir }),
     );
   });
 
   return {
     app,
+    routes,
     endStreams() {
       for (const end of streams) end();
     },
   };
+}
+
+/** The name a posted configuration goes by in its issues: `?file=`, as the CLI's -f FILE. */
+function configFile(request: { query: unknown }): string {
+  return (request.query as { file?: string } | undefined)?.file ?? 'request body';
 }

@@ -56,11 +56,10 @@ export async function deleteCluster(context: WaitContext, start: ClusterRecord, 
       const last = error.details as ReconcileReport | undefined;
       const holding = (last?.groups ?? []).filter((g) => g.status?.reason !== 'converged').map((g) => `${g.path}: ${g.status?.message ?? 'not observed'}`);
       const why = hasCode(error, 'KADENDE_ERR_RECONCILE_STUCK') ? error.message : `not every resource is gone yet (${holding.join('; ') || 'a pass did not finish in time'})`;
-      throw kadendeError(
-        'KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE',
-        cluster.name,
-        `${why}; it stays deleting: fix its configuration and apply it (the delete goes on with it), run the delete again, or forget it with --orphan-resources`,
-      ).with({ details: last });
+      const timedOut = hasCode(error, 'KADENDE_ERR_RECONCILE_TIMEOUT');
+      throw kadendeError('KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE', cluster.name, `${why}; it stays deleting: fix its configuration and apply it (the delete goes on with it), run the delete again`)
+        .hint(', or forget it with --orphan-resources', ', or forget it with orphanResources=true')
+        .with({ details: last, cause: error, ...(timedOut ? { statusCode: error.statusCode } : {}) });
     },
   );
   await finishDelete(context, cluster, { deadline, intervalMs: options.intervalMs ?? 1000 });

@@ -48,7 +48,7 @@ export class KadendeService {
   /** Finds a cluster by id or by name. */
   async cluster(ref: string): Promise<ClusterRecord> {
     const cluster = (await this.store.getCluster(ref)) ?? (await this.store.findClusterByName(ref));
-    if (!cluster) throw kadendeError('KADENDE_ERR_CLUSTER_NOT_FOUND', `no cluster with id or name "${ref}" (see \`kadende get clusters\`)`);
+    if (!cluster) throw kadendeError('KADENDE_ERR_CLUSTER_NOT_FOUND', `no cluster with id or name "${ref}"`).hint(' (see `kadende get clusters`)', ' (GET /v1/clusters lists them)');
     return cluster;
   }
 

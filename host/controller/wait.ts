@@ -44,8 +44,7 @@ export function stuckGroups(report: ReconcileReport): string[] {
     // A plugin that cannot load will not load on the next pass either.
     if (g.error?.code === 'KADENDE_ERR_PLUGIN_LOAD') return [`${g.path}: ${g.error.message}`];
     if (!g.status || g.actions.some((a) => a.kind !== 'halt')) return [];
-    if (g.status.reason === 'halted') return [`${g.path}: ${g.status.message}`];
-    if (g.status.reason === 'creates-failed') return [`${g.path}: ${g.status.message} (see \`kadende events\`; retry with --retry-failed)`];
+    if (g.status.reason === 'halted' || g.status.reason === 'creates-failed') return [`${g.path}: ${g.status.message}`];
     return [];
   });
 }
@@ -107,7 +106,11 @@ export async function reconcileCluster(context: WaitContext, start: ClusterRecor
     cluster = await bounded(settleRetired(context, cluster, report));
     if (!options.wait || report.converged) return whole(report);
     const stuck = [...stuckGroups(report), ...describeStuck(report, failures)];
-    if (stuck.length > 0) throw kadendeError('KADENDE_ERR_RECONCILE_STUCK', cluster.name, stuck.join('; ')).with({ details: whole(report) });
+    if (stuck.length > 0) {
+      const stuckError = kadendeError('KADENDE_ERR_RECONCILE_STUCK', cluster.name, stuck.join('; ')).with({ details: whole(report) });
+      if (report.groups.some((g) => g.status?.reason === 'creates-failed' && g.actions.every((a) => a.kind === 'halt'))) stuckError.hint(' (see `kadende events`; retry with --retry-failed)', ' (see the cluster\'s events; retry with retryFailed: true)');
+      throw stuckError;
+    }
     if (Date.now() >= deadline) throw timedOut();
     await sleep(Math.min(options.intervalMs ?? 1000, Math.max(0, deadline - Date.now())));
     cluster = await bounded(context.lookup(cluster.id));
