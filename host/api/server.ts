@@ -13,6 +13,7 @@ import { checkTokenLength, tokenMatches } from '../../lib/index.js';
 import { kadendeError } from '../../errors/index.js';
 import { checkJsonSyntax } from './config-body.js';
 import { clientErrorHandler, errorHandler, HINTS_HEADER } from './errors.js';
+import { sendEventsPage } from './events-page.js';
 import { RouteTable } from './routes.js';
 import type { DaemonMetrics } from './metrics.js';
 import { followEvents, type SseStreams } from './sse.js';
@@ -178,11 +179,10 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   app.get<{ Params: Static<typeof Ref>; Querystring: Static<typeof EventsQuery> }>(
     '/v1/clusters/:ref/events',
     { schema: { params: Ref, querystring: EventsQuery } },
-    async (request) => {
+    async (request, reply) => {
       const { after, limit = 100, reverse } = request.query;
       const events = await service.listEvents(request.params.ref, { after, limit, reverse });
-      // The next page starts after the last event of this one.
-      return { events, next: events.length === limit ? events.at(-1)!.id : null };
+      return sendEventsPage(request, reply, events, { limit });
     },
   );
 
