@@ -80,6 +80,7 @@ export const CATALOGUE = {
   KADENDE_ERR_REQUEST_HEADERS_TOO_LARGE: input(as, 431),
   KADENDE_ERR_REQUEST_TIMEOUT: input(as, 408),
   KADENDE_ERR_UNSUPPORTED_MEDIA_TYPE: input(as, 415),
+  KADENDE_ERR_PRECONDITION_FAILED: input(as, 412),
   KADENDE_ERR_REQUEST_INVALID: input((detail: string) => `invalid request: ${detail}`),
   KADENDE_ERR_SERVER: failure((origin: string, status: number) => `the daemon at ${origin} answered HTTP ${status}`, 502),
   KADENDE_ERR_SERVER_UNREACHABLE: failure((origin: string, reason: string) => `cannot reach the kadende daemon at ${origin}: ${reason}`, 502),

@@ -14,6 +14,7 @@ import { kadendeError } from '../../errors/index.js';
 import { checkJsonSyntax } from './config-body.js';
 import { clientErrorHandler, errorHandler, HINTS_HEADER } from './errors.js';
 import { sendEventsPage } from './events-page.js';
+import { clusterEtag, clusterPrecondition, clusterView } from './preconditions.js';
 import { RouteTable } from './routes.js';
 import type { DaemonMetrics } from './metrics.js';
 import { followEvents, type SseStreams } from './sse.js';
@@ -142,17 +143,22 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   app.get<{ Params: Static<typeof Ref>; Querystring: Static<typeof GetQuery> }>(
     '/v1/clusters/:ref',
     { schema: { params: Ref, querystring: GetQuery } },
-    async (request) => {
+    async (request, reply) => {
       const cluster = await service.cluster(request.params.ref);
-      if (request.query.status === false) return { cluster };
-      return { cluster, status: await service.plan(cluster.id) };
+      void reply.header('etag', clusterEtag(cluster));
+      if (request.query.status === false) return { cluster: clusterView(cluster) };
+      return { cluster: clusterView(cluster), status: await service.plan(cluster.id) };
     },
   );
 
   app.delete<{ Params: Static<typeof Ref>; Querystring: Static<typeof DeleteQuery> }>(
     '/v1/clusters/:ref',
     { schema: { params: Ref, querystring: DeleteQuery } },
-    async (request) => exclusive(request.params.ref, (id) => service.deleteCluster(id, { timeoutMs: request.query.timeoutMs, wait: request.query.wait, orphanResources: request.query.orphanResources })),
+    async (request) => {
+      const precondition = clusterPrecondition(request.headers);
+      const { timeoutMs, wait, orphanResources } = request.query;
+      return exclusive(request.params.ref, (id) => service.deleteCluster(id, { timeoutMs, wait, orphanResources, precondition }));
+    },
   );
 
   // The status a pass of this daemon last found; a live look (every plugin's describe) only
@@ -215,9 +221,13 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
       '/v1/clusters',
       { schema: { querystring: ApplyQuery, body: ConfigBody } },
       async (request, reply) => {
-        const result = await service.apply(request.body, configFile(request), { upgradePlugins: request.query.upgradePlugins, baseDir: request.query.baseDir });
+        const precondition = clusterPrecondition(request.headers);
+        const result = await service.apply(request.body, configFile(request), { upgradePlugins: request.query.upgradePlugins, baseDir: request.query.baseDir, precondition });
         if (result.changed || result.created) scheduler?.request(result.cluster.id);
-        return reply.status(result.created ? 201 : 200).send(result);
+        return reply
+          .status(result.created ? 201 : 200)
+          .header('etag', clusterEtag(result.cluster))
+          .send({ ...result, cluster: clusterView(result.cluster) });
       },
     );
 

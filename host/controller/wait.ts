@@ -11,6 +11,7 @@ import { makeEvent } from '../events/index.js';
 import type { Store } from '../store/index.js';
 import type { PluginSource, Reconciler, ReconcileReport } from './reconcile.js';
 import { kadendeError } from '../../errors/index.js';
+import type { KeyedLock } from './keyed-lock.js';
 
 /** How long a reconcile with wait, and a cluster delete, keep trying by default. */
 export const DEFAULT_WAIT_MS = 300_000;
@@ -57,6 +58,8 @@ export interface WaitContext {
   now: () => Date;
   /** The cluster as stored now (it may change between passes). */
   lookup: (id: string) => Promise<ClusterRecord>;
+  /** Where a delete checks its precondition and marks the cluster (KadendeService's, shared with apply). */
+  writes?: KeyedLock;
   /** Every finished pass, for the status a daemon serves. */
   onPass?: (report: ReconcileReport) => void;
 }
