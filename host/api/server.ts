@@ -15,6 +15,9 @@ import { checkJsonSyntax } from './config-body.js';
 import { clientErrorHandler, errorHandler, HINTS_HEADER } from './errors.js';
 import { sendEventsPage } from './events-page.js';
 import { clusterEtag, clusterPrecondition, clusterView } from './preconditions.js';
+import { OPENAPI_PATH, registerOpenApi, serveOpenApi } from './openapi.js';
+import { answers, ApplyAnswer, ClusterAnswer, ClusterSummary, CloudEvent, DeleteAnswer, EventsPage, ReconcileReport, ResourceRecord, StatusAnswer } from './responses.js';
+import { CLOUDEVENTS_BATCH } from './events-page.js';
 import { RouteTable } from './routes.js';
 import type { DaemonMetrics } from './metrics.js';
 import { followEvents, type SseStreams } from './sse.js';
@@ -72,6 +75,11 @@ const EventsQuery = Type.Object({
   reverse: Type.Optional(Type.Boolean()),
 });
 const FollowQuery = Type.Object({ after: Type.Optional(EventId) });
+/** Checked by preconditions.ts (a malformed one answers 400 there); here for the document. */
+const PreconditionHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'Write only if the cluster has one of these ETags (or exists: *); else 412' })),
+  'if-none-match': Type.Optional(Type.String({ description: '*: create only, 412 if the cluster exists' })),
+});
 
 const TEXT_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain', 'application/json'];
 /** What the other routes with a body (reconcile) take. */
@@ -95,6 +103,9 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     // Refuse unknown fields (ReconcileBody says additionalProperties: false) rather than silently dropping them.
     ajv: { customOptions: { removeAdditional: false } },
   });
+  // Response schemas document (OpenAPI); answers are serialized whole, never filtered by them.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  await registerOpenApi(app);
   const streams: SseStreams = new Set();
   const routes = new RouteTable({ maxParamLength: REF_MAX_LENGTH });
   app.addHook('onRoute', (route) => routes.add(route.method, route.url));
@@ -110,7 +121,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url === '/healthz' || request.url === '/readyz' || isUiPath(request.url)) return;
+    if (request.url === '/healthz' || request.url === '/readyz' || request.url === OPENAPI_PATH || isUiPath(request.url)) return;
     if (!tokenMatches(options.token, request.headers.authorization)) {
       reply.header('www-authenticate', 'Bearer realm="kadende"');
       const refusal = kadendeError('KADENDE_ERR_UNAUTHORIZED', 'a valid bearer token is required in the Authorization header').hint(
@@ -128,21 +139,23 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   };
 
   registerUi(app);
-  app.get('/healthz', async () => ({ ok: true }));
-  app.get('/readyz', async (_request, reply) => {
+  const Text = (description: string, type = 'text/plain') => ({ description, content: { [type]: { schema: Type.String() } } });
+  const open = { security: [] };
+  app.get('/healthz', { schema: { ...open, response: answers({ 200: Type.Object({ ok: Type.Literal(true) }) }) } }, async () => ({ ok: true }));
+  app.get('/readyz', { schema: { ...open, response: answers({ 200: Type.Object({ ready: Type.Literal(true) }, { additionalProperties: true }), 503: Type.Object({ ready: Type.Literal(false) }, { additionalProperties: true }) }) } }, async (_request, reply) => {
     const state = options.readiness?.() ?? { ready: true };
     return reply.status(state.ready ? 200 : 503).send(state);
   });
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { schema: { response: answers({ 200: Text('Prometheus metrics') }) } }, async (_request, reply) => {
     if (!options.metrics) return reply.status(404).send({ error: { code: 'KADENDE_ERR_NOT_FOUND', message: 'metrics are not enabled' } });
     return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
 
-  app.get('/v1/clusters', async () => service.listClusters());
+  app.get('/v1/clusters', { schema: { response: answers({ 200: Type.Array(ClusterSummary) }) } }, async () => service.listClusters());
 
   app.get<{ Params: Static<typeof Ref>; Querystring: Static<typeof GetQuery> }>(
     '/v1/clusters/:ref',
-    { schema: { params: Ref, querystring: GetQuery } },
+    { schema: { params: Ref, querystring: GetQuery, response: answers({ 200: ClusterAnswer }) } },
     async (request, reply) => {
       const cluster = await service.cluster(request.params.ref);
       void reply.header('etag', clusterEtag(cluster));
@@ -153,7 +166,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
 
   app.delete<{ Params: Static<typeof Ref>; Querystring: Static<typeof DeleteQuery> }>(
     '/v1/clusters/:ref',
-    { schema: { params: Ref, querystring: DeleteQuery } },
+    { schema: { params: Ref, querystring: DeleteQuery, headers: PreconditionHeaders, response: answers({ 200: DeleteAnswer }) } },
     async (request) => {
       const precondition = clusterPrecondition(request.headers);
       const { timeoutMs, wait, orphanResources } = request.query;
@@ -163,28 +176,39 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
 
   // The status a pass of this daemon last found; a live look (every plugin's describe) only
   // before the first pass. Pollers such as the web UI use this, so they cost no cloud API calls.
-  app.get<{ Params: Static<typeof Ref> }>('/v1/clusters/:ref/status', { schema: { params: Ref } }, async (request) => {
+  app.get<{ Params: Static<typeof Ref> }>('/v1/clusters/:ref/status', { schema: { params: Ref, response: answers({ 200: StatusAnswer }) } }, async (request) => {
     const { id } = await service.cluster(request.params.ref);
     const last = service.lastPass(id);
     if (last) return { source: 'last-pass', ...last };
     return { source: 'live', report: await service.plan(id), finishedAt: new Date().toISOString() };
   });
 
-  app.get<{ Params: Static<typeof Ref> }>('/v1/clusters/:ref/plan', { schema: { params: Ref } }, async (request) => service.plan(request.params.ref));
+  app.get<{ Params: Static<typeof Ref> }>('/v1/clusters/:ref/plan', { schema: { params: Ref, response: answers({ 200: ReconcileReport }) } }, async (request) => service.plan(request.params.ref));
 
   app.post<{ Params: Static<typeof Ref>; Body: Static<typeof ReconcileBody> | undefined }>(
     '/v1/clusters/:ref/reconcile',
-    { schema: { params: Ref, body: Type.Optional(ReconcileBody) } },
+    { schema: { params: Ref, body: Type.Optional(ReconcileBody), response: answers({ 200: ReconcileReport }) } },
     async (request) => exclusive(request.params.ref, (id) => service.reconcile(id, request.body ?? {})),
   );
 
-  app.get<{ Params: Static<typeof Ref> }>('/v1/clusters/:ref/resources', { schema: { params: Ref } }, async (request) =>
+  app.get<{ Params: Static<typeof Ref> }>('/v1/clusters/:ref/resources', { schema: { params: Ref, response: answers({ 200: Type.Array(ResourceRecord) }) } }, async (request) =>
     service.listResources(request.params.ref),
   );
 
   app.get<{ Params: Static<typeof Ref>; Querystring: Static<typeof EventsQuery> }>(
     '/v1/clusters/:ref/events',
-    { schema: { params: Ref, querystring: EventsQuery } },
+    {
+      schema: {
+        params: Ref,
+        querystring: EventsQuery,
+        response: answers({
+          200: {
+            description: 'A page of events, oldest first (reverse: newest first); the next page in Link rel="next"',
+            content: { 'application/json': { schema: EventsPage }, [CLOUDEVENTS_BATCH]: { schema: Type.Array(CloudEvent) } },
+          },
+        }),
+      },
+    },
     async (request, reply) => {
       const { after, limit = 100, reverse } = request.query;
       const events = await service.listEvents(request.params.ref, { after, limit, reverse });
@@ -194,7 +218,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
 
   app.get<{ Params: Static<typeof Ref>; Querystring: Static<typeof FollowQuery> }>(
     '/v1/clusters/:ref/events/follow',
-    { schema: { params: Ref, querystring: FollowQuery } },
+    { schema: { params: Ref, querystring: FollowQuery, response: answers({ 200: Text('Server-Sent Events: id, event (the type), data (the CloudEvent)', 'text/event-stream') }) } },
     async (request, reply) => {
       const cluster = await service.cluster(request.params.ref);
       const lastEventId = request.headers['last-event-id'];
@@ -219,7 +243,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
 
     scope.post<{ Querystring: Static<typeof ApplyQuery>; Body: string }>(
       '/v1/clusters',
-      { schema: { querystring: ApplyQuery, body: ConfigBody } },
+      { schema: { querystring: ApplyQuery, body: ConfigBody, consumes: TEXT_TYPES, headers: PreconditionHeaders, response: answers({ 200: ApplyAnswer, 201: ApplyAnswer }) } },
       async (request, reply) => {
         const precondition = clusterPrecondition(request.headers);
         const result = await service.apply(request.body, configFile(request), { upgradePlugins: request.query.upgradePlugins, baseDir: request.query.baseDir, precondition });
@@ -233,10 +257,12 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
 
     scope.post<{ Querystring: Static<typeof ApplyQuery>; Body: string }>(
       '/v1/plan',
-      { schema: { querystring: ApplyQuery, body: ConfigBody } },
+      { schema: { querystring: ApplyQuery, body: ConfigBody, consumes: TEXT_TYPES, response: answers({ 200: ReconcileReport }) } },
       async (request) => service.plan({ text: request.body, file: configFile(request), baseDir: request.query.baseDir }),
     );
   });
+
+  serveOpenApi(app);
 
   return {
     app,
