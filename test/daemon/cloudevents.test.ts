@@ -11,7 +11,8 @@ import addFormats from 'ajv-formats';
 import { pino } from 'pino';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi, type Api } from '../../host/api/server.js';
+import type { Api } from '../../host/api/server.js';
+import { listenApi } from '../support/api-server.js';
 import { OutboxPublisher } from '../../host/events/publisher.js';
 import type { KadendeEvent } from '../../model/index.js';
 import { NatsServer, readStream, until } from '../support/nats-server.js';
@@ -52,9 +53,7 @@ describe('events as CloudEvents', () => {
   beforeAll(async () => {
     nats = await NatsServer.start();
     t = await openTestService({ outbox: true });
-    api = await buildApi({ service: t.service, feed: t.store.feed, token: TOKEN, logger });
-    await api.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}`;
+    ({ api, base } = await listenApi(t, TOKEN));
     const { cluster } = await t.service.apply(fileCluster('ce', join(t.dir, 'ce'), 2), 'ce.yaml');
     clusterId = cluster.id;
     await t.service.reconcile(cluster.id, { wait: true, timeoutMs: 20_000, intervalMs: 50 });

@@ -4,40 +4,26 @@
  * 412, and concurrent applies with the same If-Match let exactly one through.
  */
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi, type Api } from '../../host/api/server.js';
-import { fileCluster, openTestService, type TestService } from '../support/service.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApi } from '../support/api-server.js';
+import { fileCluster } from '../support/service.js';
 
 const TOKEN = 'concurrency-test-token-0123456789';
 
 describe('optimistic concurrency on apply and delete', () => {
-  let t: TestService;
-  let api: Api;
-  let base: string;
-
-  beforeAll(async () => {
-    t = await openTestService();
-    api = await buildApi({ service: t.service, feed: t.store.feed, token: TOKEN, logger: pino({ level: 'silent' }) });
-    await api.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}`;
-  });
-  afterAll(async () => {
-    await api?.app.close();
-    await t?.close();
-  });
+  const served = useTestApi(TOKEN);
 
   const send = async (method: 'GET' | 'POST' | 'DELETE', path: string, options: { body?: string; headers?: Record<string, string> } = {}) => {
-    const response = await request(`${base}${path}`, {
+    const response = await request(`${served.base}${path}`, {
       method,
       body: options.body,
       headers: { authorization: `Bearer ${TOKEN}`, ...(options.body !== undefined ? { 'content-type': 'application/yaml' } : {}), ...options.headers },
     });
     return { status: response.statusCode, etag: response.headers.etag as string | undefined, body: (await response.body.json()) as any };
   };
-  const apply = (name: string, size: number, headers?: Record<string, string>) => send('POST', '/v1/clusters', { body: fileCluster(name, join(t.dir, name), size), headers });
-  const appliedEvents = async (name: string) => (await t.store.listEvents((await t.service.cluster(name)).id)).filter((e) => e.type === 'io.kadende.cluster.applied').length;
+  const apply = (name: string, size: number, headers?: Record<string, string>) => send('POST', '/v1/clusters', { body: fileCluster(name, join(served.t.dir, name), size), headers });
+  const appliedEvents = async (name: string) => (await served.t.store.listEvents((await served.t.service.cluster(name)).id)).filter((e) => e.type === 'io.kadende.cluster.applied').length;
 
   it('gives every cluster metadata.generation and an ETag that changes with each applied change', async () => {
     const created = await apply('shop', 1);

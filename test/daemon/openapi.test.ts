@@ -7,12 +7,11 @@ import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { pino } from 'pino';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isUndocumented } from '../../host/api/openapi.js';
-import { buildApi, type Api } from '../../host/api/server.js';
-import { fileCluster, openTestService, type TestService } from '../support/service.js';
+import { useTestApi } from '../support/api-server.js';
+import { fileCluster } from '../support/service.js';
 
 const TOKEN = 'openapi-test-token-0123456789';
 
@@ -20,23 +19,13 @@ type Operation = { security?: unknown[]; responses: Record<string, { content?: R
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
 describe('the OpenAPI document', () => {
-  let t: TestService;
-  let api: Api;
-  let base: string;
+  const served = useTestApi(TOKEN);
   let document: Document;
 
   beforeAll(async () => {
-    t = await openTestService();
-    api = await buildApi({ service: t.service, feed: t.store.feed, token: TOKEN, logger: pino({ level: 'silent' }) });
-    await api.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}`;
-    const response = await request(`${base}/openapi.json`);
+    const response = await request(`${served.base}/openapi.json`);
     expect(response.statusCode).toBe(200);
     document = (await response.body.json()) as Document;
-  });
-  afterAll(async () => {
-    await api?.app.close();
-    await t?.close();
   });
 
   it('is valid OpenAPI 3.1, served without a token', async () => {
@@ -49,7 +38,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('names exactly the routes the server registers (HEAD mirrors GET; the web UI and the document itself are not the API)', () => {
-    const registered = api.routes.routes
+    const registered = served.api.routes.routes
       .filter((route) => route.method !== 'HEAD' && !isUndocumented(route.url))
       .map((route) => `${route.method} ${route.url.replace(/:([A-Za-z]+)/g, '{$1}')}`);
     const documented = Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
@@ -77,7 +66,7 @@ describe('the OpenAPI document', () => {
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     (addFormats as unknown as (ajv: Ajv2020) => void)(ajv);
     const call = async (method: 'GET' | 'POST' | 'DELETE', url: string, path: string, options: { body?: string; type?: string; accept?: string } = {}) => {
-      const response = await request(`${base}${url}`, {
+      const response = await request(`${served.base}${url}`, {
         method,
         body: options.body,
         headers: { authorization: `Bearer ${TOKEN}`, ...(options.type ? { 'content-type': options.type } : {}), ...(options.accept ? { accept: options.accept } : {}) },
@@ -92,7 +81,7 @@ describe('the OpenAPI document', () => {
       expect(validate(body), `${method} ${url}: ${JSON.stringify(validate.errors)}`).toBe(true);
       return { status: response.statusCode, body: body as any };
     };
-    const applied = await call('POST', '/v1/clusters?file=doc.yaml', '/v1/clusters', { body: fileCluster('doc', join(t.dir, 'doc'), 1), type: 'application/yaml' });
+    const applied = await call('POST', '/v1/clusters?file=doc.yaml', '/v1/clusters', { body: fileCluster('doc', join(served.t.dir, 'doc'), 1), type: 'application/yaml' });
     expect(applied.status).toBe(201);
     await call('POST', '/v1/clusters/doc/reconcile', '/v1/clusters/{ref}/reconcile', { body: '{"wait":true,"timeoutMs":20000}', type: 'application/json' });
     await call('GET', '/v1/clusters', '/v1/clusters');
@@ -102,7 +91,7 @@ describe('the OpenAPI document', () => {
     await call('GET', '/v1/clusters/doc/resources', '/v1/clusters/{ref}/resources');
     await call('GET', '/v1/clusters/doc/events', '/v1/clusters/{ref}/events');
     await call('GET', '/v1/clusters/doc/events', '/v1/clusters/{ref}/events', { accept: 'application/cloudevents-batch+json' });
-    await call('POST', '/v1/plan', '/v1/plan', { body: fileCluster('doc', join(t.dir, 'doc'), 2), type: 'application/yaml' });
+    await call('POST', '/v1/plan', '/v1/plan', { body: fileCluster('doc', join(served.t.dir, 'doc'), 2), type: 'application/yaml' });
     expect((await call('GET', '/v1/clusters/nope', '/v1/clusters/{ref}')).status).toBe(404);
     expect((await call('POST', '/v1/clusters', '/v1/clusters', { body: 'name: [', type: 'application/yaml' })).body.error.issues).toHaveLength(1);
     await call('GET', '/healthz', '/healthz');
