@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApi, DaemonMetrics } from './api/index.js';
+import { ConfigParser } from './config/index.js';
 import { Scheduler, KadendeService, LeasedPasses, ServicePasses, type ClusterReconciler, type ReconcileOptions } from './controller/index.js';
 import { FeedStore, OutboxPublisher } from './events/index.js';
 import type { PluginHost } from './plugins/index.js';
@@ -59,7 +60,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ? await NatsStore.open(options.storeUrl, { outbox, fence })
     : await LevelStore.open(join(options.dataDir, 'store'), { outbox });
   const store = new FeedStore(inner);
-  const service = new KadendeService(store, plugins, inner instanceof NatsStore ? { ...options.reconcile, guard: fence } : options.reconcile);
+  // Configurations posted to the API are parsed in a thread of their own: /healthz and other clients are answered meanwhile.
+  const parser = new ConfigParser();
+  const loadConfig = (text: string, file: string) => parser.load(text, file);
+  const service = new KadendeService(store, plugins, { ...options.reconcile, loadConfig, ...(inner instanceof NatsStore ? { guard: fence } : {}) });
   const metrics = new DaemonMetrics({ store, plugins, outbox: options.natsUrl !== undefined });
   const schedulerLogger = logger.child({ component: 'scheduler' });
   const passes = new ServicePasses(service, { onDeleted: (clusterId, cluster) => schedulerLogger.info({ cluster, clusterId }, 'finished deleting the cluster') });
@@ -107,6 +111,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   try {
     await api.app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7461 });
   } catch (error) {
+    await parser.close();
     await plugins.close();
     await store.close();
     throw error;
@@ -140,6 +145,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await publisher?.stop(graceMs);
       const left = options.natsUrl ? await store.countOutbox() : 0;
       if (left > 0) logger.warn({ left }, 'events not yet delivered to NATS stay in the outbox for the next start');
+      await parser.close();
       await plugins.close();
       await store.close();
       logger.info('stopped');

@@ -95,7 +95,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     // Long reconciles (--wait) are legitimate; SSE streams are ended by endStreams().
     requestTimeout: 0,
     // As long as the schemas let a cluster ref be (fastify's default, 100, answered 414 to refs the schema takes).
-    maxParamLength: REF_MAX_LENGTH,
+    routerOptions: { maxParamLength: REF_MAX_LENGTH },
     // A malformed URL (%zz) or an over-long parameter: refused before routing, with our error body.
     frameworkErrors: (error, request, reply) => errorHandler(JSON_TYPES)(error, request, reply),
     // And what Node refuses before fastify sees a request (431 headers too large, 408, 400).

@@ -45,6 +45,8 @@ export interface ApplyOptions {
    * cluster's write lock: throw to refuse (the API's If-Match). Nothing is written then.
    */
   precondition?: (current: ClusterRecord | undefined) => void;
+  /** How the text becomes a LoadedConfig: in this thread by default; the daemon parses in a worker thread (ConfigParser). */
+  loadConfig?: (text: string, file: string) => LoadedConfig | Promise<LoadedConfig>;
 }
 
 /** The properties of a plugin's schema that hold a filesystem path. */
@@ -72,7 +74,7 @@ function resolvePaths(spec: ClusterSpec, pins: Record<string, PluginPin>, schema
 /** Loads, validates and resolves a configuration without storing anything. */
 export async function prepareConfig(store: Store, plugins: PluginHost, text: string, file: string, options: ApplyOptions = {}): Promise<PreparedConfig> {
   // Every problem at once: the structure's, then the plugins' and properties' of the valid groups.
-  const loaded = loadClusterConfigPartially(text, file);
+  const loaded = await (options.loadConfig ?? loadClusterConfigPartially)(text, file);
   const { spec } = loaded;
   // The cluster holding this name; without an id in the file, that is the one being updated.
   const holder = await store.findClusterByName(spec.name);

@@ -25,6 +25,11 @@ export interface ClusterSummary {
   updatedAt: string;
 }
 
+export interface ServiceOptions extends ReconcileOptions {
+  /** How configurations are parsed (apply.ts): the daemon parses them off its event loop. */
+  loadConfig?: ApplyOptions['loadConfig'];
+}
+
 export class KadendeService {
   readonly reconciler: Reconciler;
   private readonly lastPasses = new Map<string, { report: ReconcileReport; finishedAt: string }>();
@@ -32,11 +37,14 @@ export class KadendeService {
   /** Per cluster: an apply's or a delete's check and write, one at a time (their preconditions hold until the write). */
   private readonly writes = new KeyedLock();
 
+  private readonly loadConfig: ApplyOptions['loadConfig'];
+
   constructor(
     readonly store: Store,
     readonly plugins: PluginHost,
-    options: ReconcileOptions = {},
+    options: ServiceOptions = {},
   ) {
+    this.loadConfig = options.loadConfig;
     this.reconciler = new Reconciler(store, plugins, options);
     this.waiting = {
       store,
@@ -58,12 +66,12 @@ export class KadendeService {
 
   /** Validates a configuration, pins each group's plugin and stores the cluster (apply.ts). */
   apply(text: string, file: string, options: ApplyOptions = {}): Promise<ApplyResult> {
-    return applyConfig(this.store, this.plugins, text, file, options, this.writes);
+    return applyConfig(this.store, this.plugins, text, file, { loadConfig: this.loadConfig, ...options }, this.writes);
   }
 
   /** Loads, validates and resolves a configuration without storing anything. */
   prepare(text: string, file: string, options: ApplyOptions = {}) {
-    return prepareConfig(this.store, this.plugins, text, file, options);
+    return prepareConfig(this.store, this.plugins, text, file, { loadConfig: this.loadConfig, ...options });
   }
 
   /** What a reconcile would do now, without doing it: for a stored cluster, or a configuration not yet applied. */
