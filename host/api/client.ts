@@ -42,11 +42,12 @@ export class ApiClient implements KadendeOperations {
   }
 
   async cluster(ref: string): Promise<ClusterRecord> {
-    return (await this.call<{ cluster: ClusterRecord }>('GET', `v1/clusters/${enc(ref)}`, { query: { status: false } })).cluster;
+    return asRecord((await this.call<{ cluster: ApiCluster }>('GET', `v1/clusters/${enc(ref)}`, { query: { status: false } })).cluster);
   }
 
-  apply(text: string, file: string, options: { upgradePlugins?: boolean; baseDir?: string } = {}): Promise<ApplyResult> {
-    return this.call('POST', 'v1/clusters', { query: { file, upgradePlugins: options.upgradePlugins, baseDir: options.baseDir }, text });
+  async apply(text: string, file: string, options: { upgradePlugins?: boolean; baseDir?: string } = {}): Promise<ApplyResult> {
+    const result = await this.call<ApplyResult & { cluster: ApiCluster }>('POST', 'v1/clusters', { query: { file, upgradePlugins: options.upgradePlugins, baseDir: options.baseDir }, text });
+    return { ...result, cluster: asRecord(result.cluster) };
   }
 
   plan(ref: string | { text: string; file: string; baseDir?: string }): Promise<ReconcileReport> {
@@ -167,3 +168,11 @@ export class ApiClient implements KadendeOperations {
 }
 
 const enc = encodeURIComponent;
+
+/** A cluster as the API shows it: the record, and its generation again under `metadata`. */
+type ApiCluster = ClusterRecord & { metadata?: unknown };
+
+/** The record the service returns in-process, so that `-o json` prints the same through --server. */
+function asRecord({ metadata: _shown, ...record }: ApiCluster): ClusterRecord {
+  return record;
+}

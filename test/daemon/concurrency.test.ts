@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+import { ApiClient } from '../../host/api/client.js';
 import { useTestApi } from '../support/api-server.js';
 import { fileCluster } from '../support/service.js';
 
@@ -41,6 +42,11 @@ describe('optimistic concurrency on apply and delete', () => {
     expect(changed.body.cluster.metadata.generation).toBe(2);
     expect(changed.etag).toMatch(/^"2-/);
     expect(changed.etag!.slice(3)).toBe(created.etag!.slice(3));
+
+    // The CLI's client returns the record as the service does in-process (-o json prints the same through --server).
+    const client = new ApiClient(served.base, TOKEN);
+    expect(await client.cluster('shop')).toEqual(await served.t.service.cluster('shop'));
+    await client.close();
   });
 
   it('refuses a stale If-Match with 412 and writes nothing, for apply and delete', async () => {
