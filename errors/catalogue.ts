@@ -101,6 +101,11 @@ export const CATALOGUE = {
     (variable: string, value: string) => `${variable}="${value}" is not a plugin limit ceiling (expected a whole number of at least 1)`,
   ),
 
+  KADENDE_ERR_PLUGIN_IN_FLIGHT_SETTING: input(
+    (source: string, entry: string, why: string) =>
+      `${source}: "${entry}" ${why} (expected NAME=N entries separated by commas, N a whole number of at least 1, e.g. aws=20,gcp=8)`,
+  ),
+
   KADENDE_ERR_PLUGIN_ISOLATION_SETTING: input(
     (value: string) => `KADENDE_PLUGIN_ISOLATION="${value}" is not a plugin isolation (expected sandbox or in-process)`,
   ),

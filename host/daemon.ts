@@ -64,6 +64,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const parser = new ConfigParser();
   const loadConfig = (text: string, file: string) => parser.load(text, file);
   const service = new KadendeService(store, plugins, { ...options.reconcile, loadConfig, ...(inner instanceof NatsStore ? { guard: fence } : {}) });
+  // Start what the first passes need before they need it: the stored clusters' plugin pools (PluginHost `warm`).
+  store.listClusters().then((clusters) => plugins.warm(clusters.flatMap((cluster) => Object.values(cluster.pins))), () => {});
   const metrics = new DaemonMetrics({ store, plugins, outbox: options.natsUrl !== undefined });
   const schedulerLogger = logger.child({ component: 'scheduler' });
   const passes = new ServicePasses(service, { onDeleted: (clusterId, cluster) => schedulerLogger.info({ cluster, clusterId }, 'finished deleting the cluster') });

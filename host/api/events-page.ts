@@ -14,12 +14,13 @@ export const CLOUDEVENTS_BATCH = 'application/cloudevents-batch+json';
 /** In order of preference: `*\/*` (a browser's fetch) and no Accept get the first. */
 export const EVENTS_MEDIA_TYPES = ['application/json', CLOUDEVENTS_BATCH];
 
-export function sendEventsPage(request: FastifyRequest, reply: FastifyReply, events: KadendeEvent[], page: { limit: number }) {
+export function sendEventsPage(request: FastifyRequest, reply: FastifyReply, events: KadendeEvent[], page: { limit: number; reverse?: boolean }) {
   // The next page starts after the last event of this one.
   const next = events.length === page.limit ? events.at(-1)!.id : null;
   if (next !== null) {
     const url = new URL(request.url, 'http://host');
-    url.searchParams.set('after', next);
+    // Newest first (reverse), the next page is the older events: before the last one.
+    url.searchParams.set(page.reverse ? 'before' : 'after', next);
     void reply.header('link', `<${url.pathname}${url.search}>; rel="next"`);
   }
   void reply.header('vary', 'Accept');

@@ -31,7 +31,7 @@ export class DaemonMetrics {
       registers,
     });
     this.published = new Counter({ name: 'kadende_events_published_total', help: 'Events acknowledged by NATS JetStream.', registers });
-    const pluginCounter = (name: string, help: string, field: 'calls' | 'errors') =>
+    const pluginCounter = (name: string, help: string, field: 'calls' | 'errors' | 'throttled') =>
       new Counter({
         name,
         help,
@@ -45,6 +45,9 @@ export class DaemonMetrics {
       });
     pluginCounter('kadende_plugin_calls_total', 'Plugin calls by plugin@version.', 'calls');
     pluginCounter('kadende_plugin_errors_total', 'Plugin calls that failed, by plugin@version.', 'errors');
+    // The provider's throttling (issue 15): answers it throttled, and the limit each account adapted to.
+    pluginCounter('kadende_plugin_throttled_total', "Plugin answers that were the provider's throttling (retried by the host under a lowered limit), by plugin@version.", 'throttled');
+    this.inFlightLimits(deps.plugins, registers);
     new Gauge({
       name: 'kadende_resources',
       help: 'Resource records by cluster, group and state.',
@@ -65,6 +68,20 @@ export class DaemonMetrics {
       registers,
       async collect() {
         this.set(deps.outbox ? await deps.store.countOutbox() : 0);
+      },
+    });
+  }
+
+  /** The calls-in-flight limit of each provider account (issue 15). */
+  private inFlightLimits(plugins: PluginHost, registers: Registry[]): void {
+    new Gauge({
+      name: 'kadende_plugin_in_flight_limit',
+      help: "Calls a plugin may have in flight against one provider account (plugin name, credentials digest): the adaptive limit, or the operator's.",
+      labelNames: ['plugin', 'account'],
+      registers,
+      collect() {
+        this.reset();
+        for (const limiter of plugins.limiterStats()) this.set({ plugin: limiter.plugin, account: limiter.key.split(':')[1] ?? '' }, limiter.limit);
       },
     });
   }

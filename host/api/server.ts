@@ -71,8 +71,13 @@ const DeleteQuery = Type.Object({
 const EventId = Type.String({ pattern: '^[0-9a-f-]{36}$' });
 const EventsQuery = Type.Object({
   after: Type.Optional(EventId),
+  // With reverse=true, the page of older events: the UI's "load more".
+  before: Type.Optional(EventId),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100 })),
   reverse: Type.Optional(Type.Boolean()),
+  type: Type.Optional(Type.String({ pattern: '^io\\.kadende\\.[a-z]+\\.[a-z-]+$', maxLength: 100 })),
+  // A group path; a branch matches the groups under it.
+  group: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
 });
 const FollowQuery = Type.Object({ after: Type.Optional(EventId) });
 /** Checked by preconditions.ts (a malformed one answers 400 there); here for the document. */
@@ -210,9 +215,9 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
       },
     },
     async (request, reply) => {
-      const { after, limit = 100, reverse } = request.query;
-      const events = await service.listEvents(request.params.ref, { after, limit, reverse });
-      return sendEventsPage(request, reply, events, { limit });
+      const { after, before, limit = 100, reverse, type, group } = request.query;
+      const events = await service.listEvents(request.params.ref, { after, before, limit, reverse, type, group });
+      return sendEventsPage(request, reply, events, { limit, reverse });
     },
   );
 

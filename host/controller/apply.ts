@@ -142,6 +142,8 @@ const writeKey = (prepared: PreparedConfig) => prepared.existing?.id ?? prepared
  */
 export async function applyConfig(store: Store, plugins: PluginHost, text: string, file: string, options: ApplyOptions = {}, writes = new KeyedLock()): Promise<ApplyResult> {
   const first = await prepareConfig(store, plugins, text, file, options);
+  // The first pass will need these plugins' threads: start them now, while the cluster is stored.
+  plugins.warm(Object.values(first.pins));
   return writes.run(writeKey(first), async () => {
     const id = first.existing?.id ?? first.spec.id;
     const now = id ? await store.getCluster(id) : await store.findClusterByName(first.spec.name);

@@ -140,7 +140,7 @@ export class KadendeService {
     // Events outlive their cluster: a deleted cluster's id still lists them.
     const cluster = (await this.store.getCluster(ref)) ?? (await this.store.findClusterByName(ref));
     const events = await this.store.listEvents(cluster?.id ?? ref, query);
-    if (events.length === 0 && !cluster && query.after === undefined) {
+    if (events.length === 0 && !cluster && query.after === undefined && query.before === undefined && query.type === undefined && query.group === undefined) {
       throw kadendeError('KADENDE_ERR_CLUSTER_NOT_FOUND', `no cluster or events for "${ref}"`);
     }
     return events;

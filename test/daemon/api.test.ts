@@ -257,6 +257,30 @@ describe('HTTP API', () => {
     expect(pages[0]).toHaveLength(2);
   });
 
+  it('pages older events with before, and filters them by type and group, as the UI does', async () => {
+    const all = await t.store.listEvents((await t.service.cluster('web')).id);
+    const oldest = all.slice(0, -1);
+    const older = await json('GET', `/v1/clusters/web/events?reverse=true&limit=2&before=${all.at(-1)!.id}`);
+    expect(older.status).toBe(200);
+    expect(older.body.events.map((e: KadendeEvent) => e.id)).toEqual(oldest.slice(-2).reverse().map((e) => e.id));
+
+    const created = await json('GET', '/v1/clusters/web/events?type=io.kadende.resource.created&group=web');
+    expect(created.status).toBe(200);
+    const expected = all.filter((e) => e.type === 'io.kadende.resource.created' && e.data.groupPath === 'web');
+    expect(expected.length).toBeGreaterThan(0);
+    expect(created.body.events.map((e: KadendeEvent) => e.id)).toEqual(expected.map((e) => e.id));
+    const none = await json('GET', '/v1/clusters/web/events?group=no-such-group');
+    expect(none.body.events).toEqual([]);
+
+    const badType = await json('GET', '/v1/clusters/web/events?type=created');
+    expect(badType.status).toBe(400);
+    expect(badType.body.error.code).toBe('KADENDE_ERR_REQUEST_INVALID');
+    expect(badType.body.error.message).toContain('type');
+    const badBefore = await json('GET', '/v1/clusters/web/events?before=yesterday');
+    expect(badBefore.status).toBe(400);
+    expect(badBefore.body.error.message).toContain('before');
+  });
+
   it('follows events live with Server-Sent Events, resuming after a given id', async () => {
     const client = new ApiClient(base, TOKEN);
     const cluster = await client.cluster('web');

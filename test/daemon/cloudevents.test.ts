@@ -86,6 +86,11 @@ describe('events as CloudEvents', () => {
     const second = await get(/<([^>]+)>/.exec(first.headers.link as string)![1]!, 'application/cloudevents-batch+json');
     expect(((await second.body.json()) as KadendeEvent[]).map((e) => e.id)).toEqual(stored.slice(2, 4).map((e) => e.id));
 
+    // Newest first, the next page is the older events: before the last one.
+    const newest = await get('/v1/clusters/ce/events?limit=2&reverse=true', 'application/cloudevents-batch+json');
+    expect(((await newest.body.json()) as KadendeEvent[]).map((e) => e.id)).toEqual([stored.at(-1)!.id, stored.at(-2)!.id]);
+    expect(newest.headers.link).toBe(`</v1/clusters/ce/events?limit=2&reverse=true&before=${stored.at(-2)!.id}>; rel="next"`);
+
     for (const accept of [undefined, '*/*', 'application/json', 'text/html']) {
       const response = await get('/v1/clusters/ce/events?limit=2', accept);
       expect(response.headers['content-type']).toMatch(/^application\/json/);

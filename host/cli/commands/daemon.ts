@@ -43,7 +43,8 @@ export function registerDaemon(program: Command): void {
       // The same plugin sources (local, registry, URL, cache) as every other command. The daemon
       // opens the store itself (with an outbox when it publishes) and closes both on stop().
       // Plugin URLs from API clients: http(s) only, unless KADENDE_ALLOW_FILE_PLUGIN_URLS=1.
-      const { plugins } = await openLocal({ ...options, ...daemonUrlPolicy() }, ['plugins']);
+      // Warm: a cluster's plugin threads start when it is applied or the daemon starts, not at its first pass.
+      const { plugins } = await openLocal({ ...options, ...daemonUrlPolicy() }, ['plugins'], { warm: true });
       const daemon = await startDaemon({
         dataDir: directory,
         storeUrl: storeUrl(options),
