@@ -1,9 +1,9 @@
 /**
  * A page of a cluster's events in the form the client asks for with Accept:
  * a CloudEvents JSON batch (`application/cloudevents-batch+json`, the HTTP
- * binding's batched content mode: an array of structured events), or by
- * default `{ events, next }` (`application/json`, what the CLI and the web UI
- * read). Both say where the next page starts, the batch (a bare array) in
+ * binding's batched content mode: an array of structured events; the web UI
+ * asks for it), or by default `{ events, next }` (`application/json`, what the
+ * CLI reads). Both say where the next page starts, the batch (a bare array) in
  * `Link: <...>; rel="next"` (RFC 8288) only.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
