@@ -49,7 +49,7 @@ export const CATALOGUE = {
   KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE: failure((name: string, why: string) => `cluster ${name}: ${why}`),
   KADENDE_ERR_RECONCILE_STUCK: failure((name: string, reasons: string) => `cluster ${name} cannot converge without an operator: ${reasons}`),
   KADENDE_ERR_PASS_INCOMPLETE: failure((name: string, what: string) => `cluster ${name} is not reconciled: ${what}`),
-  KADENDE_ERR_RECONCILE_TIMEOUT: failure((name: string, seconds: number) => `cluster ${name} did not converge within ${seconds} s`),
+  KADENDE_ERR_RECONCILE_TIMEOUT: failure((name: string, seconds: number) => `cluster ${name} did not converge within ${seconds} s`, 504),
   KADENDE_ERR_DESCRIBE: failure(as),
 
   // The embedded store.
@@ -103,6 +103,7 @@ export const CATALOGUE = {
   KADENDE_ERR_REQUEST_HEADERS_TOO_LARGE: input(as, 431),
   KADENDE_ERR_REQUEST_TIMEOUT: input(as, 408),
   KADENDE_ERR_UNSUPPORTED_MEDIA_TYPE: input(as, 415),
+  KADENDE_ERR_PRECONDITION_FAILED: input(as, 412),
   KADENDE_ERR_REQUEST_INVALID: input((detail: string) => `invalid request: ${detail}`),
   KADENDE_ERR_SERVER: failure((origin: string, status: number) => `the daemon at ${origin} answered HTTP ${status}`, 502),
   KADENDE_ERR_SERVER_UNREACHABLE: failure((origin: string, reason: string) => `cannot reach the kadende daemon at ${origin}: ${reason}`, 502),

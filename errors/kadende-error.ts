@@ -12,6 +12,8 @@ export class KadendeError extends Error {
   readonly exitCode: 1 | 2;
   readonly statusCode: number;
   details?: unknown;
+  /** The message for HTTP API clients, where advice in `message` names the CLI's commands or flags (see hint()). */
+  apiMessage?: string;
 
   constructor(code: ErrorCode, message: string, options: { statusCode?: number } = {}) {
     super(message);
@@ -22,9 +24,23 @@ export class KadendeError extends Error {
   }
 
   /** Attaches what caused it and machine-readable details (a reconcile report, a list of problems). */
-  with(extra: { cause?: unknown; details?: unknown }): this {
+  with(extra: { cause?: unknown; details?: unknown; statusCode?: number }): this {
     if (extra.cause !== undefined) Object.defineProperty(this, 'cause', { value: extra.cause, enumerable: false, configurable: true, writable: true });
     if (extra.details !== undefined) this.details = extra.details;
+    // A status of this occurrence (a delete that ran out of time answers 504, one that failed 500).
+    if (extra.statusCode !== undefined) (this as { statusCode: number }).statusCode = extra.statusCode;
+    return this;
+  }
+
+  /**
+   * Appends advice in each front end's own terms: `cli` (its commands and flags) to the message
+   * the CLI prints, `api` (routes and fields) to the one the HTTP API answers, so that an API
+   * client is never told to run `kadende ...`.
+   */
+  hint(cli: string, api: string): this {
+    const base = this.message;
+    this.message = base + cli;
+    this.apiMessage = (this.apiMessage ?? base) + api;
     return this;
   }
 }

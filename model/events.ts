@@ -34,6 +34,7 @@ export interface EventData {
 export interface KadendeEvent {
   specversion: '1.0';
   id: string;
+  /** A URI reference: `/kadende/hosts/<hostname>/clusters/<clusterId>`. */
   source: string;
   type: EventType;
   /** `<clusterId>/<groupPath>/<resourceId>`, as far as it applies. */

@@ -250,7 +250,8 @@ describe('web UI', () => {
     await page.route(
       (url) => url.pathname === '/v1/clusters/ui-demo/events',
       async (route) => {
-        const response = await route.fetch();
+        // The daemon answers the batch itself to the UI's Accept: ask it for the envelope, send the batch.
+        const response = await route.fetch({ headers: { ...route.request().headers(), accept: 'application/json' } });
         const body = (await response.json()) as { events: KadendeEvent[] };
         await route.fulfill({ status: 200, contentType: 'application/cloudevents-batch+json', body: JSON.stringify(body.events) });
       },

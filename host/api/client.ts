@@ -9,7 +9,7 @@ import { ConfigError, CONFIG_INVALID } from '../config/index.js';
 import type { ApplyResult, ClusterSummary, DeleteOptions, DeleteResult, KadendeService, WaitOptions, ReconcileReport } from '../controller/index.js';
 import type { KadendeEvent, ClusterRecord, ResourceRecord } from '../../model/index.js';
 import type { EventQuery, Holder } from '../store/index.js';
-import type { ErrorBody } from './errors.js';
+import { HINTS_HEADER, type ErrorBody } from './errors.js';
 import { hasCode, kadendeError, remoteError } from '../../errors/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -43,15 +43,16 @@ export class ApiClient implements KadendeOperations {
   }
 
   async cluster(ref: string): Promise<ClusterRecord> {
-    return (await this.call<{ cluster: ClusterRecord }>('GET', `v1/clusters/${enc(ref)}`, { query: { status: false } })).cluster;
+    return asRecord((await this.call<{ cluster: ApiCluster }>('GET', `v1/clusters/${enc(ref)}`, { query: { status: false } })).cluster);
   }
 
   async holder(ref: string): Promise<Holder | undefined> {
     return (await this.call<{ holder?: Holder }>('GET', `v1/clusters/${enc(ref)}`, { query: { status: false } })).holder;
   }
 
-  apply(text: string, file: string, options: { upgradePlugins?: boolean; baseDir?: string } = {}): Promise<ApplyResult> {
-    return this.call('POST', 'v1/clusters', { query: { file, upgradePlugins: options.upgradePlugins, baseDir: options.baseDir }, text });
+  async apply(text: string, file: string, options: { upgradePlugins?: boolean; baseDir?: string } = {}): Promise<ApplyResult> {
+    const result = await this.call<ApplyResult & { cluster: ApiCluster }>('POST', 'v1/clusters', { query: { file, upgradePlugins: options.upgradePlugins, baseDir: options.baseDir }, text });
+    return { ...result, cluster: asRecord(result.cluster) };
   }
 
   plan(ref: string | { text: string; file: string; baseDir?: string }): Promise<ReconcileReport> {
@@ -145,7 +146,8 @@ export class ApiClient implements KadendeOperations {
   private async send(method: string, path: string, options: { query?: Query; text?: string; json?: unknown; signal?: AbortSignal; accept?: string }) {
     const url = new URL(path, this.base);
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
-    const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
+    // The CLI's own advice (its commands and flags) in error messages, as it prints in-process.
+    const headers: Record<string, string> = { accept: options.accept ?? 'application/json', [HINTS_HEADER]: 'cli' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body: string | undefined;
     if (options.text !== undefined) {
@@ -190,7 +192,8 @@ export class ApiClient implements KadendeOperations {
     const error = body.error;
     if (!error) return kadendeError('KADENDE_ERR_SERVER', this.base.origin, status);
     if (error.code === CONFIG_INVALID && error.issues) return new ConfigError(error.issues);
-    return remoteError(error.code, error.message, status);
+    const remote = remoteError(error.code, error.message, status);
+    return error.details === undefined ? remote : remote.with({ details: error.details });
   }
 }
 
@@ -198,3 +201,11 @@ const enc = encodeURIComponent;
 const MAX_REDIRECTS = 3;
 /** How long a request is retried while no host holds its cluster's lease (a few lease rounds of the default TTL). */
 const NO_HOLDER_RETRY_MS = 15_000;
+
+/** A cluster as the API shows it: the record, and its generation again under `metadata`. */
+type ApiCluster = ClusterRecord & { metadata?: unknown };
+
+/** The record the service returns in-process, so that `-o json` prints the same through --server. */
+function asRecord({ metadata: _shown, ...record }: ApiCluster): ClusterRecord {
+  return record;
+}

@@ -1,15 +1,21 @@
 /**
- * Every error the API answers has the body `{ error: { code, message, issues? } }`
- * with a stable code, the same code and message the CLI prints. Stacks stay in
- * the daemon's log.
+ * Every error the API answers has the body `{ error: { code, message, issues?, details? } }`
+ * with a stable code and the catalogue's message. Advice that names the CLI's
+ * commands or flags is worded for the API (KadendeError.hint), unless the
+ * client is the kadende CLI, which says so with `Kadende-Hints: cli` and then
+ * prints what it would print in-process. Stacks stay in the daemon's log.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigIssue } from '../../model/index.js';
 import { KadendeError, kadendeError, errorMessage, type ErrorCode } from '../../errors/index.js';
 
 export interface ErrorBody {
-  error: { code: string; message: string; issues?: ConfigIssue[] };
+  /** details: what the operation had when it failed (the last reconcile report of a wait that timed out or is stuck). */
+  error: { code: string; message: string; issues?: ConfigIssue[]; details?: unknown };
 }
+
+/** The request header by which the kadende CLI asks for the messages it prints in-process. */
+export const HINTS_HEADER = 'kadende-hints';
 
 /** fastify's own refusals (no route, a body too large, ...) under the catalogue's codes. */
 const FRAMEWORK_CODES: Partial<Record<number, ErrorCode>> = {
@@ -40,20 +46,38 @@ export function asKadendeError(error: unknown): KadendeError {
   return kadendeError('KADENDE_ERR_UNEXPECTED', errorMessage(error));
 }
 
-export function toErrorReply(error: unknown): { status: number; body: ErrorBody; unexpected: boolean } {
+export function toErrorReply(error: unknown, options: { forCli?: boolean } = {}): { status: number; body: ErrorBody; unexpected: boolean } {
   const known = asKadendeError(error);
   const issues = (known as { issues?: ConfigIssue[] }).issues;
+  const message = options.forCli ? known.message : (known.apiMessage ?? known.message);
+  const { details } = known;
   return {
     status: known.statusCode,
-    body: { error: { code: known.code, message: known.message, ...(issues ? { issues } : {}) } },
-    unexpected: known.statusCode >= 500,
+    body: { error: { code: known.code, message, ...(issues ? { issues } : {}), ...(details !== undefined ? { details } : {}) } },
+    // A wait that ran out of time (504) is the caller's bound, not a failure of the daemon.
+    unexpected: known.statusCode >= 500 && known.statusCode !== 504,
   };
 }
 
-export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const { status, body, unexpected } = toErrorReply(error);
-  if (unexpected) request.log.error({ err: error, url: request.url }, 'request failed');
-  void reply.status(status).send(body);
+/** fastify's 415 names only what was sent: say what the route takes, in the message and in `Accept-Post` (RFC 9110 15.5.16). */
+function unsupportedMediaType(request: FastifyRequest, reply: FastifyReply, accepts: readonly string[]): KadendeError {
+  void reply.header('accept-post', accepts.join(', '));
+  const sent = request.headers['content-type'];
+  return kadendeError(
+    'KADENDE_ERR_UNSUPPORTED_MEDIA_TYPE',
+    `${sent ? `the content type ${JSON.stringify(sent.slice(0, 100))}` : 'a body without a content type'} is not accepted here; send one of: ${accepts.join(', ')}`,
+  );
+}
+
+/** The error handler of routes whose bodies may be of the `accepts` content types. */
+export function errorHandler(accepts: readonly string[]) {
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
+    const known = asKadendeError(error);
+    const answered = known.code === 'KADENDE_ERR_UNSUPPORTED_MEDIA_TYPE' ? unsupportedMediaType(request, reply, accepts) : known;
+    const { status, body, unexpected } = toErrorReply(answered, { forCli: request.headers[HINTS_HEADER] === 'cli' });
+    if (unexpected) request.log.error({ err: error, url: request.url }, 'request failed');
+    void reply.status(status).send(body);
+  };
 }
 
 /**

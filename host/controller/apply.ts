@@ -4,12 +4,14 @@
  * store the next ClusterRecord. Nothing is written unless everything is valid.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
 import { checkResourceProperties, ConfigError, loadClusterConfigPartially, formatPath, type LoadedConfig } from '../config/index.js';
 import type { ClusterRecord, ClusterSpec, ConfigIssue, LeafGroup, PluginPin } from '../../model/index.js';
 import { makeEvent } from '../events/index.js';
 import { canonicalPluginName, type PluginHost, type ResolvedPlugin } from '../plugins/index.js';
 import type { Store } from '../store/index.js';
+import { KeyedLock } from './keyed-lock.js';
 import { nextClusterRecord } from './next-cluster.js';
 import { specHash } from './spec-hash.js';
 import { tagLimitProblems } from './tag-limits.js';
@@ -38,6 +40,11 @@ export interface ApplyOptions {
    * once, here, and stored absolute, so they do not move with the shell a later command runs in.
    */
   baseDir?: string;
+  /**
+   * Checked with the cluster as stored (undefined: none yet) just before the write, under the
+   * cluster's write lock: throw to refuse (the API's If-Match). Nothing is written then.
+   */
+  precondition?: (current: ClusterRecord | undefined) => void;
   /** How the text becomes a LoadedConfig: in this thread by default; the daemon parses in a worker thread (ConfigParser). */
   loadConfig?: (text: string, file: string) => LoadedConfig | Promise<LoadedConfig>;
 }
@@ -125,12 +132,31 @@ export function draftCluster(prepared: PreparedConfig, source: { file: string; t
   return nextClusterRecord({ spec: prepared.spec, pins: prepared.pins, existing: prepared.existing, source, newId: uuidv7(), now });
 }
 
-export async function applyConfig(store: Store, plugins: PluginHost, text: string, file: string, options: ApplyOptions = {}): Promise<ApplyResult> {
-  const prepared = await prepareConfig(store, plugins, text, file, options);
+/** The write lock's key of a configuration: its cluster's id, or its name while it has none yet. */
+const writeKey = (prepared: PreparedConfig) => prepared.existing?.id ?? prepared.spec.id ?? `name:${prepared.spec.name.toLowerCase()}`;
+
+/**
+ * Prepares (plugins resolve, outside any lock: it may download), then checks and writes under
+ * the cluster's write lock: when another write of this process landed meanwhile, the
+ * configuration is prepared again from it, so the check sees what the write replaces.
+ */
+export async function applyConfig(store: Store, plugins: PluginHost, text: string, file: string, options: ApplyOptions = {}, writes = new KeyedLock()): Promise<ApplyResult> {
+  const first = await prepareConfig(store, plugins, text, file, options);
   // The first pass will need these plugins' threads: start them now, while the cluster is stored.
-  plugins.warm(Object.values(prepared.pins));
+  plugins.warm(Object.values(first.pins));
+  return writes.run(writeKey(first), async () => {
+    const id = first.existing?.id ?? first.spec.id;
+    const now = id ? await store.getCluster(id) : await store.findClusterByName(first.spec.name);
+    const prepared = isDeepStrictEqual(now, first.existing) ? first : await prepareConfig(store, plugins, text, file, options);
+    options.precondition?.(prepared.existing);
+    return writeCluster(store, prepared, { file, text });
+  });
+}
+
+async function writeCluster(store: Store, prepared: PreparedConfig, source: { file: string; text: string }): Promise<ApplyResult> {
   const { existing } = prepared;
-  const { cluster, changed } = draftCluster(prepared, { file, text });
+  const { file } = source;
+  const { cluster, changed } = draftCluster(prepared, source);
   if (existing && existing.name.toLowerCase() !== cluster.name.toLowerCase()) {
     // A rename frees the old name: the batch below writes the new one.
     await store.commit({ deleteClusters: [existing] });

@@ -23,6 +23,8 @@ export interface DeleteOptions {
   orphanResources?: boolean;
   /** Progress of each pass (the CLI's progress lines). */
   onProgress?: WaitOptions['onProgress'];
+  /** Checked with the cluster as stored just before the delete's first write, under its write lock: throw to refuse (the API's If-Match). */
+  precondition?: (current: ClusterRecord) => void;
 }
 
 /** A resource left in place by `orphanResources`: Kadende no longer knows it. */
@@ -45,8 +47,15 @@ export interface DeleteResult {
 
 export async function deleteCluster(context: WaitContext, start: ClusterRecord, options: DeleteOptions = {}): Promise<DeleteResult> {
   const base = { clusterId: start.id, clusterName: start.name };
-  if (options.orphanResources) return { ...base, deleted: true, orphaned: await forget(context, start) };
-  const cluster = await markDeleting(context, start);
+  // The precondition and the first write, together: no apply of this process comes between.
+  const begin = async () => {
+    const current = await context.lookup(start.id);
+    options.precondition?.(current);
+    return options.orphanResources ? { orphaned: await forget(context, current) } : { cluster: await markDeleting(context, current) };
+  };
+  const begun = context.writes ? await context.writes.run(start.id, begin) : await begin();
+  if (begun.orphaned) return { ...base, deleted: true, orphaned: begun.orphaned };
+  const cluster = begun.cluster!;
   if (options.wait === false) return { ...base, deleted: false };
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_WAIT_MS);
   const report = await reconcileCluster(context, cluster, { wait: true, timeoutMs: options.timeoutMs, intervalMs: options.intervalMs, onProgress: options.onProgress }).catch(
@@ -56,11 +65,10 @@ export async function deleteCluster(context: WaitContext, start: ClusterRecord, 
       const last = error.details as ReconcileReport | undefined;
       const holding = (last?.groups ?? []).filter((g) => g.status?.reason !== 'converged').map((g) => `${g.path}: ${g.status?.message ?? 'not observed'}`);
       const why = hasCode(error, 'KADENDE_ERR_RECONCILE_STUCK') ? error.message : `not every resource is gone yet (${holding.join('; ') || 'a pass did not finish in time'})`;
-      throw kadendeError(
-        'KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE',
-        cluster.name,
-        `${why}; it stays deleting: fix its configuration and apply it (the delete goes on with it), run the delete again, or forget it with --orphan-resources`,
-      ).with({ details: last });
+      const timedOut = hasCode(error, 'KADENDE_ERR_RECONCILE_TIMEOUT');
+      throw kadendeError('KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE', cluster.name, `${why}; it stays deleting: fix its configuration and apply it (the delete goes on with it), run the delete again`)
+        .hint(', or forget it with --orphan-resources', ', or forget it with orphanResources=true')
+        .with({ details: last, cause: error, ...(timedOut ? { statusCode: error.statusCode } : {}) });
     },
   );
   await finishDelete(context, cluster, { deadline, intervalMs: options.intervalMs ?? 1000 });

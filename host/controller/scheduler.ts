@@ -8,6 +8,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { exponentialBackoff } from '@kadende/plugin-sdk';
 import type { Logger } from 'pino';
+import { KeyedLock } from './keyed-lock.js';
 import { TerminalPassError, type ClusterReconciler, type PassOutcome, type PassResult } from './pass.js';
 import { errorCode, errorMessage } from '../../errors/index.js';
 
@@ -40,7 +41,7 @@ export class Scheduler {
   private readonly tickMs: number;
   private readonly limit: LimitFunction;
   private readonly states = new Map<string, ClusterState>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedLock();
   private readonly inflight = new Set<Promise<void>>();
   private timer?: NodeJS.Timeout;
   private ticking = false;
@@ -78,14 +79,7 @@ export class Scheduler {
    * cluster runs: the API's reconcile and delete go through here too.
    */
   exclusive<T>(clusterId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(clusterId) ?? Promise.resolve();
-    const result = previous.then(work, work);
-    const settled = result.catch(() => undefined);
-    this.locks.set(clusterId, settled);
-    void settled.then(() => {
-      if (this.locks.get(clusterId) === settled) this.locks.delete(clusterId);
-    });
-    return result;
+    return this.locks.run(clusterId, work);
   }
 
   get running(): number {
@@ -99,7 +93,7 @@ export class Scheduler {
     this.limit.clearQueue();
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
-      Promise.allSettled([...this.inflight, ...this.locks.values()]).then(() => true),
+      Promise.allSettled([...this.inflight, ...this.locks.pending()]).then(() => true),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
     ]);
     clearTimeout(timer);

@@ -12,6 +12,7 @@ import { hasCode, kadendeError } from '../../errors/index.js';
 import { applyConfig, draftCluster, prepareConfig, type ApplyOptions, type ApplyResult } from './apply.js';
 import { deleteCluster, finishDelete, type DeleteOptions, type DeleteResult } from './delete.js';
 import { Reconciler, systemClock, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
+import { KeyedLock } from './keyed-lock.js';
 import { reconcileCluster, type WaitContext, type WaitOptions } from './wait.js';
 
 export interface ClusterSummary {
@@ -35,6 +36,8 @@ export class KadendeService {
   readonly reconciler: Reconciler;
   private readonly lastPasses = new Map<string, { report: ReconcileReport; finishedAt: string }>();
   private readonly waiting: WaitContext;
+  /** Per cluster: an apply's or a delete's check and write, one at a time (their preconditions hold until the write). */
+  private readonly writes = new KeyedLock();
 
   private readonly loadConfig: ApplyOptions['loadConfig'];
   private readonly holders?: HolderLookup;
@@ -53,6 +56,7 @@ export class KadendeService {
       plugins,
       now: options.now ?? (() => (options.clock ?? systemClock).now()),
       lookup: (id) => this.cluster(id),
+      writes: this.writes,
       onPass: (report) => this.lastPasses.set(report.clusterId, { report, finishedAt: new Date().toISOString() }),
     };
   }
@@ -60,7 +64,7 @@ export class KadendeService {
   /** Finds a cluster by id or by name. */
   async cluster(ref: string): Promise<ClusterRecord> {
     const cluster = (await this.store.getCluster(ref)) ?? (await this.store.findClusterByName(ref));
-    if (!cluster) throw kadendeError('KADENDE_ERR_CLUSTER_NOT_FOUND', `no cluster with id or name "${ref}" (see \`kadende get clusters\`)`);
+    if (!cluster) throw kadendeError('KADENDE_ERR_CLUSTER_NOT_FOUND', `no cluster with id or name "${ref}"`).hint(' (see `kadende get clusters`)', ' (GET /v1/clusters lists them)');
     return cluster;
   }
 
@@ -72,7 +76,7 @@ export class KadendeService {
 
   /** Validates a configuration, pins each group's plugin and stores the cluster (apply.ts). */
   apply(text: string, file: string, options: ApplyOptions = {}): Promise<ApplyResult> {
-    return applyConfig(this.store, this.plugins, text, file, { loadConfig: this.loadConfig, ...options });
+    return applyConfig(this.store, this.plugins, text, file, { loadConfig: this.loadConfig, ...options }, this.writes);
   }
 
   /** Loads, validates and resolves a configuration without storing anything. */

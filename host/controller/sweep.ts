@@ -84,7 +84,8 @@ export async function sweepAfterGrace(deps: SweepDeps, cluster: ClusterRecord, o
         'KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE',
         cluster.name,
         `a create it made may still appear in its provider's listing until ${until} (the plugin's listingGraceMs); run the delete again then`,
-      );
+        // The delete's time ran out (504, like a wait's timeout), not a failure.
+      ).with({ statusCode: 504 });
     }
     await sleep(options.intervalMs);
   }

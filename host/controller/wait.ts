@@ -11,6 +11,7 @@ import { makeEvent } from '../events/index.js';
 import type { Store } from '../store/index.js';
 import type { PluginSource, Reconciler, ReconcileReport } from './reconcile.js';
 import { kadendeError } from '../../errors/index.js';
+import type { KeyedLock } from './keyed-lock.js';
 
 /** How long a reconcile with wait, and a cluster delete, keep trying by default. */
 export const DEFAULT_WAIT_MS = 300_000;
@@ -44,8 +45,7 @@ export function stuckGroups(report: ReconcileReport): string[] {
     // A plugin that cannot load will not load on the next pass either.
     if (g.error?.code === 'KADENDE_ERR_PLUGIN_LOAD') return [`${g.path}: ${g.error.message}`];
     if (!g.status || g.actions.some((a) => a.kind !== 'halt')) return [];
-    if (g.status.reason === 'halted') return [`${g.path}: ${g.status.message}`];
-    if (g.status.reason === 'creates-failed') return [`${g.path}: ${g.status.message} (see \`kadende events\`; retry with --retry-failed)`];
+    if (g.status.reason === 'halted' || g.status.reason === 'creates-failed') return [`${g.path}: ${g.status.message}`];
     return [];
   });
 }
@@ -58,6 +58,8 @@ export interface WaitContext {
   now: () => Date;
   /** The cluster as stored now (it may change between passes). */
   lookup: (id: string) => Promise<ClusterRecord>;
+  /** Where a delete checks its precondition and marks the cluster (KadendeService's, shared with apply). */
+  writes?: KeyedLock;
   /** Every finished pass, for the status a daemon serves. */
   onPass?: (report: ReconcileReport) => void;
 }
@@ -107,7 +109,11 @@ export async function reconcileCluster(context: WaitContext, start: ClusterRecor
     cluster = await bounded(settleRetired(context, cluster, report));
     if (!options.wait || report.converged) return whole(report);
     const stuck = [...stuckGroups(report), ...describeStuck(report, failures)];
-    if (stuck.length > 0) throw kadendeError('KADENDE_ERR_RECONCILE_STUCK', cluster.name, stuck.join('; ')).with({ details: whole(report) });
+    if (stuck.length > 0) {
+      const stuckError = kadendeError('KADENDE_ERR_RECONCILE_STUCK', cluster.name, stuck.join('; ')).with({ details: whole(report) });
+      if (report.groups.some((g) => g.status?.reason === 'creates-failed' && g.actions.every((a) => a.kind === 'halt'))) stuckError.hint(' (see `kadende events`; retry with --retry-failed)', ' (see the cluster\'s events; retry with retryFailed: true)');
+      throw stuckError;
+    }
     if (Date.now() >= deadline) throw timedOut();
     await sleep(Math.min(options.intervalMs ?? 1000, Math.max(0, deadline - Date.now())));
     cluster = await bounded(context.lookup(cluster.id));

@@ -169,6 +169,74 @@ describe('HTTP API', () => {
     expect(noRoute.body.error.code).toBe('KADENDE_ERR_NOT_FOUND');
   });
 
+  it('answers 405 with Allow for a known path asked with a method it does not take', async () => {
+    const put = await call('PUT', '/v1/clusters');
+    expect(put.statusCode).toBe(405);
+    expect(put.headers.allow).toBe('GET, HEAD, POST');
+    expect(((await put.body.json()) as any).error).toEqual({ code: 'KADENDE_ERR_METHOD_NOT_ALLOWED', message: '/v1/clusters does not take PUT; it takes GET, HEAD, POST' });
+    const post = await call('POST', '/v1/clusters/web/resources', { body: '{}', type: 'application/json' });
+    expect(post.statusCode).toBe(405);
+    expect(post.headers.allow).toBe('GET, HEAD');
+    await post.body.dump();
+    // An unknown path is still 404.
+    expect((await json('PUT', '/v1/nothing')).status).toBe(404);
+  });
+
+  it('names the content types a route takes when it refuses one (415)', async () => {
+    const config = await call('POST', '/v1/clusters', { body: 'x', type: 'image/png' });
+    expect(config.statusCode).toBe(415);
+    expect(config.headers['accept-post']).toBe('application/yaml, application/x-yaml, text/yaml, text/x-yaml, text/plain, application/json');
+    expect(((await config.body.json()) as any).error.message).toBe(
+      'the content type "image/png" is not accepted here; send one of: application/yaml, application/x-yaml, text/yaml, text/x-yaml, text/plain, application/json',
+    );
+    const reconcile = await json('POST', '/v1/clusters/web/reconcile', { body: 'wait: true', type: 'text/plain' });
+    expect(reconcile.status).toBe(415);
+    expect(reconcile.body.error.message).toBe('the content type "text/plain" is not accepted here; send one of: application/json');
+  });
+
+  it('calls a broken JSON configuration a JSON syntax error, located, not a YAML one', async () => {
+    const broken = await json('POST', '/v1/clusters?file=c.json', { body: '{"version": "0.0.1",\n "name": tru}', type: 'application/json' });
+    expect(broken.status).toBe(400);
+    expect(broken.body.error).toMatchObject({ code: 'KADENDE_ERR_CONFIG_INVALID', issues: [{ file: 'c.json', line: 2, column: 10, path: '', message: 'JSON syntax error: invalid symbol' }] });
+    const unterminated = await json('POST', '/v1/plan', { body: '{"version": "0.0.1", "name": "x"', type: 'application/json; charset=utf-8' });
+    expect(unterminated.body.error.message).toBe('request body:1:33: JSON syntax error: close brace expected');
+    // The same text as YAML is read as YAML.
+    const yaml = await json('POST', '/v1/plan', { body: '{"version": "0.0.1", "name": "x"', type: 'application/yaml' });
+    expect(yaml.body.error.message).toMatch(/YAML syntax error/);
+  });
+
+  it("words advice in API terms, and in the CLI's for the kadende CLI (Kadende-Hints: cli)", async () => {
+    const missing = await json('GET', '/v1/clusters/nope');
+    expect(missing.body.error.message).toBe('no cluster with id or name "nope" (GET /v1/clusters lists them)');
+    const refused = await json('GET', '/v1/clusters', { headers: { authorization: 'Bearer wrong-token-0123456789' } });
+    expect(refused.body.error.message).toBe('a valid bearer token is required in the Authorization header');
+    for (const { body } of [missing, refused]) expect(body.error.message).not.toMatch(/kadende |KADENDE_TOKEN|--[a-z]/);
+
+    const forCli = await json('GET', '/v1/clusters/nope', { headers: { 'kadende-hints': 'cli' } });
+    expect(forCli.body.error.message).toBe('no cluster with id or name "nope" (see `kadende get clusters`)');
+    // The CLI's client asks for it, so --server prints what the CLI prints in-process.
+    const client = new ApiClient(base, TOKEN);
+    await expect(client.cluster('nope')).rejects.toMatchObject({ code: 'KADENDE_ERR_CLUSTER_NOT_FOUND', message: 'no cluster with id or name "nope" (see `kadende get clusters`)' });
+    await client.close();
+  });
+
+  it('answers a wait that runs out of time 504, for reconcile and delete', async () => {
+    const directory = join(t.dir, 'slow');
+    expect((await json('POST', '/v1/clusters?file=slow.yaml', { body: fileCluster('slow', directory, 2), type: 'application/yaml' })).status).toBe(201);
+    // 1 ms: the deadline passes before the first pass's plugin calls answer.
+    const reconcile = await json('POST', '/v1/clusters/slow/reconcile', { body: '{"wait":true,"timeoutMs":1}', type: 'application/json' });
+    expect(reconcile.status).toBe(504);
+    expect(reconcile.body.error).toMatchObject({ code: 'KADENDE_ERR_RECONCILE_TIMEOUT', message: 'cluster slow did not converge within 0 s' });
+
+    await until(async () => (await json('GET', '/v1/clusters/slow/status')).body.report?.converged === true, 15_000, 'slow converged');
+    const deleting = await json('DELETE', '/v1/clusters/slow?timeoutMs=1');
+    expect(deleting.status).toBe(504);
+    expect(deleting.body.error.code).toBe('KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE');
+    expect(deleting.body.error.message).toMatch(/it stays deleting: .*, or forget it with orphanResources=true$/);
+    expect(deleting.body.error.message).not.toMatch(/--orphan-resources/);
+    expect((await json('DELETE', '/v1/clusters/slow?timeoutMs=20000')).status).toBe(200);
+  });
+
   it('reconciles on request and pages through events', async () => {
     const report = await json('POST', '/v1/clusters/web/reconcile', { body: '{"wait":true,"timeoutMs":20000}', type: 'application/json' });
     expect(report.status).toBe(200);

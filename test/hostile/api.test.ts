@@ -57,7 +57,8 @@ describe('the API under hostile requests', () => {
     ['a cluster ref longer than 200 characters', 'GET', `/v1/clusters/${'a'.repeat(300)}`, 414, 'KADENDE_ERR_REQUEST_INVALID'],
     ['a cluster ref of 150 characters (the schema takes 200)', 'GET', `/v1/clusters/${'a'.repeat(150)}`, 404, 'KADENDE_ERR_CLUSTER_NOT_FOUND'],
     ['no route', 'GET', '/v1/nothing', 404, 'KADENDE_ERR_NOT_FOUND'],
-    ['a method no route takes', 'PUT', '/v1/clusters', 404, 'KADENDE_ERR_NOT_FOUND'],
+    ['a method no route takes', 'PUT', '/v1/nothing', 404, 'KADENDE_ERR_NOT_FOUND'],
+    ['a method a known path does not take', 'PUT', '/v1/clusters', 405, 'KADENDE_ERR_METHOD_NOT_ALLOWED'],
   ])('answers %s with the error body', async (_what, method, url, status, code) => {
     const response = await send(method as 'GET', url);
     expect(response.statusCode).toBe(status);
