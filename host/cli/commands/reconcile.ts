@@ -38,7 +38,9 @@ export function registerReconcile(program: Command): void {
       const whole = { ...report, durationMs: Date.now() - started };
       out(whole, () => renderReport(whole, 'Reconciled'));
       const problems = passProblems(whole);
-      if (problems.length > 0) throw kadendeError('KADENDE_ERR_PASS_INCOMPLETE', whole.clusterName, problems.join('; ')).with({ details: whole });
+      // The CLI's own advice; the API words the same stuck wait in its terms (wait.ts).
+      const hint = whole.groups.some((g) => g.status?.reason === 'creates-failed') ? ' (see `kadende events`; retry with --retry-failed)' : '';
+      if (problems.length > 0) throw kadendeError('KADENDE_ERR_PASS_INCOMPLETE', whole.clusterName, problems.join('; ') + hint).with({ details: whole });
     });
 }
 
