@@ -56,7 +56,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     leases.fence(clusterId);
   };
   const inner: Store = options.storeUrl
-    ? await NatsStore.open(options.storeUrl, { outbox, fence })
+    ? await NatsStore.open(options.storeUrl, { outbox, fence, inPass: () => LeasedPasses.inPass() !== undefined, publishing: () => leases?.holdsPublisher() ?? false })
     : await LevelStore.open(join(options.dataDir, 'store'), { outbox });
   const store = new FeedStore(inner);
   const service = new KadendeService(store, plugins, inner instanceof NatsStore ? { ...options.reconcile, guard: fence } : options.reconcile);
@@ -71,6 +71,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       hostId,
       leaseTtlMs: options.leaseTtlMs,
       clusters: async () => (await inner.listClusters()).map((c) => c.id),
+      publisher: outbox,
       onChange: (gained, lost) => leaseLogger.info({ gained, lost, held: leases?.heldClusters().length }, 'cluster leases changed'),
     });
     reconciler = new LeasedPasses(passes, leases);
@@ -89,6 +90,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       feed: store.feed,
       logger: logger.child({ component: 'publisher' }),
       onPublished: (n) => metrics.eventsPublished(n),
+      // On a shared store other hosts' commits wake nothing here: the publisher looks more often.
+      ...(inner instanceof NatsStore ? { pollMs: 100 } : {}),
     });
   } else {
     logger.info('no NATS URL (--nats or KADENDE_NATS_URL): running on the embedded default, events are kept in the local store only');

@@ -37,7 +37,6 @@ import {
   jetstream,
   jetstreamManager,
   DeliverPolicy,
-  JetStreamApiError,
   StorageType,
   type ConsumerMessages,
   type JetStreamClient,
@@ -47,6 +46,8 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { ClusterRecord, KadendeEvent, ResourceRecord } from '../../model/index.js';
 import { kadendeError } from '../../errors/index.js';
 import { MemoryState, MemoryStore } from './memory-store.js';
+import { isConflict } from './nats-errors.js';
+import { SharedOutbox } from './nats-outbox.js';
 import type { Change, EventQuery, OutboxEntry, Store } from './types.js';
 
 export const JOURNAL_STREAM = 'KADENDE_JOURNAL';
@@ -55,16 +56,20 @@ export const NAMES_BUCKET = 'kadende-names';
 /** installation -> this installation's id, made by the first opener. */
 export const META_BUCKET = 'kadende-meta';
 const FLEET_SUBJECT = `${JOURNAL_PREFIX}._fleet`;
-/** JetStream API error code of a failed expectation (wrong last sequence, key exists, wrong revision). */
-export const NATS_CONFLICT = 10071;
-
+export { isConflict, NATS_CONFLICT } from './nats-errors.js';
 export interface NatsStoreOptions {
+  /** Keep the fleet's shared outbox (host/store/nats-outbox.ts): this host may publish events. */
   outbox?: boolean;
+  /** With `outbox`: whether this host is the fleet's publisher now (default: always, a lone host). */
+  publishing?: () => boolean;
   /**
-   * Called before a commit that is a pass's work (any change beyond cluster records and their
-   * events) is published: throws when this host may no longer write the cluster (its lease).
+   * Called when a commit that is a pass's work (any change beyond cluster records and their
+   * events, or any commit while `inPass` says so) is made, and again just before it is sent:
+   * throws when this host may no longer write the cluster (its lease).
    */
   fence?: (clusterId: string) => void;
+  /** True while the caller runs inside a leased pass: every commit it makes is fenced, cluster records included. */
+  inPass?: () => boolean;
 }
 
 interface JournalEntry {
@@ -73,12 +78,6 @@ interface JournalEntry {
   putResources?: ResourceRecord[];
   deleteResources?: Array<{ clusterId: string; groupPath: string; id: string }>;
   events?: KadendeEvent[];
-}
-
-export function isConflict(error: unknown): boolean {
-  if (error instanceof JetStreamApiError) return error.code === NATS_CONFLICT;
-  const e = error as { api_error?: { err_code?: number }; code?: unknown; message?: string } | undefined;
-  return e?.api_error?.err_code === NATS_CONFLICT || /wrong last sequence|key exists|wrong last msg/i.test(e?.message ?? '');
 }
 
 const nameKey = (name: string) => Buffer.from(name.toLowerCase()).toString('base64url') || '_';
@@ -92,7 +91,11 @@ export class NatsStore implements Store {
   private lastSeq = 0;
   /** One commit per subject at a time: each expects its predecessor's sequence. */
   private readonly chains = new Map<string, Promise<unknown>>();
-  private readonly outbox = new Map<string, KadendeEvent>();
+  private outbox?: SharedOutbox;
+  /** The sequence of the last message the tail delivered: every message up to it is applied here. */
+  private tailSeq = 0;
+  /** The highest sequence this store wrote. */
+  private ownSeq = 0;
   private tail?: ConsumerMessages;
   private tailing?: Promise<void>;
   private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
@@ -139,6 +142,7 @@ export class NatsStore implements Store {
         }
       }
       const store = new NatsStore(nc, jetstream(nc), names, url, options, options.connection === undefined, installation);
+      if (options.outbox) store.outbox = await SharedOutbox.open(meta, options.publishing ?? (() => true));
       await store.startTail();
       return store;
     } catch (error) {
@@ -161,6 +165,7 @@ export class NatsStore implements Store {
   }
 
   private applyMessage(message: JsMsg): void {
+    this.tailSeq = message.seq;
     this.apply(message.subject, message.seq, message.json<JournalEntry>());
   }
 
@@ -170,6 +175,7 @@ export class NatsStore implements Store {
       this.subjectSeq.set(subject, seq);
       void this.memory.commit(entry as Change);
     }
+    this.outbox?.add(seq, entry.events);
     if (seq > this.lastSeq) this.lastSeq = seq;
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       if (this.waiters[i]!.seq <= this.lastSeq) this.waiters.splice(i, 1)[0]!.resolve();
@@ -220,12 +226,16 @@ export class NatsStore implements Store {
     for (const e of entry.events ?? []) clusters.add(e.data.clusterId);
     if (clusters.size === 0) return;
     const passWork = entry.putResources || entry.deleteResources || (entry.events ?? []).some((e) => !e.type.startsWith('io.kadende.cluster.'));
-    if (passWork && this.options.fence) for (const id of clusters) this.options.fence(id);
+    const fenced = Boolean(passWork || this.options.inPass?.());
+    const fence = () => {
+      if (fenced && this.options.fence) for (const id of clusters) this.options.fence(id);
+    };
+    fence();
     const subject = clusters.size === 1 ? subjectFor([...clusters][0]!) : FLEET_SUBJECT;
     const previous = this.chains.get(subject) ?? Promise.resolve();
     const run = previous.then(
-      () => this.publish(subject, entry, payload),
-      () => this.publish(subject, entry, payload),
+      () => this.publish(subject, entry, payload, fence),
+      () => this.publish(subject, entry, payload, fence),
     );
     const settled = run.catch(() => undefined);
     this.chains.set(subject, settled);
@@ -235,7 +245,9 @@ export class NatsStore implements Store {
     await run;
   }
 
-  private async publish(subject: string, entry: JournalEntry, payload: string): Promise<void> {
+  private async publish(subject: string, entry: JournalEntry, payload: string, fence: () => void): Promise<void> {
+    // Again now: a commit queued behind another one (or a host paused since) may have lost its lease meanwhile.
+    fence();
     const claimed = await this.claimNames(entry);
     const stale = this.staleNames(entry);
     const expect = subject === FLEET_SUBJECT ? { lastSequence: this.lastSeq } : { lastSubjectSequence: this.subjectSeq.get(subject) ?? 0 };
@@ -251,8 +263,8 @@ export class NatsStore implements Store {
       }
       throw error;
     }
+    if (seq > this.ownSeq) this.ownSeq = seq;
     this.apply(subject, seq, entry);
-    if (this.options.outbox) for (const event of entry.events ?? []) this.outbox.set(event.id, event);
     await this.releaseNames(stale);
   }
 
@@ -307,18 +319,22 @@ export class NatsStore implements Store {
   }
 
   async listOutbox(limit: number): Promise<OutboxEntry[]> {
-    return [...this.outbox.keys()]
-      .sort()
-      .slice(0, limit)
-      .map((key) => ({ key, event: this.outbox.get(key)! }));
+    await this.tailPassed(this.ownSeq);
+    return this.outbox?.list(limit, this.tailSeq) ?? [];
   }
 
   async removeOutbox(keys: string[]): Promise<void> {
-    for (const key of keys) this.outbox.delete(key);
+    await this.outbox?.remove(keys);
   }
 
   async countOutbox(): Promise<number> {
-    return this.outbox.size;
+    await this.tailPassed(this.ownSeq);
+    return this.outbox?.count(this.tailSeq) ?? 0;
+  }
+
+  /** Waits (a second at most: NATS may be down) until the tail delivered `seq`, so this store's own events are listed. */
+  private async tailPassed(seq: number): Promise<void> {
+    for (const deadline = Date.now() + 1000; this.tailSeq < seq && Date.now() < deadline && !this.closed; ) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   async installationId(): Promise<string> {
@@ -329,6 +345,7 @@ export class NatsStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.chains.values()]);
+    this.outbox?.close();
     await this.tail?.close().catch(() => {});
     await this.tailing;
     if (this.ownsConnection) await this.connection.close().catch(() => {});
