@@ -23,6 +23,7 @@ export const FIXTURE_PLUGINS = new URL('../fixtures/plugins/', import.meta.url).
 export interface AuditedCall {
   method: 'describe' | 'create' | 'delete';
   host: string | null;
+  cluster: string | null;
   token: string | null;
   id: string | null;
   at: number;
@@ -42,14 +43,16 @@ export class Fleet {
   private constructor(
     readonly nats: NatsServer,
     readonly leaseTtlSeconds: number,
+    private readonly sharedDirectory: boolean,
   ) {}
 
-  static async start(options: { leaseTtlSeconds?: number } = {}): Promise<Fleet> {
-    return new Fleet(await NatsServer.start(), options.leaseTtlSeconds ?? 2);
+  /** `sharedDirectory`: every cluster's resources in one folder (describe filters by tags), so a daemon runs one plugin sandbox, not one per cluster. */
+  static async start(options: { leaseTtlSeconds?: number; sharedDirectory?: boolean } = {}): Promise<Fleet> {
+    return new Fleet(await NatsServer.start(), options.leaseTtlSeconds ?? 2, options.sharedDirectory ?? false);
   }
 
   dirOf(index: number): string {
-    return join(this.box.root, 'res', `c${index}`);
+    return join(this.box.root, 'res', this.sharedDirectory ? 'all' : `c${index}`);
   }
 
   /** Applies `count` more clusters of `size` in-process (one store, one plugin host): cluster i is `fleet-<i>`, in dirOf(i). */
@@ -127,11 +130,12 @@ export class Fleet {
     return this.stream(JOURNAL_STREAM);
   }
 
+  /** The provider's resources of cluster `index`. */
   files(index: number) {
-    return resourceFiles(this.dirOf(index));
+    return resourceFiles(this.dirOf(index)).filter((f) => f.tags['kadende.cluster'] === this.ids[index]);
   }
 
-  /** The provider's log of every call started on cluster `index`. */
+  /** The provider's log of every call started in cluster `index`'s folder (on a shared folder, every cluster's: filter by `cluster`). */
   calls(index: number): AuditedCall[] {
     let text = '';
     try {
