@@ -42,6 +42,7 @@ export class SharedOutbox {
   /** Of the cursor's KV entry; 0 while it does not exist (no event was ever published). */
   private revision = 0;
   private watcher?: { stop(): void };
+  private wasPublishing = false;
 
   private constructor(
     private readonly meta: KV,
@@ -82,6 +83,19 @@ export class SharedOutbox {
       for (let i = from; i < events.length && out.length < limit; i++) out.push({ key: keyOf(seq, i), event: events[i]! });
     }
     return out;
+  }
+
+  /**
+   * On taking the publisher role: reads the cursor from KV, whatever the watch delivered (a watch
+   * may trail, or stop at a server restart): the new publisher starts exactly where the last stopped.
+   */
+  async refresh(): Promise<void> {
+    const publishing = this.publishing();
+    if (publishing && !this.wasPublishing) {
+      const current = await this.meta.get(OUTBOX_CURSOR_KEY);
+      if (current && current.operation === 'PUT') this.moved(current.json<OutboxCursor>(), current.revision);
+    }
+    this.wasPublishing = publishing;
   }
 
   count(upTo: number): number {

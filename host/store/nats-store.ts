@@ -40,6 +40,7 @@ import {
   StorageType,
   type ConsumerMessages,
   type JetStreamClient,
+  type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -57,6 +58,8 @@ export const NAMES_BUCKET = 'kadende-names';
 export const META_BUCKET = 'kadende-meta';
 const FLEET_SUBJECT = `${JOURNAL_PREFIX}._fleet`;
 export { isConflict, NATS_CONFLICT } from './nats-errors.js';
+/** How often a store checks that its tail of the journal still moves. */
+const TAIL_CHECK_MS = 1000;
 export interface NatsStoreOptions {
   /** Keep the fleet's shared outbox (host/store/nats-outbox.ts): this host may publish events. */
   outbox?: boolean;
@@ -98,6 +101,10 @@ export class NatsStore implements Store {
   private ownSeq = 0;
   private tail?: ConsumerMessages;
   private tailing?: Promise<void>;
+  private watchdog?: NodeJS.Timeout;
+  private checkingTail = false;
+  private tailAtLastCheck = -1;
+  private jsm?: JetStreamManager;
   private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
   private closed = false;
 
@@ -153,18 +160,58 @@ export class NatsStore implements Store {
 
   /** Replays the journal to its last message at the time of the call, then keeps applying new ones. */
   private async startTail(): Promise<void> {
-    const jsm = await jetstreamManager(this.connection);
-    const last = (await jsm.streams.info(JOURNAL_STREAM)).state.last_seq;
-    const consumer = await this.js.consumers.get(JOURNAL_STREAM, { filter_subjects: `${JOURNAL_PREFIX}.>`, deliver_policy: DeliverPolicy.All });
-    this.tail = await consumer.consume();
-    const caughtUp = this.reached(last);
+    const last = (await this.journalInfo()).last_seq;
+    await this.openTail();
+    this.watchdog = setInterval(() => void this.checkTail(), TAIL_CHECK_MS);
+    this.watchdog.unref();
+    await this.reached(last);
+  }
+
+  /** An ordered consumer of the whole journal from the message after the last one the tail delivered. */
+  private async openTail(): Promise<void> {
+    const from = this.tailSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.tailSeq + 1 } : { deliver_policy: DeliverPolicy.All };
+    const tail = await (await this.js.consumers.get(JOURNAL_STREAM, { filter_subjects: `${JOURNAL_PREFIX}.>`, ...from })).consume();
+    this.tail = tail;
     this.tailing = (async () => {
-      for await (const message of this.tail!) this.applyMessage(message);
+      for await (const message of tail) {
+        if (this.tail !== tail) break;
+        this.applyMessage(message);
+      }
     })().catch(() => {});
-    await caughtUp;
+  }
+
+  /**
+   * The ordered consumer does not always come back after the server restarts (seen on 2.9: the
+   * tails of five stores all stopped for good at the second of three restarts while a writer went
+   * on). A tail that has not moved since the last check while the journal is ahead of it is
+   * replaced by a new one from where it stopped.
+   */
+  private async checkTail(): Promise<void> {
+    if (this.closed || this.checkingTail) return;
+    this.checkingTail = true;
+    try {
+      const last = (await this.journalInfo()).last_seq;
+      if (last > this.tailSeq && this.tailSeq === this.tailAtLastCheck) {
+        const stuck = this.tail;
+        this.tail = undefined;
+        await stuck?.close().catch(() => {});
+        if (!this.closed) await this.openTail();
+      }
+      this.tailAtLastCheck = this.tailSeq;
+    } catch {
+      // NATS unreachable: the next check tries again.
+    } finally {
+      this.checkingTail = false;
+    }
+  }
+
+  private async journalInfo() {
+    this.jsm ??= await jetstreamManager(this.connection);
+    return (await this.jsm.streams.info(JOURNAL_STREAM)).state;
   }
 
   private applyMessage(message: JsMsg): void {
+    if (message.seq <= this.tailSeq) return; // a replaced tail's redelivery
     this.tailSeq = message.seq;
     this.apply(message.subject, message.seq, message.json<JournalEntry>());
   }
@@ -190,8 +237,7 @@ export class NatsStore implements Store {
 
   /** Waits until this store has applied everything the journal holds now: reads after it see every write made before it. */
   async sync(): Promise<void> {
-    const jsm = await jetstreamManager(this.connection);
-    await this.reached((await jsm.streams.info(JOURNAL_STREAM)).state.last_seq);
+    await this.reached((await this.journalInfo()).last_seq);
   }
 
   getCluster(id: string): Promise<ClusterRecord | undefined> {
@@ -319,6 +365,7 @@ export class NatsStore implements Store {
   }
 
   async listOutbox(limit: number): Promise<OutboxEntry[]> {
+    await this.outbox?.refresh();
     await this.tailPassed(this.ownSeq);
     return this.outbox?.list(limit, this.tailSeq) ?? [];
   }
@@ -345,6 +392,7 @@ export class NatsStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.chains.values()]);
+    clearInterval(this.watchdog);
     this.outbox?.close();
     await this.tail?.close().catch(() => {});
     await this.tailing;
