@@ -32,7 +32,7 @@
  * the journal and `kadende events` reads them.
  */
 import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import {
   jetstream,
   jetstreamManager,
@@ -48,7 +48,18 @@ import type { ClusterRecord, KadendeEvent, ResourceRecord } from '../../model/in
 import { kadendeError } from '../../errors/index.js';
 import { MemoryState, MemoryStore } from './memory-store.js';
 import { isConflict } from './nats-errors.js';
-import { SharedOutbox } from './nats-outbox.js';
+import { OUTBOX_CURSOR_KEY, SharedOutbox, type OutboxCursor } from './nats-outbox.js';
+import {
+  clustersOf,
+  PREV_HEADER,
+  restoreSnapshot,
+  restrictEntry,
+  SNAPSHOT_PREFIX,
+  SNAPSHOT_STREAM,
+  takeSnapshot,
+  type ClusterSnapshot,
+  type JournalEntry,
+} from './nats-snapshots.js';
 import type { Change, EventQuery, OutboxEntry, Store } from './types.js';
 
 export const JOURNAL_STREAM = 'KADENDE_JOURNAL';
@@ -73,18 +84,14 @@ export interface NatsStoreOptions {
   fence?: (clusterId: string) => void;
   /** True while the caller runs inside a leased pass: every commit it makes is fenced, cluster records included. */
   inPass?: () => boolean;
-}
-
-interface JournalEntry {
-  putClusters?: ClusterRecord[];
-  deleteClusters?: ClusterRecord[];
-  putResources?: ResourceRecord[];
-  deleteResources?: Array<{ clusterId: string; groupPath: string; id: string }>;
-  events?: KadendeEvent[];
+  /** A cluster's journal messages between snapshots (host/store/nats-snapshots.ts); default 1000. */
+  snapshotEvery?: number;
 }
 
 const nameKey = (name: string) => Buffer.from(name.toLowerCase()).toString('base64url') || '_';
-const subjectFor = (clusterId: string) => `${JOURNAL_PREFIX}.${/^[A-Za-z0-9_-]+$/.test(clusterId) ? clusterId : `~${Buffer.from(clusterId).toString('base64url')}`}`;
+const tokenFor = (clusterId: string) => (/^[A-Za-z0-9_-]+$/.test(clusterId) ? clusterId : `~${Buffer.from(clusterId).toString('base64url')}`);
+const subjectFor = (clusterId: string) => `${JOURNAL_PREFIX}.${tokenFor(clusterId)}`;
+const snapshotSubjectFor = (clusterId: string) => `${SNAPSHOT_PREFIX}.${tokenFor(clusterId)}`;
 
 export class NatsStore implements Store {
   private readonly state = new MemoryState();
@@ -105,6 +112,14 @@ export class NatsStore implements Store {
   private checkingTail = false;
   private tailAtLastCheck = -1;
   private jsm?: JetStreamManager;
+  /** Cluster -> the journal position its loaded snapshot covers (a several-cluster message up to it is in the snapshot). */
+  private readonly covered = new Map<string, number>();
+  /** Cluster subject -> its cluster, and that cluster's messages applied since its last snapshot. */
+  private readonly subjectCluster = new Map<string, string>();
+  private readonly sinceSnapshot = new Map<string, number>();
+  private fleetSeq = 0;
+  private readonly snapshotJobs = new Set<Promise<void>>();
+  private readonly snapshotEvery: number;
   private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
   private closed = false;
 
@@ -112,11 +127,14 @@ export class NatsStore implements Store {
     readonly connection: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly names: KV,
+    private readonly meta: KV,
     readonly url: string,
     private readonly options: NatsStoreOptions,
     private readonly ownsConnection: boolean,
     private readonly installation: string,
-  ) {}
+  ) {
+    this.snapshotEvery = Math.max(1, options.snapshotEvery ?? 1000);
+  }
 
   /** Connects (or uses `connection`), creates the stream and bucket if missing, and replays the journal. */
   static async open(url: string, options: NatsStoreOptions & { connection?: NatsConnection } = {}): Promise<NatsStore> {
@@ -136,6 +154,11 @@ export class NatsStore implements Store {
           await jsm.streams.info(JOURNAL_STREAM).catch(() => Promise.reject(error));
         });
       }
+      await jsm.streams.info(SNAPSHOT_STREAM).catch(() =>
+        jsm.streams
+          .add({ name: SNAPSHOT_STREAM, subjects: [`${SNAPSHOT_PREFIX}.>`], storage: StorageType.File, max_msgs_per_subject: 1 })
+          .catch(async (error) => jsm.streams.info(SNAPSHOT_STREAM).catch(() => Promise.reject(error))),
+      );
       const names = await new Kvm(nc).create(NAMES_BUCKET, { history: 1 });
       const meta = await new Kvm(nc).create(META_BUCKET, { history: 1 });
       let installation = (await meta.get('installation'))?.string();
@@ -148,8 +171,9 @@ export class NatsStore implements Store {
           installation = (await meta.get('installation'))!.string();
         }
       }
-      const store = new NatsStore(nc, jetstream(nc), names, url, options, options.connection === undefined, installation);
+      const store = new NatsStore(nc, jetstream(nc), names, meta, url, options, options.connection === undefined, installation);
       if (options.outbox) store.outbox = await SharedOutbox.open(meta, options.publishing ?? (() => true));
+      await store.loadSnapshots();
       await store.startTail();
       return store;
     } catch (error) {
@@ -175,7 +199,7 @@ export class NatsStore implements Store {
     this.tailing = (async () => {
       for await (const message of tail) {
         if (this.tail !== tail) break;
-        this.applyMessage(message);
+        await this.applyMessage(message);
       }
     })().catch(() => {});
   }
@@ -210,23 +234,121 @@ export class NatsStore implements Store {
     return (await this.jsm.streams.info(JOURNAL_STREAM)).state;
   }
 
-  private applyMessage(message: JsMsg): void {
+  private async applyMessage(message: JsMsg): Promise<void> {
     if (message.seq <= this.tailSeq) return; // a replaced tail's redelivery
+    const prevHeader = message.headers?.get(PREV_HEADER);
+    const prev = prevHeader ? Number(prevHeader) : undefined;
+    const entry = message.json<JournalEntry>();
+    const gap = this.apply(message.subject, message.seq, entry, prev);
+    if (gap !== undefined) await this.repair(gap, message.subject, message.seq, entry, prev!);
     this.tailSeq = message.seq;
-    this.apply(message.subject, message.seq, message.json<JournalEntry>());
   }
 
-  /** Applies a journal message once, whether it comes from the tail or from this store's own ack. */
-  private apply(subject: string, seq: number, entry: JournalEntry): void {
-    if (seq > (this.subjectSeq.get(subject) ?? 0)) {
+  /**
+   * Applies a journal message once, whether it comes from the tail or from this store's own ack.
+   * Returns the cluster whose messages before this one are missing here (purged after a newer
+   * snapshot than this store has): the caller repairs it.
+   */
+  private apply(subject: string, seq: number, entry: JournalEntry, prev?: number): string | undefined {
+    this.outbox?.add(seq, entry.events);
+    if (subject === FLEET_SUBJECT) {
+      if (seq > this.fleetSeq) {
+        this.fleetSeq = seq;
+        void this.memory.commit(restrictEntry(entry, (id) => seq > (this.covered.get(id) ?? 0)) as Change);
+      }
+    } else if (seq > (this.subjectSeq.get(subject) ?? 0)) {
+      const [clusterId] = clustersOf(entry);
+      if (prev !== undefined && prev > (this.subjectSeq.get(subject) ?? 0)) return clusterId ?? '';
       this.subjectSeq.set(subject, seq);
       void this.memory.commit(entry as Change);
+      if (clusterId !== undefined) {
+        this.subjectCluster.set(subject, clusterId);
+        this.sinceSnapshot.set(clusterId, (this.sinceSnapshot.get(clusterId) ?? 0) + 1);
+      }
     }
-    this.outbox?.add(seq, entry.events);
     if (seq > this.lastSeq) this.lastSeq = seq;
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       if (this.waiters[i]!.seq <= this.lastSeq) this.waiters.splice(i, 1)[0]!.resolve();
     }
+    return undefined;
+  }
+
+  /** Messages of the cluster before `seq` were purged before this store read them: reload it from its newest snapshot, then apply the message. */
+  private async repair(clusterId: string, subject: string, seq: number, entry: JournalEntry, prev: number): Promise<void> {
+    const snapshot = await this.readSnapshot(clusterId).catch(() => undefined);
+    if (snapshot && snapshot.last >= prev) this.restore(snapshot);
+    // Without a snapshot covering the gap (none is purged before its snapshot is stored, so this is not expected) the message is applied over what is here.
+    if (this.apply(subject, seq, entry, prev) !== undefined) {
+      this.subjectSeq.set(subject, prev);
+      this.apply(subject, seq, entry, prev);
+    }
+  }
+
+  private restore(snapshot: ClusterSnapshot): void {
+    restoreSnapshot(this.state, snapshot);
+    const subject = subjectFor(snapshot.clusterId);
+    this.subjectSeq.set(subject, snapshot.last);
+    this.subjectCluster.set(subject, snapshot.clusterId);
+    this.covered.set(snapshot.clusterId, snapshot.covers);
+    this.sinceSnapshot.set(snapshot.clusterId, 0);
+  }
+
+  private async readSnapshot(clusterId: string): Promise<ClusterSnapshot | undefined> {
+    this.jsm ??= await jetstreamManager(this.connection);
+    const stored = await this.jsm.streams.getMessage(SNAPSHOT_STREAM, { last_by_subj: snapshotSubjectFor(clusterId) }).catch(() => null);
+    return stored ? stored.json<ClusterSnapshot>() : undefined;
+  }
+
+  /** At open, before the journal: every cluster's newest snapshot (one message per cluster is kept). */
+  private async loadSnapshots(): Promise<void> {
+    this.jsm ??= await jetstreamManager(this.connection);
+    const count = (await this.jsm.streams.info(SNAPSHOT_STREAM)).state.messages;
+    if (count === 0) return;
+    const consumer = await this.js.consumers.get(SNAPSHOT_STREAM, { deliver_policy: DeliverPolicy.All });
+    for (let read = 0; read < count; ) {
+      let got = 0;
+      for await (const message of await consumer.fetch({ max_messages: count - read, expires: 2000 })) {
+        got += 1;
+        this.restore(message.json<ClusterSnapshot>());
+      }
+      if (got === 0) break;
+      read += got;
+    }
+  }
+
+  /**
+   * After a commit this store wrote, every `snapshotEvery` messages of a cluster: the cluster's
+   * state now is stored as its snapshot, and the cluster's journal before it purged. The state is
+   * every message of the cluster's subject up to this one (its writer saw them all, or the server
+   * would have refused it, and its next commit waits for this one), and the several-cluster
+   * messages up to the tail's position: the snapshot says so (`last`, `covers`).
+   */
+  private maybeSnapshot(subject: string, seq: number): void {
+    const clusterId = this.subjectCluster.get(subject);
+    if (clusterId === undefined || (this.sinceSnapshot.get(clusterId) ?? 0) < this.snapshotEvery) return;
+    if (this.subjectSeq.get(subject) !== seq) return;
+    this.sinceSnapshot.set(clusterId, 0);
+    const payload = JSON.stringify(takeSnapshot(this.state, clusterId, this.tailSeq, seq));
+    // One message holds a snapshot: a cluster whose state outgrows it keeps its whole journal.
+    if (payload.length > (this.connection.info?.max_payload ?? 1024 * 1024) - 4096) return;
+    const job: Promise<void> = this.writeSnapshot(clusterId, subject, payload, seq)
+      .catch(() => {})
+      .finally(() => this.snapshotJobs.delete(job));
+    this.snapshotJobs.add(job);
+  }
+
+  private async writeSnapshot(clusterId: string, subject: string, payload: string, last: number): Promise<void> {
+    this.jsm ??= await jetstreamManager(this.connection);
+    const snapshotSubject = snapshotSubjectFor(clusterId);
+    const current = await this.jsm.streams.getMessage(SNAPSHOT_STREAM, { last_by_subj: snapshotSubject }).catch(() => null);
+    if (current && current.json<ClusterSnapshot>().last >= last) return;
+    // Refused if another writer stored one since: its snapshot stands, and its purge.
+    await this.js.publish(snapshotSubject, payload, { expect: { lastSubjectSequence: current?.seq ?? 0 } });
+    // Keep the snapshot's own message (the subject's last sequence fences writers) and every event not yet published.
+    const cursor = await this.meta.get(OUTBOX_CURSOR_KEY).catch(() => null);
+    const published = cursor && cursor.operation === 'PUT' ? cursor.json<OutboxCursor>().seq : Infinity;
+    const keepFrom = Math.min(last, Math.max(1, published));
+    if (keepFrom > 1) await this.jsm.streams.purge(JOURNAL_STREAM, { filter: subject, seq: keepFrom });
   }
 
   /** Resolves once every journal message up to `seq` is applied here. */
@@ -296,10 +418,13 @@ export class NatsStore implements Store {
     fence();
     const claimed = await this.claimNames(entry);
     const stale = this.staleNames(entry);
-    const expect = subject === FLEET_SUBJECT ? { lastSequence: this.lastSeq } : { lastSubjectSequence: this.subjectSeq.get(subject) ?? 0 };
+    const prev = this.subjectSeq.get(subject) ?? 0;
+    const expect = subject === FLEET_SUBJECT ? { lastSequence: this.lastSeq } : { lastSubjectSequence: prev };
+    const h = headers();
+    if (subject !== FLEET_SUBJECT) h.set(PREV_HEADER, String(prev));
     let seq: number;
     try {
-      seq = (await this.js.publish(subject, payload, { expect })).seq;
+      seq = (await this.js.publish(subject, payload, { expect, headers: h })).seq;
     } catch (error) {
       for (const { key, revision } of claimed) await this.names.delete(key, { previousSeq: revision }).catch(() => {});
       if (isConflict(error)) {
@@ -310,7 +435,8 @@ export class NatsStore implements Store {
       throw error;
     }
     if (seq > this.ownSeq) this.ownSeq = seq;
-    this.apply(subject, seq, entry);
+    this.apply(subject, seq, entry, subject === FLEET_SUBJECT ? undefined : prev);
+    if (subject !== FLEET_SUBJECT) this.maybeSnapshot(subject, seq);
     await this.releaseNames(stale);
   }
 
@@ -392,6 +518,7 @@ export class NatsStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.chains.values()]);
+    await Promise.allSettled([...this.snapshotJobs]);
     clearInterval(this.watchdog);
     this.outbox?.close();
     await this.tail?.close().catch(() => {});
