@@ -20,16 +20,15 @@
  *   released (delete with the revision read) after a delete or rename: the
  *   cross-cluster guard names need, which a per-cluster journal cannot give.
  *
- * State is rebuilt by replaying the journal at open (no snapshots yet: a
- * start reads every message ever committed; the stream keeps them all) into a
- * MemoryState, and kept current by tailing the journal with an ordered
- * consumer. Reads are served from memory: they may lag another host's write by
- * the tail's latency, which the expected sequence makes harmless for writers.
+ * State is rebuilt at open from the clusters' snapshots and the journal after them
+ * (host/store/nats-snapshots.ts: every snapshotEvery messages of a cluster its writer stores
+ * one and purges the journal below it) into a MemoryState, and kept current by tailing the
+ * journal with an ordered consumer (a watchdog replaces a tail that stopped). Reads are served
+ * from memory: they may lag another host's write by the tail's latency, which the expected
+ * sequence makes harmless for writers.
  *
- * The outbox holds the events this store committed since it was opened (the
- * publisher drains it to KADENDE_EVENTS). A process that dies before
- * publishing loses the NATS copy of those events, not the events: they are in
- * the journal and `kadende events` reads them.
+ * The outbox is the fleet's (host/store/nats-outbox.ts): the journal's events after a publish
+ * cursor every host shares, listed only on the host that holds the publisher role.
  */
 import { randomUUID } from 'node:crypto';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
