@@ -5,9 +5,10 @@
  * leases expire and move), delays their commits and the provider's answers, and crashes hosts
  * (the store's connection dropped mid-work, nothing released) and starts new ones.
  *
- * Checked on the provider's truth at every call, never on Kadende's reports: a call arrives only
- * from the host the leases bucket names as the cluster's holder (and every commit a host makes
- * lands while the bucket names it), a cluster never holds more live resources than its size, and
+ * Checked on the provider's truth, never on Kadende's reports: every call arrives, and every
+ * commit lands, while the leases bucket names its host as the cluster's holder (the bucket's
+ * history as the server stamped it, watched: a lease runs from a put to the next change of its
+ * key or its expiry), a cluster never holds more live resources than its size, and
  * once faults stop every cluster converges with each resource created once (one create token per
  * slot). CONTENTION_RUNS sets the number of runs (default 10), CONTENTION_SEED the first seed; a
  * failure names its seed. The schedule replays from the seed; the interleaving with real NATS and
@@ -44,22 +45,58 @@ afterAll(async () => {
   await nats?.stop();
 });
 
-/** The provider every host calls: its resources, every create token it saw, and what broke the rules. */
+/** Every change of the leases bucket, as the server stamped it: who held which cluster when. */
+class LeaseHistory {
+  private readonly changes = new Map<string, Array<{ at: number; holder?: string }>>();
+  private watcher?: { stop(): void };
+
+  static async watch(leases: KV): Promise<LeaseHistory> {
+    const history = new LeaseHistory();
+    const watcher = await leases.watch();
+    history.watcher = watcher;
+    void (async () => {
+      for await (const e of watcher) {
+        let list = history.changes.get(e.key);
+        if (!list) history.changes.set(e.key, (list = []));
+        list.push({ at: e.created.getTime(), holder: e.operation === 'PUT' ? e.string() : undefined });
+      }
+    })();
+    return history;
+  }
+
+  /** Whether `host` held the cluster's lease at some moment of [from, to]. */
+  heldDuring(cluster: string, host: string, from: number, to: number): boolean {
+    const list = (this.changes.get(cluster) ?? []).slice().sort((a, b) => a.at - b.at);
+    return list.some((change, i) => {
+      const end = Math.min(list[i + 1]?.at ?? Infinity, change.at + LEASE_TTL_MS);
+      return change.holder === host && change.at <= to && end >= from;
+    });
+  }
+
+  stop(): void {
+    this.watcher?.stop();
+  }
+}
+
+/** The provider every host calls: its resources, every create token it saw, and every call and commit to check against the lease history. */
 class Provider {
   readonly live = new Map<string, Resource & { cluster: string }>();
   readonly tokens = new Map<string, Set<string>>();
   readonly violations: string[] = [];
+  private readonly acts: Array<{ what: string; host: string; cluster: string; from: number; to: number }> = [];
   constructor(
-    private readonly leases: KV,
     private readonly prng: Prng,
     private readonly sizes: Map<string, number>,
   ) {}
 
-  /** Fails the run unless the leases bucket names `host` as the cluster's holder now. */
-  async checkHolder(host: string, cluster: string, what: string): Promise<void> {
-    const entry = await this.leases.get(cluster).catch(() => null);
-    const holder = entry && entry.operation === 'PUT' ? entry.string() : undefined;
-    if (holder !== host) this.violations.push(`${what} by ${host} on ${cluster} while the lease is ${holder ?? 'free'}'s`);
+  /** An act of `host` on the cluster that happened at some moment of [from, to]. */
+  act(what: string, host: string, cluster: string, from: number, to = from): void {
+    this.acts.push({ what, host, cluster, from, to });
+  }
+
+  /** The acts made without the lease. */
+  unleased(history: LeaseHistory): string[] {
+    return this.acts.filter((a) => !history.heldDuring(a.cluster, a.host, a.from, a.to)).map((a) => `${a.what} by ${a.host} on ${a.cluster} without its lease`);
   }
 
   callerFor(host: string): PluginCaller {
@@ -67,7 +104,7 @@ class Provider {
       call: async <T,>(method: PluginMethod, request: unknown): Promise<T> => {
         const r = request as { tags?: Record<string, string>; token?: string; id?: string };
         const cluster = r.tags?.['kadende.cluster'] ?? this.live.get(r.id ?? '')?.cluster ?? '?';
-        await this.checkHolder(host, cluster, method);
+        this.act(method, host, cluster, Date.now());
         const latency = this.prng.int(0, 40);
         if (method === 'describe') {
           const resources = [...this.live.values()].filter((x) => Object.entries(r.tags!).every(([k, v]) => x.tags[k] === v));
@@ -94,7 +131,7 @@ class Provider {
   }
 }
 
-/** A Store whose commits wait a random while first (the fence is checked after it), and are checked against the bucket once they land. */
+/** A Store whose commits wait a random while first (the fence is checked after it), each recorded as an act to check. */
 function slowStore(inner: NatsStore, host: string, prng: Prng, provider: Provider): Store {
   return new Proxy(inner, {
     get(target, key, receiver) {
@@ -104,9 +141,10 @@ function slowStore(inner: NatsStore, host: string, prng: Prng, provider: Provide
       }
       return async (change: Change) => {
         await sleep(prng.int(0, 20));
+        const from = Date.now();
         await target.commit(change);
         const clusters = new Set([...(change.putResources ?? []), ...(change.deleteResources ?? [])].map((r) => r.clusterId));
-        for (const id of clusters) await provider.checkHolder(host, id, 'a commit');
+        for (const id of clusters) provider.act('a commit', host, id, from, Date.now());
       };
     },
   }) as Store;
@@ -172,8 +210,8 @@ async function run(seed: number): Promise<{ hosts: number; crashes: number; stal
   const setup = await NatsStore.open(nats.url);
   for (const c of clusters) await setup.commit({ putClusters: [c] });
   await setup.close();
-  const leases = await new Kvm(admin).create(LEASES_BUCKET, { history: 1, ttl: LEASE_TTL_MS });
-  const provider = new Provider(leases, prng, sizes);
+  const history = await LeaseHistory.watch(await new Kvm(admin).create(LEASES_BUCKET, { history: 1, ttl: LEASE_TTL_MS }));
+  const provider = new Provider(prng, sizes);
   const hosts: Host[] = [];
   let serial = 0;
   const count = prng.int(2, 3);
@@ -208,8 +246,10 @@ async function run(seed: number): Promise<{ hosts: number; crashes: number; stal
     for (const h of hosts) h.dead = true;
     await Promise.all(hosts.map((h) => h.loops));
     for (const h of hosts) await h.store.close().catch(() => {});
+    await sleep(100); // the last lease changes reach the watch
+    history.stop();
   }
-  expect(provider.violations, `seed ${seed}`).toEqual([]);
+  expect([...provider.violations, ...provider.unleased(history)], `seed ${seed}`).toEqual([]);
   for (const [id, size] of sizes) expect(provider.tokens.get(id)?.size, `seed ${seed}: create tokens of ${id}`).toBe(size);
   return { hosts: serial, crashes, stalls };
 }

@@ -36,20 +36,19 @@ async function footprint() {
 describe('a host paused past its lease (SIGSTOP) and resumed (SIGCONT)', () => {
   it('writes nothing and starts no plugin call once resumed: the host that took over did the work once', async () => {
     const [id] = fleet.ids;
-    const fail = (e: Error) => Promise.reject(new Error(`${e.message}\n${fleet.logs()}`));
     fleet.startDaemon('a');
-    await until(async () => fleet.files(0).length === 3 && (await fleet.holders()).get(id!)?.join() === 'a', 30_000, 'a holds the cluster and converged it').catch(fail);
+    await until(async () => fleet.files(0).length === 3 && (await fleet.holders()).get(id!)?.join() === 'a', 30_000, 'a holds the cluster and converged it').catch(fleet.fail);
     fleet.startDaemon('b');
-    await until(async () => (await fleet.hosts()).length === 2, 15_000, 'b announced itself').catch(fail);
+    await until(async () => (await fleet.hosts()).length === 2, 15_000, 'b announced itself').catch(fleet.fail);
 
     // a is mid-work when it freezes: a scale-up to 40, a few creates in.
     await fleet.resize(0, 40);
-    await until(() => fleet.calls(0).filter((c) => c.method === 'create' && c.host === 'a').length >= 3, 20_000, 'a started creating').catch(fail);
+    await until(() => fleet.calls(0).filter((c) => c.method === 'create' && c.host === 'a').length >= 3, 20_000, 'a started creating').catch(fleet.fail);
     const a = fleet.daemons.get('a')!.child;
     a.kill('SIGSTOP');
 
-    await until(async () => (await fleet.holders()).get(id!)?.join() === 'b', 15_000, 'b took the cluster over').catch(fail);
-    await until(() => fleet.files(0).length === 40, 30_000, 'b converged the cluster').catch(fail);
+    await until(async () => (await fleet.holders()).get(id!)?.join() === 'b', 15_000, 'b took the cluster over').catch(fleet.fail);
+    await until(() => fleet.files(0).length === 40, 30_000, 'b converged the cluster').catch(fleet.fail);
     // Quiet: nothing written for a second and a half (b's converged passes write nothing).
     let before = await footprint();
     await until(
@@ -62,7 +61,7 @@ describe('a host paused past its lease (SIGSTOP) and resumed (SIGCONT)', () => {
       },
       20_000,
       'the fleet went quiet',
-    ).catch(fail);
+    ).catch(fleet.fail);
 
     const resumedAt = Date.now();
     a.kill('SIGCONT');

@@ -14,26 +14,17 @@ import { until } from '../support/nats-server.js';
 const CLUSTERS = 30;
 const SIZE = 1;
 let fleet: Fleet;
-let overshoot = '';
-let sampler: NodeJS.Timeout | undefined;
 
 beforeAll(async () => {
   fleet = await Fleet.start({ leaseTtlSeconds: 2, sharedDirectory: true });
   await fleet.apply(CLUSTERS, SIZE);
-  sampler = setInterval(() => {
-    for (let i = 0; i < CLUSTERS; i++) {
-      const n = fleet.files(i).length;
-      if (n > SIZE) overshoot ||= `cluster ${i} had ${n} resources (size ${SIZE})`;
-    }
-  }, 100);
+  fleet.watchOvershoot(SIZE);
   for (const h of ['h1', 'h2', 'h3']) fleet.startDaemon(h);
 }, 120_000);
 afterAll(async () => {
-  clearInterval(sampler);
   await fleet?.stop();
 });
 
-const fail = (e: Error) => Promise.reject(new Error(`${e.message}\n${fleet.logs()}`));
 const callsOf = (id: string): AuditedCall[] => fleet.calls(0).filter((c) => c.cluster === id).sort((a, b) => a.at - b.at);
 
 /** Every cluster held by exactly one of `hosts`, each holding its fair share ±2. */
@@ -51,15 +42,15 @@ function actors(id: string): string[] {
   return runs;
 }
 
-const converged = () => Array.from({ length: CLUSTERS }, (_, i) => fleet.files(i).length).every((n) => n === SIZE);
+const converged = () => fleet.converged(SIZE);
 
 describe('three daemons, thirty clusters', () => {
   it('split them evenly, one host per cluster, and converge every one once', async () => {
-    await until(() => balanced(['h1', 'h2', 'h3']), 60_000, 'an even split over three hosts').catch(fail);
-    await until(converged, 60_000, 'every cluster converged').catch(fail);
+    await until(() => balanced(['h1', 'h2', 'h3']), 60_000, 'an even split over three hosts').catch(fleet.fail);
+    await until(converged, 60_000, 'every cluster converged').catch(fleet.fail);
     for (const id of fleet.ids) expect(new Set(actors(id)).size, `${id}: ${actors(id).join(' -> ')}`).toBe(actors(id).length);
     for (const id of fleet.ids) expect(new Set(callsOf(id).filter((c) => c.method === 'create').map((c) => c.token)).size).toBe(SIZE);
-    expect(overshoot).toBe('');
+    expect(fleet.overshoot).toBe('');
   }, 150_000);
 
   it("takes a killed host's clusters over within seconds, and repairs them once", async () => {
@@ -75,14 +66,14 @@ describe('three daemons, thirty clusters', () => {
       },
       30_000,
       `the survivors hold ${victim.hostId}'s clusters`,
-    ).catch(fail);
+    ).catch(fleet.fail);
     const leasesTakenMs = Date.now() - killedAt;
     // Acting again: a survivor's first plugin call on each of the dead host's clusters.
-    await until(() => victim.clusters.every((id) => callsOf(id).some((c) => c.at > killedAt && survivors.includes(c.host!))), 30_000, 'the survivors act on them').catch(fail);
+    await until(() => victim.clusters.every((id) => callsOf(id).some((c) => c.at > killedAt && survivors.includes(c.host!))), 30_000, 'the survivors act on them').catch(fleet.fail);
     const actingMs = Math.max(...victim.clusters.map((id) => callsOf(id).find((c) => c.at > killedAt && survivors.includes(c.host!))!.at - killedAt));
     console.log(`takeover of ${victim.clusters.length} clusters after SIGKILL (lease TTL 2 s): leases held by the survivors after ${leasesTakenMs} ms, every cluster acted on after ${actingMs} ms`);
     expect(leasesTakenMs).toBeLessThan(10_000);
-    await until(() => balanced(survivors), 30_000, 'an even split over the survivors').catch(fail);
+    await until(() => balanced(survivors), 30_000, 'an even split over the survivors').catch(fleet.fail);
 
     // Break each of the dead host's clusters: the new holders repair them, each once.
     for (const id of victim.clusters) {
@@ -90,13 +81,13 @@ describe('three daemons, thirty clusters', () => {
       const [resource] = fleet.files(index);
       if (resource) unlinkSync(resource.file);
     }
-    await until(converged, 60_000, 'every cluster converged again').catch(fail);
+    await until(converged, 60_000, 'every cluster converged again').catch(fleet.fail);
     for (const id of fleet.ids) {
       const creates = new Set(callsOf(id).filter((c) => c.method === 'create').map((c) => c.token)).size;
       expect(creates, id).toBe(victim.clusters.includes(id) ? SIZE + 1 : SIZE);
     }
     const killedAfter = fleet.calls(0).filter((c) => c.host === victim.hostId && c.at > killedAt);
     expect(killedAfter).toEqual([]);
-    expect(overshoot).toBe('');
+    expect(fleet.overshoot).toBe('');
   }, 150_000);
 });

@@ -39,6 +39,9 @@ export class Fleet {
   readonly daemons = new Map<string, { child: ChildProcess; output: () => string }>();
   private readonly children: ChildProcess[] = [];
   private nc?: NatsConnection;
+  private sampler?: NodeJS.Timeout;
+  /** The first time a cluster held more resources than `maxSize` (watchOvershoot), or ''. */
+  overshoot = '';
 
   private constructor(
     readonly nats: NatsServer,
@@ -83,6 +86,24 @@ export class Fleet {
       await store.close();
     }
   }
+
+  /** Samples the provider every 100 ms: a cluster with more than `maxSize` resources (two hosts working it) is kept in `overshoot`. */
+  watchOvershoot(maxSize: number): void {
+    this.sampler = setInterval(() => {
+      for (let i = 0; i < this.ids.length; i++) {
+        const n = this.files(i).length;
+        if (n > maxSize) this.overshoot ||= `cluster ${i} had ${n} resources (size ${maxSize})`;
+      }
+    }, 100);
+  }
+
+  /** Every cluster has exactly `size` resources at the provider. */
+  converged(size: number): boolean {
+    return this.ids.every((_, i) => this.files(i).length === size);
+  }
+
+  /** For `until(...).catch(fleet.fail)`: the failure with every daemon's last output. */
+  readonly fail = (e: Error) => Promise.reject(new Error(`${e.message}\n${this.logs()}`));
 
   startDaemon(hostId: string): void {
     const args = ['--store', this.nats.url, 'daemon', '--port', '0', '--interval', '1', '--lease-ttl', String(this.leaseTtlSeconds), '--host-id', hostId, '--nats', this.nats.url];
@@ -150,6 +171,7 @@ export class Fleet {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.sampler);
     for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await this.nc?.close().catch(() => {});
     await this.nats.stop();
