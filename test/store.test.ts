@@ -197,6 +197,23 @@ describe('NatsStore, journal snapshots', () => {
     await writer.close();
   });
 
+  it('stores a snapshot larger than a message in chunks, and rebuilds from it', async () => {
+    const writer = await NatsStore.open(nats.url, { snapshotEvery: 50 });
+    await writer.commit({ putClusters: [cluster('c1', 'shop')] });
+    const padding = 'x'.repeat(400);
+    for (let i = 0; i < 60; i++) {
+      const events = Array.from({ length: 50 }, (_, j) => makeEvent('io.kadende.resource.created', { clusterId: 'c1', groupPath: 'g', resourceId: `r${j}`, cause: `${i}/${j} ${padding}` }));
+      await writer.commit({ putResources: [record('c1', 'g', `r${i % 7}`)], events });
+    }
+    // 2,500 events of ~0.6 KB each at the snapshot: more than one 1 MB message holds.
+    await until(async () => (await journalCount()) <= 12, 10_000, 'the journal purged below the chunked snapshot');
+    const fresh = await NatsStore.open(nats.url);
+    expect(await view(fresh)).toBe(await view(writer));
+    expect(await fresh.listEvents('c1')).toHaveLength(3000);
+    await fresh.close();
+    await writer.close();
+  });
+
   it('never purges events the fleet has not published yet', async () => {
     const writer = await NatsStore.open(nats.url, { snapshotEvery: 50, outbox: true });
     await writer.commit({ putClusters: [cluster('c1', 'shop')] });

@@ -122,11 +122,6 @@ export class SharedOutbox {
     }
   }
 
-  /** The cursor's position now (what a journal purge must keep after). */
-  position(): OutboxCursor {
-    return { ...this.cursor };
-  }
-
   private moved(cursor: OutboxCursor, revision: number): void {
     if (revision < this.revision) return;
     this.revision = revision;

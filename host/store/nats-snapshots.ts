@@ -2,8 +2,9 @@
  * Journal snapshots of the NATS store: one cluster's state as of a journal position, so a start
  * replays the snapshot and the journal after it, and the journal before it can be purged.
  *
- *   stream KADENDE_SNAPSHOTS, subject kadende.snapshot.<cluster token>, one message kept per
- *   subject: { clusterId, covers, last, cluster?, resources, events }: the cluster's state after
+ *   stream KADENDE_SNAPSHOTS, subject kadende.snapshot.<cluster token>: one manifest kept per
+ *   cluster, naming its chunks (SnapshotStore, below), which hold
+ *   { clusterId, covers, last, cluster?, resources, events }: the cluster's state after
  *   every message of its subject up to `last` and every several-cluster message up to `covers`
  *   (journal stream sequences). The purge keeps message `last` (so the subject is never empty
  *   and `expect lastSubjectSequence` still fences writers) and everything after it.
@@ -12,11 +13,16 @@
  * reader that finds it differs from the last one it applied has missed purged messages (it was
  * slow, or read an older snapshot) and reloads the cluster from the newest snapshot instead.
  */
+import { DeliverPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { ClusterRecord, KadendeEvent, ResourceRecord } from '../../model/index.js';
 import type { MemoryState } from './memory-store.js';
+import { isConflict } from './nats-errors.js';
 
 export const SNAPSHOT_STREAM = 'KADENDE_SNAPSHOTS';
 export const SNAPSHOT_PREFIX = 'kadende.snapshot';
+/** A cluster id as one subject token. */
+export const subjectToken = (clusterId: string) => (/^[A-Za-z0-9_-]+$/.test(clusterId) ? clusterId : `~${Buffer.from(clusterId).toString('base64url')}`);
+const snapshotBase = (clusterId: string) => `${SNAPSHOT_PREFIX}.${subjectToken(clusterId)}`;
 /** Header of a journal message: the cluster subject's sequence the writer expected. */
 export const PREV_HEADER = 'Kadende-Prev';
 
@@ -90,4 +96,110 @@ export function clustersOf(entry: JournalEntry): Set<string> {
   for (const r of [...(entry.putResources ?? []), ...(entry.deleteResources ?? [])]) clusters.add(r.clusterId);
   for (const e of entry.events ?? []) clusters.add(e.data.clusterId);
   return clusters;
+}
+
+/**
+ * Where snapshots live: a snapshot of any size is cut into chunks of at most `chunkBytes`
+ * (`<base>.chunk.<last>.<i>`, unique per snapshot), then its manifest `<base>` is stored with
+ * `expect lastSubjectSequence` (one manifest kept per cluster: refused if another writer stored
+ * one since). Only then are older chunks purged; a reader that finds a chunk gone (a newer
+ * snapshot replaced it meanwhile) reads the newest manifest again.
+ */
+interface SnapshotManifest {
+  clusterId: string;
+  covers: number;
+  last: number;
+  chunks: number;
+}
+
+export class SnapshotStore {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly chunkBytes: number,
+  ) {}
+
+  static async open(js: JetStreamClient, jsm: JetStreamManager, chunkBytes: number): Promise<SnapshotStore> {
+    await jsm.streams.info(SNAPSHOT_STREAM).catch(() =>
+      jsm.streams
+        .add({ name: SNAPSHOT_STREAM, subjects: [`${SNAPSHOT_PREFIX}.>`], storage: StorageType.File, max_msgs_per_subject: 1 })
+        // Another host made it first.
+        .catch(async (error) => jsm.streams.info(SNAPSHOT_STREAM).catch(() => Promise.reject(error))),
+    );
+    return new SnapshotStore(js, jsm, chunkBytes);
+  }
+
+  /** The cluster's newest snapshot, if it has one. */
+  async read(clusterId: string): Promise<ClusterSnapshot | undefined> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const manifest = await this.manifest(clusterId);
+      if (!manifest) return undefined;
+      const snapshot = await this.assemble(manifest);
+      if (snapshot) return snapshot;
+    }
+    return undefined;
+  }
+
+  /** Every cluster's newest snapshot. */
+  async readAll(): Promise<ClusterSnapshot[]> {
+    const consumer = await this.js.consumers.get(SNAPSHOT_STREAM, { filter_subjects: `${SNAPSHOT_PREFIX}.*`, deliver_policy: DeliverPolicy.All });
+    const pending = (await consumer.info()).num_pending;
+    const manifests: SnapshotManifest[] = [];
+    while (manifests.length < pending) {
+      let got = 0;
+      for await (const message of await consumer.fetch({ max_messages: pending - manifests.length, expires: 2000 })) {
+        got += 1;
+        manifests.push(message.json<SnapshotManifest>());
+      }
+      if (got === 0) break;
+    }
+    const out: ClusterSnapshot[] = [];
+    for (const manifest of manifests) {
+      const snapshot = (await this.assemble(manifest)) ?? (await this.read(manifest.clusterId));
+      // Its journal before it is purged: without it the cluster cannot be rebuilt.
+      if (!snapshot) throw new Error(`the snapshot of cluster ${manifest.clusterId} (journal sequence ${manifest.last}) cannot be read`);
+      out.push(snapshot);
+    }
+    return out;
+  }
+
+  /** Stores the snapshot unless one as new is stored already; true when it is the cluster's newest now. */
+  async write(snapshot: ClusterSnapshot): Promise<boolean> {
+    const base = snapshotBase(snapshot.clusterId);
+    const current = await this.jsm.streams.getMessage(SNAPSHOT_STREAM, { last_by_subj: base }).catch(() => null);
+    if (current && current.json<SnapshotManifest>().last >= snapshot.last) return false;
+    const bytes = Buffer.from(JSON.stringify(snapshot));
+    const chunks = Math.max(1, Math.ceil(bytes.length / this.chunkBytes));
+    for (let i = 0; i < chunks; i++) await this.js.publish(`${base}.chunk.${snapshot.last}.${i}`, bytes.subarray(i * this.chunkBytes, (i + 1) * this.chunkBytes));
+    const manifest: SnapshotManifest = { clusterId: snapshot.clusterId, covers: snapshot.covers, last: snapshot.last, chunks };
+    try {
+      await this.js.publish(base, JSON.stringify(manifest), { expect: { lastSubjectSequence: current?.seq ?? 0 } });
+    } catch (error) {
+      await this.jsm.streams.purge(SNAPSHOT_STREAM, { filter: `${base}.chunk.${snapshot.last}.>` }).catch(() => {});
+      if (isConflict(error)) return false;
+      throw error;
+    }
+    // The replaced snapshot's chunks, subject by subject (2.9 purged every match of a wildcard filter given with a sequence).
+    if (current) {
+      const replaced = current.json<SnapshotManifest>();
+      for (let i = 0; i < replaced.chunks; i++) await this.jsm.streams.purge(SNAPSHOT_STREAM, { filter: `${base}.chunk.${replaced.last}.${i}` }).catch(() => {});
+    }
+    return true;
+  }
+
+  private async manifest(clusterId: string): Promise<SnapshotManifest | undefined> {
+    const stored = await this.jsm.streams.getMessage(SNAPSHOT_STREAM, { last_by_subj: snapshotBase(clusterId) }).catch(() => null);
+    return stored ? stored.json<SnapshotManifest>() : undefined;
+  }
+
+  private async assemble(manifest: SnapshotManifest): Promise<ClusterSnapshot | undefined> {
+    const base = snapshotBase(manifest.clusterId);
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < manifest.chunks; i++) {
+      const chunk = await this.jsm.streams.getMessage(SNAPSHOT_STREAM, { last_by_subj: `${base}.chunk.${manifest.last}.${i}` }).catch(() => null);
+      if (!chunk) return undefined; // replaced meanwhile
+      parts.push(chunk.data);
+    }
+    return JSON.parse(Buffer.concat(parts).toString()) as ClusterSnapshot;
+  }
 }

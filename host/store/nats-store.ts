@@ -53,8 +53,8 @@ import {
   PREV_HEADER,
   restoreSnapshot,
   restrictEntry,
-  SNAPSHOT_PREFIX,
-  SNAPSHOT_STREAM,
+  SnapshotStore,
+  subjectToken,
   takeSnapshot,
   type ClusterSnapshot,
   type JournalEntry,
@@ -88,9 +88,7 @@ export interface NatsStoreOptions {
 }
 
 const nameKey = (name: string) => Buffer.from(name.toLowerCase()).toString('base64url') || '_';
-const tokenFor = (clusterId: string) => (/^[A-Za-z0-9_-]+$/.test(clusterId) ? clusterId : `~${Buffer.from(clusterId).toString('base64url')}`);
-const subjectFor = (clusterId: string) => `${JOURNAL_PREFIX}.${tokenFor(clusterId)}`;
-const snapshotSubjectFor = (clusterId: string) => `${SNAPSHOT_PREFIX}.${tokenFor(clusterId)}`;
+const subjectFor = (clusterId: string) => `${JOURNAL_PREFIX}.${subjectToken(clusterId)}`;
 
 export class NatsStore implements Store {
   private readonly state = new MemoryState();
@@ -127,6 +125,7 @@ export class NatsStore implements Store {
     private readonly js: JetStreamClient,
     private readonly names: KV,
     private readonly meta: KV,
+    private readonly snapshots: SnapshotStore,
     readonly url: string,
     private readonly options: NatsStoreOptions,
     private readonly ownsConnection: boolean,
@@ -153,11 +152,6 @@ export class NatsStore implements Store {
           await jsm.streams.info(JOURNAL_STREAM).catch(() => Promise.reject(error));
         });
       }
-      await jsm.streams.info(SNAPSHOT_STREAM).catch(() =>
-        jsm.streams
-          .add({ name: SNAPSHOT_STREAM, subjects: [`${SNAPSHOT_PREFIX}.>`], storage: StorageType.File, max_msgs_per_subject: 1 })
-          .catch(async (error) => jsm.streams.info(SNAPSHOT_STREAM).catch(() => Promise.reject(error))),
-      );
       const names = await new Kvm(nc).create(NAMES_BUCKET, { history: 1 });
       const meta = await new Kvm(nc).create(META_BUCKET, { history: 1 });
       let installation = (await meta.get('installation'))?.string();
@@ -170,7 +164,10 @@ export class NatsStore implements Store {
           installation = (await meta.get('installation'))!.string();
         }
       }
-      const store = new NatsStore(nc, jetstream(nc), names, meta, url, options, options.connection === undefined, installation);
+      const js = jetstream(nc);
+      // Half the server's max_payload: a chunk is read back through the JetStream API, whose answer carries it in base64.
+      const snapshots = await SnapshotStore.open(js, jsm, Math.floor((nc.info?.max_payload ?? 1024 * 1024) / 2));
+      const store = new NatsStore(nc, js, names, meta, snapshots, url, options, options.connection === undefined, installation);
       if (options.outbox) store.outbox = await SharedOutbox.open(meta, options.publishing ?? (() => true));
       await store.loadSnapshots();
       await store.startTail();
@@ -292,27 +289,13 @@ export class NatsStore implements Store {
     this.sinceSnapshot.set(snapshot.clusterId, 0);
   }
 
-  private async readSnapshot(clusterId: string): Promise<ClusterSnapshot | undefined> {
-    this.jsm ??= await jetstreamManager(this.connection);
-    const stored = await this.jsm.streams.getMessage(SNAPSHOT_STREAM, { last_by_subj: snapshotSubjectFor(clusterId) }).catch(() => null);
-    return stored ? stored.json<ClusterSnapshot>() : undefined;
+  private readSnapshot(clusterId: string): Promise<ClusterSnapshot | undefined> {
+    return this.snapshots.read(clusterId);
   }
 
-  /** At open, before the journal: every cluster's newest snapshot (one message per cluster is kept). */
+  /** At open, before the journal: every cluster's newest snapshot. */
   private async loadSnapshots(): Promise<void> {
-    this.jsm ??= await jetstreamManager(this.connection);
-    const count = (await this.jsm.streams.info(SNAPSHOT_STREAM)).state.messages;
-    if (count === 0) return;
-    const consumer = await this.js.consumers.get(SNAPSHOT_STREAM, { deliver_policy: DeliverPolicy.All });
-    for (let read = 0; read < count; ) {
-      let got = 0;
-      for await (const message of await consumer.fetch({ max_messages: count - read, expires: 2000 })) {
-        got += 1;
-        this.restore(message.json<ClusterSnapshot>());
-      }
-      if (got === 0) break;
-      read += got;
-    }
+    for (const snapshot of await this.snapshots.readAll()) this.restore(snapshot);
   }
 
   /**
@@ -327,22 +310,17 @@ export class NatsStore implements Store {
     if (clusterId === undefined || (this.sinceSnapshot.get(clusterId) ?? 0) < this.snapshotEvery) return;
     if (this.subjectSeq.get(subject) !== seq) return;
     this.sinceSnapshot.set(clusterId, 0);
-    const payload = JSON.stringify(takeSnapshot(this.state, clusterId, this.tailSeq, seq));
-    // One message holds a snapshot: a cluster whose state outgrows it keeps its whole journal.
-    if (payload.length > (this.connection.info?.max_payload ?? 1024 * 1024) - 4096) return;
-    const job: Promise<void> = this.writeSnapshot(clusterId, subject, payload, seq)
+    const job: Promise<void> = this.writeSnapshot(takeSnapshot(this.state, clusterId, this.tailSeq, seq), subject)
       .catch(() => {})
       .finally(() => this.snapshotJobs.delete(job));
     this.snapshotJobs.add(job);
   }
 
-  private async writeSnapshot(clusterId: string, subject: string, payload: string, last: number): Promise<void> {
+  private async writeSnapshot(snapshot: ClusterSnapshot, subject: string): Promise<void> {
+    // Another writer's newer snapshot stands, and its purge.
+    if (!(await this.snapshots.write(snapshot))) return;
+    const last = snapshot.last;
     this.jsm ??= await jetstreamManager(this.connection);
-    const snapshotSubject = snapshotSubjectFor(clusterId);
-    const current = await this.jsm.streams.getMessage(SNAPSHOT_STREAM, { last_by_subj: snapshotSubject }).catch(() => null);
-    if (current && current.json<ClusterSnapshot>().last >= last) return;
-    // Refused if another writer stored one since: its snapshot stands, and its purge.
-    await this.js.publish(snapshotSubject, payload, { expect: { lastSubjectSequence: current?.seq ?? 0 } });
     // Keep the snapshot's own message (the subject's last sequence fences writers) and every event not yet published.
     const cursor = await this.meta.get(OUTBOX_CURSOR_KEY).catch(() => null);
     const published = cursor && cursor.operation === 'PUT' ? cursor.json<OutboxCursor>().seq : Infinity;
