@@ -79,5 +79,5 @@ describe('a host paused past its lease (SIGSTOP) and resumed (SIGCONT)', () => {
     expect(fleet.calls(0).filter((c) => c.method === 'delete')).toEqual([]);
     // And every committed event made it to the events stream once.
     expect(after.events.messages).toBeGreaterThanOrEqual(40);
-  });
+  }, 150_000);
 });
