@@ -129,8 +129,14 @@ export class Fleet {
     return this.nc;
   }
 
+  /** The hosts and their leases; a listing that does not answer within 5 s (a KV key listing stalled once on a loaded machine) is asked again. */
   async hosts(): Promise<HostInfo[]> {
-    return listHosts(await this.connection());
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 5000)));
+      const listed = await Promise.race([listHosts(await this.connection()), stalled]).finally(() => clearTimeout(timer));
+      if (listed) return listed;
+    }
   }
 
   /** The host holding each cluster's lease now (clusterId -> hostIds: more than one would be a bug). */
