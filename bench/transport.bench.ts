@@ -137,7 +137,9 @@ async function throughput(call: Call, inFlight: number): Promise<number> {
 
 export async function run(): Promise<BenchRow[]> {
   const folder = await readPluginFolder(fileURLToPath(new URL('./fixtures/hundred-plugin/', import.meta.url)));
-  const pool = new PluginPool(folder);
+  // Threads in this process, as the bare workers are: the transport is compared, not the sandbox's
+  // process hop (and the fixture imports its describe from outside its folder, which a sandbox refuses).
+  const pool = new PluginPool(folder, { isolation: 'in-process' });
   const threads = Math.max(1, Math.min(pool.limits.concurrency, availableParallelism()));
   const dir = mkdtempSync(join(tmpdir(), 'kadende-bench-transport-'));
   const kadende: Transport = { name: 'Kadende PluginPool (schema-checked)', call: () => pool.call('describe', request), close: () => pool.close() };

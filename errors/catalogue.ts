@@ -69,6 +69,27 @@ export const CATALOGUE = {
     (clusterId: string, hostId: string) => `host ${hostId} no longer holds the lease of cluster ${clusterId}: it stops working on it (another host takes over)`,
     409,
   ),
+  KADENDE_ERR_STORE_DISCONNECTED: failure(
+    (url: string, since: string) => `the NATS store at ${url} is unreachable since ${since}: this host does no work until it reconnects`,
+    503,
+  ),
+  KADENDE_ERR_NO_HOLDER: failure(
+    (cluster: string) => `no host holds cluster ${cluster}'s lease yet: a host takes it within a lease round (a third of --lease-ttl); retry then`,
+    503,
+  ),
+  KADENDE_ERR_IMPORT_INVALID: input(
+    (file: string, problems: string[]) => `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${file}, nothing imported:\n  ${problems.join('\n  ')}`,
+  ),
+  KADENDE_ERR_IMPORT_NOT_EMPTY: input(
+    (target: string, clusters: number) =>
+      `${target} already holds ${clusters} cluster${clusters === 1 ? '' : 's'}: an import goes into an empty store (give --force to replace clusters of the same id and keep the others)`,
+    409,
+  ),
+  KADENDE_ERR_IMPORT_INSTALLATION: input(
+    (target: string, theirs: string, exported: string) =>
+      `${target} is installation ${theirs}, the export is of installation ${exported}: its resources would be another installation's here (halted, never deleted); import into an empty store instead`,
+    409,
+  ),
   KADENDE_ERR_STORE_OPEN: failure((directory: string, reason: string) => `cannot open the store in ${directory}: ${reason}`),
 
   // The HTTP API, and the CLI as its client.
@@ -98,6 +119,11 @@ export const CATALOGUE = {
   KADENDE_ERR_PLUGIN_LOAD: input(as),
   KADENDE_ERR_PLUGIN_LIMIT_SETTING: input(
     (variable: string, value: string) => `${variable}="${value}" is not a plugin limit ceiling (expected a whole number of at least 1)`,
+  ),
+
+  KADENDE_ERR_PLUGIN_IN_FLIGHT_SETTING: input(
+    (source: string, entry: string, why: string) =>
+      `${source}: "${entry}" ${why} (expected NAME=N entries separated by commas, N a whole number of at least 1, e.g. aws=20,gcp=8)`,
   ),
 
   KADENDE_ERR_PLUGIN_ISOLATION_SETTING: input(

@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
-import { getGlobalDispatcher, interceptors, request, type Dispatcher } from 'undici';
+import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import { KadendeError, kadendeError } from '../errors/index.js';
 
 export interface FetchOptions {
@@ -34,8 +34,13 @@ export function describeNetworkError(error: unknown): string {
 }
 
 let dispatcher: Dispatcher | undefined;
-/** Follows redirects (tarballs often sit behind one); undici 7 does that through an interceptor. */
-const redirecting = () => (dispatcher ??= getGlobalDispatcher().compose(interceptors.redirect({ maxRedirections: 5 })));
+/**
+ * Follows redirects (tarballs often sit behind one); undici 7 does that through an interceptor.
+ * Composed on an Agent of this undici, never on the global dispatcher: on Node 22 and later that is
+ * Node's own bundled undici, whose handler API the npm package's interceptor does not speak
+ * (`invalid onError method (UND_ERR_INVALID_ARG)`).
+ */
+const redirecting = () => (dispatcher ??= new Agent().compose(interceptors.redirect({ maxRedirections: 5 })));
 
 /** GETs a URL (http, https or file) and answers the whole body. */
 export async function fetchBytes(url: string, options: FetchOptions = {}): Promise<Buffer> {

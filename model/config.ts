@@ -28,6 +28,8 @@ export interface GroupPolicy {
   startupTimeoutSeconds: number;
   /** A tagged but unrecorded resource younger than this is left alone (it may be another host's create in flight). */
   orphanMinAgeSeconds: number;
+  /** The most plugin calls (creates, deletes) this group has in flight at once; unset: only the plugin account's limit applies. */
+  maxInFlight?: number;
 }
 
 /** A leaf group: N resources of one type. Its identity is its path. */

@@ -7,6 +7,7 @@ import { KadendeError } from '../errors/index.js';
 import { Reconciler } from '../host/controller/reconcile.js';
 import { MemoryStore } from '../host/store/memory-store.js';
 import { specHash } from '../host/controller/spec-hash.js';
+import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE } from '@kadende/plugin-sdk';
 import { FAKE_PIN, FakePlugin, ManualClock, fakeCluster } from './support/fake-plugins.js';
 
 function setup(options: { createAttempts?: number } = {}) {
@@ -103,5 +104,17 @@ describe('the act phase', () => {
     expect(report.groups[0]!.error).toEqual({ code: 'KADENDE_ERR_PLUGIN_CRASHED', message: 'worker died' });
     expect(plugin.calls.map((c) => c.method)).toEqual(['describe']);
     expect(await types(store)).toEqual(['group.describe-failed']);
+  });
+  it('halts a group whose stored policy cannot be read: no orphan deleted, nothing created (issue 16)', async () => {
+    const { store, plugin, clock, reconciler } = setup();
+    // A tagged orphan made this instant; `orphanMinAgeSeconds: null` (a hand-edited or old store) read as 0 deleted it at once.
+    const tags = { [TAG_CLUSTER]: 'c1', [TAG_GROUP]: 'web', [TAG_RESOURCE]: 'stray' };
+    plugin.resources.set('stray-1', { id: 'stray-1', status: 'active', tags, createdAt: clock.now().toISOString() });
+    const report = await reconciler.reconcile(fakeCluster(2, { policy: { orphanMinAgeSeconds: null as unknown as number } }));
+    expect(plugin.calls.map((c) => c.method)).toEqual(['describe']);
+    expect(plugin.resources.has('stray-1')).toBe(true);
+    expect(report.groups[0]!.status).toMatchObject({ reason: 'halted', desired: 2 });
+    const halted = (await store.listEvents('c1')).find((e) => e.type === 'io.kadende.group.halted');
+    expect(halted?.data.cause).toContain('orphanMinAgeSeconds is null');
   });
 });

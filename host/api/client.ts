@@ -8,14 +8,15 @@ import { Agent, request } from 'undici';
 import { ConfigError, CONFIG_INVALID } from '../config/index.js';
 import type { ApplyResult, ClusterSummary, DeleteOptions, DeleteResult, KadendeService, WaitOptions, ReconcileReport } from '../controller/index.js';
 import type { KadendeEvent, ClusterRecord, ResourceRecord } from '../../model/index.js';
-import type { EventQuery } from '../store/index.js';
+import type { EventQuery, Holder } from '../store/index.js';
 import type { ErrorBody } from './errors.js';
-import { kadendeError, remoteError } from '../../errors/index.js';
+import { hasCode, kadendeError, remoteError } from '../../errors/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What a command may call: KadendeService in-process, or ApiClient against a daemon. */
 export type KadendeOperations = Pick<
   KadendeService,
-  'cluster' | 'apply' | 'plan' | 'reconcile' | 'listClusters' | 'listResources' | 'listEvents' | 'deleteCluster'
+  'cluster' | 'apply' | 'plan' | 'reconcile' | 'listClusters' | 'listResources' | 'listEvents' | 'deleteCluster' | 'holder'
 >;
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -43,6 +44,10 @@ export class ApiClient implements KadendeOperations {
 
   async cluster(ref: string): Promise<ClusterRecord> {
     return (await this.call<{ cluster: ClusterRecord }>('GET', `v1/clusters/${enc(ref)}`, { query: { status: false } })).cluster;
+  }
+
+  async holder(ref: string): Promise<Holder | undefined> {
+    return (await this.call<{ holder?: Holder }>('GET', `v1/clusters/${enc(ref)}`, { query: { status: false } })).holder;
   }
 
   apply(text: string, file: string, options: { upgradePlugins?: boolean; baseDir?: string } = {}): Promise<ApplyResult> {
@@ -115,10 +120,16 @@ export class ApiClient implements KadendeOperations {
   }
 
   private async call<T>(method: string, path: string, options: { query?: Query; text?: string; json?: unknown } = {}): Promise<T> {
-    const response = await this.send(method, path, options);
-    const text = await response.body.text();
-    if (response.statusCode >= 400) throw await this.failure(response.statusCode, text);
-    return JSON.parse(text) as T;
+    const deadline = Date.now() + NO_HOLDER_RETRY_MS;
+    for (;;) {
+      const response = await this.send(method, path, options);
+      const text = await response.body.text();
+      if (response.statusCode < 400) return JSON.parse(text) as T;
+      const error = await this.failure(response.statusCode, text);
+      // A cluster just applied on a NATS store: a host takes its lease within a round.
+      if (!hasCode(error, 'KADENDE_ERR_NO_HOLDER') || Date.now() > deadline) throw error;
+      await sleep(250);
+    }
   }
 
   private async send(method: string, path: string, options: { query?: Query; text?: string; json?: unknown; signal?: AbortSignal; accept?: string }) {
@@ -134,11 +145,20 @@ export class ApiClient implements KadendeOperations {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.json);
     }
-    try {
-      return await request(url, { method: method as 'GET', headers, body, dispatcher: this.agent, signal: options.signal });
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      throw kadendeError('KADENDE_ERR_SERVER_UNREACHABLE', this.base.origin, (error as Error).message).with({ cause: error });
+    let target = url;
+    for (let hops = 0; ; hops++) {
+      let response;
+      try {
+        response = await request(target, { method: method as 'GET', headers, body, dispatcher: this.agent, signal: options.signal });
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        throw kadendeError('KADENDE_ERR_SERVER_UNREACHABLE', target.origin, (error as Error).message).with({ cause: error });
+      }
+      // A daemon may send a request about a cluster to the host holding it (307/308: same method, same body).
+      const location = response.headers.location;
+      if ((response.statusCode !== 307 && response.statusCode !== 308) || typeof location !== 'string' || hops >= MAX_REDIRECTS) return response;
+      await response.body.dump();
+      target = new URL(location, target);
     }
   }
 
@@ -165,3 +185,6 @@ export class ApiClient implements KadendeOperations {
 }
 
 const enc = encodeURIComponent;
+const MAX_REDIRECTS = 3;
+/** How long a request is retried while no host holds its cluster's lease (a few lease rounds of the default TTL). */
+const NO_HOLDER_RETRY_MS = 15_000;

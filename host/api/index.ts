@@ -6,3 +6,5 @@ export * from './metrics.js';
 export * from './server.js';
 export * from './sse.js';
 export * from './ui.js';
+export * from './lease-metrics.js';
+export * from './forward.js';

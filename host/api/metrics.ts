@@ -1,18 +1,28 @@
 /**
  * Prometheus metrics of the daemon. Pass outcomes and durations are counted as
- * they happen; plugin calls, resources and the outbox are read from their
- * owners when /metrics is scraped, so they cannot drift from the truth.
+ * they happen; resources by state are what each cluster's last pass left (a
+ * scrape reads no record: at fleet scale reading every record per scrape cost
+ * more than the passes); plugin calls and the outbox are read from their
+ * owners when /metrics is scraped.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { PassOutcome } from '../controller/index.js';
+import type { PassOutcome, SchedulerOptions } from '../controller/index.js';
 import type { PluginHost } from '../plugins/index.js';
 import type { Store } from '../store/index.js';
+import type { ResourceRecord } from '../../model/index.js';
+
+/** A cluster's records by group and state, as its last pass left them. */
+interface Tally {
+  name: string;
+  counts: Map<string, { group: string; state: string; n: number }>;
+}
 
 export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly reconciles: Counter<'outcome'>;
   private readonly durations: Histogram<'outcome'>;
   private readonly published: Counter;
+  private readonly tallies = new Map<string, Tally>();
 
   constructor(deps: { store: Store; plugins: PluginHost; outbox: boolean }) {
     const registers = [this.registry];
@@ -31,7 +41,7 @@ export class DaemonMetrics {
       registers,
     });
     this.published = new Counter({ name: 'kadende_events_published_total', help: 'Events acknowledged by NATS JetStream.', registers });
-    const pluginCounter = (name: string, help: string, field: 'calls' | 'errors') =>
+    const pluginCounter = (name: string, help: string, field: 'calls' | 'errors' | 'throttled') =>
       new Counter({
         name,
         help,
@@ -45,17 +55,18 @@ export class DaemonMetrics {
       });
     pluginCounter('kadende_plugin_calls_total', 'Plugin calls by plugin@version.', 'calls');
     pluginCounter('kadende_plugin_errors_total', 'Plugin calls that failed, by plugin@version.', 'errors');
-    new Gauge({
+    // The provider's throttling (issue 15): answers it throttled, and the limit each account adapted to.
+    pluginCounter('kadende_plugin_throttled_total', "Plugin answers that were the provider's throttling (retried by the host under a lowered limit), by plugin@version.", 'throttled');
+    this.inFlightLimits(deps.plugins, registers);
+    const resources = new Gauge({
       name: 'kadende_resources',
       help: 'Resource records by cluster, group and state.',
       labelNames: ['cluster', 'group', 'state'],
       registers,
-      async collect() {
-        this.reset();
-        for (const cluster of await deps.store.listClusters()) {
-          for (const record of await deps.store.listResources(cluster.id)) {
-            this.inc({ cluster: cluster.name, group: record.groupPath, state: record.state });
-          }
+      collect: () => {
+        resources.reset();
+        for (const { name, counts } of this.tallies.values()) {
+          for (const { group, state, n } of counts.values()) resources.inc({ cluster: name, group, state }, n);
         }
       },
     });
@@ -69,12 +80,56 @@ export class DaemonMetrics {
     });
   }
 
+  /** The calls-in-flight limit of each provider account (issue 15). */
+  private inFlightLimits(plugins: PluginHost, registers: Registry[]): void {
+    new Gauge({
+      name: 'kadende_plugin_in_flight_limit',
+      help: "Calls a plugin may have in flight against one provider account (plugin name, credentials digest): the adaptive limit, or the operator's.",
+      labelNames: ['plugin', 'account'],
+      registers,
+      collect() {
+        this.reset();
+        for (const limiter of plugins.limiterStats()) this.set({ plugin: limiter.plugin, account: limiter.key.split(':')[1] ?? '' }, limiter.limit);
+      },
+    });
+  }
+
   observePass(outcome: PassOutcome | 'error', durationMs: number): void {
     this.reconciles.inc({ outcome });
     this.durations.observe({ outcome }, durationMs / 1000);
   }
 
+  /** The scheduler's onPass: counts the pass, and keeps the cluster's records by state (read once per pass, not per scrape). */
+  passObserver(store: Store): NonNullable<SchedulerOptions['onPass']> {
+    return (clusterId, outcome, durationMs, result) => {
+      this.observePass(outcome, durationMs);
+      void this.refreshTally(store, clusterId, result?.report?.deleted === true).catch(() => {});
+    };
+  }
+
+  /** A cluster this host no longer works on (another host's lease now): its gauge is that host's to report. */
+  forgetCluster(clusterId: string): void {
+    this.tallies.delete(clusterId);
+  }
+
+  private async refreshTally(store: Store, clusterId: string, deleted: boolean): Promise<void> {
+    const cluster = deleted ? undefined : await store.getCluster(clusterId);
+    if (!cluster) return this.forgetCluster(clusterId);
+    this.tallies.set(clusterId, { name: cluster.name, counts: countByState(await store.listResources(clusterId)) });
+  }
+
   eventsPublished(count: number): void {
     this.published.inc(count);
   }
+}
+
+function countByState(records: ResourceRecord[]): Tally['counts'] {
+  const counts: Tally['counts'] = new Map();
+  for (const record of records) {
+    const key = `${record.groupPath}\0${record.state}`;
+    const entry = counts.get(key) ?? { group: record.groupPath, state: record.state, n: 0 };
+    entry.n += 1;
+    counts.set(key, entry);
+  }
+  return counts;
 }

@@ -12,6 +12,7 @@ import type { EventFeed } from '../events/index.js';
 import { checkTokenLength, tokenMatches } from '../../lib/index.js';
 import { clientErrorHandler, errorHandler } from './errors.js';
 import type { DaemonMetrics } from './metrics.js';
+import { registerForwarding, type Fleet } from './forward.js';
 import { followEvents, type SseStreams } from './sse.js';
 import { isUiPath, registerUi } from './ui.js';
 
@@ -25,6 +26,8 @@ export interface ApiOptions {
   /** What /readyz reports; ready unless told otherwise. */
   readiness?: () => { ready: boolean } & Record<string, unknown>;
   bodyLimit?: number;
+  /** On a NATS store: this host's id and who holds each cluster; requests about another host's cluster go to it (forward.ts). */
+  fleet?: Fleet;
 }
 
 export interface Api {
@@ -61,8 +64,13 @@ const DeleteQuery = Type.Object({
 const EventId = Type.String({ pattern: '^[0-9a-f-]{36}$' });
 const EventsQuery = Type.Object({
   after: Type.Optional(EventId),
+  // With reverse=true, the page of older events: the UI's "load more".
+  before: Type.Optional(EventId),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100 })),
   reverse: Type.Optional(Type.Boolean()),
+  type: Type.Optional(Type.String({ pattern: '^io\\.kadende\\.[a-z]+\\.[a-z-]+$', maxLength: 100 })),
+  // A group path; a branch matches the groups under it.
+  group: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
 });
 const FollowQuery = Type.Object({ after: Type.Optional(EventId) });
 
@@ -78,7 +86,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     // Long reconciles (--wait) are legitimate; SSE streams are ended by endStreams().
     requestTimeout: 0,
     // As long as the schemas let a cluster ref be (fastify's default, 100, answered 414 to refs the schema takes).
-    maxParamLength: REF_MAX_LENGTH,
+    routerOptions: { maxParamLength: REF_MAX_LENGTH },
     // A malformed URL (%zz) or an over-long parameter: refused before routing, with our error body.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     // And what Node refuses before fastify sees a request (431 headers too large, 408, 400).
@@ -106,6 +114,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     return scheduler ? scheduler.exclusive(id, () => work(id)) : work(id);
   };
 
+  const forwarding = options.fleet ? registerForwarding(app, service, options.fleet, options.logger) : undefined;
   registerUi(app);
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_request, reply) => {
@@ -124,8 +133,11 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     { schema: { params: Ref, querystring: GetQuery } },
     async (request) => {
       const cluster = await service.cluster(request.params.ref);
-      if (request.query.status === false) return { cluster };
-      return { cluster, status: await service.plan(cluster.id) };
+      // Which host works on it (a NATS store); absent on LevelDB.
+      const holder = await service.holder(cluster.id);
+      const held = holder ? { holder } : {};
+      if (request.query.status === false) return { cluster, ...held };
+      return { cluster, status: await service.plan(cluster.id), ...held };
     },
   );
 
@@ -160,8 +172,8 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     '/v1/clusters/:ref/events',
     { schema: { params: Ref, querystring: EventsQuery } },
     async (request) => {
-      const { after, limit = 100, reverse } = request.query;
-      const events = await service.listEvents(request.params.ref, { after, limit, reverse });
+      const { after, before, limit = 100, reverse, type, group } = request.query;
+      const events = await service.listEvents(request.params.ref, { after, before, limit, reverse, type, group });
       // The next page starts after the last event of this one.
       return { events, next: events.length === limit ? events.at(-1)!.id : null };
     },
@@ -189,7 +201,10 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
       { schema: { querystring: ApplyQuery, body: ConfigBody } },
       async (request, reply) => {
         const result = await service.apply(request.body, request.query.file ?? 'request body', { upgradePlugins: request.query.upgradePlugins, baseDir: request.query.baseDir });
-        if (result.changed || result.created) scheduler?.request(result.cluster.id);
+        if (result.changed || result.created) {
+          scheduler?.request(result.cluster.id);
+          forwarding?.kick(result.cluster.id, request.headers.authorization);
+        }
         return reply.status(result.created ? 201 : 200).send(result);
       },
     );

@@ -1,8 +1,8 @@
 /**
- * Serves the web UI (host/api/ui: one page, one script, one stylesheet) at
+ * Serves the web UI (host/api/ui: one page, its ES modules, one stylesheet) at
  * /ui/. The files hold no data, so they need no token; the page asks for one
- * and sends it with every API call. Three fixed files do not warrant a static
- * file server plugin: they are read once at start.
+ * and sends it with every API call. A fixed handful of files does not warrant
+ * a static file server plugin: they are read once at start.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,11 @@ import type { FastifyInstance } from 'fastify';
 const FILES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
+  'api.js': 'text/javascript; charset=utf-8',
+  'chart.js': 'text/javascript; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
+  'events.js': 'text/javascript; charset=utf-8',
+  'format.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
 };
 

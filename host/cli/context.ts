@@ -4,9 +4,9 @@ import { join, resolve } from 'node:path';
 import envPaths from 'env-paths';
 import { clientToken, ApiClient, type KadendeOperations } from '../api/index.js';
 import { KadendeService } from '../controller/index.js';
-import { PluginHost, PluginResolver, distributionSources, type DistributionOptions } from '../plugins/index.js';
+import { IN_FLIGHT_FLAG, IN_FLIGHT_VARIABLE, parseMaxInFlight, PluginHost, PluginResolver, distributionSources, type DistributionOptions } from '../plugins/index.js';
 import { hasCode, kadendeError } from '../../errors/index.js';
-import { LevelStore, NatsStore, type Store } from '../store/index.js';
+import { LeaseHolders, LevelStore, NatsStore, type Store } from '../store/index.js';
 import { makePrivateDir } from '../../lib/index.js';
 
 export interface GlobalOptions extends DistributionOptions {
@@ -16,6 +16,14 @@ export interface GlobalOptions extends DistributionOptions {
   server?: string;
   /** --store nats://HOST:PORT / KADENDE_STORE: the shared NATS store; absent: the embedded LevelDB in the data dir. */
   store?: string;
+  /** --plugin-max-in-flight aws=20 / KADENDE_PLUGIN_MAX_IN_FLIGHT: calls in flight per plugin account. */
+  pluginMaxInFlight?: string;
+}
+
+/** --plugin-max-in-flight, else KADENDE_PLUGIN_MAX_IN_FLIGHT: the operator's limits per plugin name, checked. */
+export function pluginMaxInFlight(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Record<string, number> {
+  if (options.pluginMaxInFlight !== undefined) return parseMaxInFlight(options.pluginMaxInFlight, IN_FLIGHT_FLAG);
+  return parseMaxInFlight(env[IN_FLIGHT_VARIABLE], IN_FLIGHT_VARIABLE);
 }
 
 /** --data-dir, else KADENDE_DATA_DIR, else the XDG data dir (~/.local/share/kadende). */
@@ -87,15 +95,17 @@ export interface Local {
 export async function openLocal<N extends keyof Local>(
   options: GlobalOptions,
   needs: readonly N[],
-  { create = true }: { create?: boolean } = {},
+  { create = true, warm = false }: { create?: boolean; warm?: boolean } = {},
 ): Promise<Pick<Local, N> & { close(): Promise<void> }> {
   const wants = (need: keyof Local) => (needs as readonly string[]).includes(need);
   // Everything but the bare store needs the plugin sources.
   const distribution = needs.some((need) => need !== 'store') ? distributionSources(options) : undefined;
   const resolver = distribution && new PluginResolver(distribution.sources);
-  const plugins = resolver && (wants('plugins') || wants('service')) ? new PluginHost(resolver) : undefined;
+  const plugins = resolver && (wants('plugins') || wants('service')) ? new PluginHost(resolver, { maxInFlight: pluginMaxInFlight(options), warm }) : undefined;
   const store = wants('store') || wants('service') ? await openStore(options, create) : undefined;
-  const service = store && plugins && wants('service') ? new KadendeService(store, plugins, backoffFromEnv()) : undefined;
+  // On a NATS store, `describe cluster` shows which host holds the cluster's lease.
+  const holders = store instanceof NatsStore ? new LeaseHolders(store.connection) : undefined;
+  const service = store && plugins && wants('service') ? new KadendeService(store, plugins, { ...backoffFromEnv(), holders }) : undefined;
   const close = async () => {
     const stuck = (await plugins?.close()) ?? 0;
     await store?.close();

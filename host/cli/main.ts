@@ -16,9 +16,10 @@ import { registerDelete } from './commands/delete.js';
 import { registerPluginCommands } from './commands/plugin.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerDaemon } from './commands/daemon.js';
+import { registerStore } from './commands/store.js';
 
 // The order here is the order `kadende --help` lists them in.
-for (const register of [registerApply, registerPlan, registerReconcile, registerGet, registerDescribe, registerEvents, registerDelete, registerPluginCommands, registerRegistryCommands, registerDaemon]) {
+for (const register of [registerApply, registerPlan, registerReconcile, registerGet, registerDescribe, registerEvents, registerDelete, registerPluginCommands, registerRegistryCommands, registerDaemon, registerStore]) {
   register(program);
 }
 

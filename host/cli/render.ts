@@ -1,6 +1,7 @@
 /** Human renderings of what the service returns. */
 import type { ReconcileReport } from '../controller/index.js';
 import type { ClusterRecord, ResourceRecord, KadendeEvent } from '../../model/index.js';
+import type { Holder } from '../store/index.js';
 import { ago, table } from './format.js';
 
 export function renderReport(report: ReconcileReport, heading: string): string {
@@ -54,7 +55,11 @@ export function renderResources(records: ResourceRecord[]): string {
   );
 }
 
-export function renderCluster(cluster: ClusterRecord, report: ReconcileReport): string {
+export function renderCluster(cluster: ClusterRecord, report: ReconcileReport, holder?: Holder): string {
+  const conflicts = report.groups.flatMap((g) => {
+    const others = g.status?.reason === 'describe-failed' ? undefined : g.status?.foreignInstallations;
+    return others?.length ? [`  ${g.path}: also managed by installation ${others.join(', ')}: nothing is created or deleted until one of them stops`] : [];
+  });
   const lines = [
     `Name:        ${cluster.name}`,
     `Id:          ${cluster.id}`,
@@ -63,6 +68,9 @@ export function renderCluster(cluster: ClusterRecord, report: ReconcileReport): 
     `Source:      ${cluster.source.file}`,
     `Updated:     ${cluster.updatedAt}`,
     ...(cluster.deleting ? ['Deleting:    yes'] : []),
+    // On a NATS store: the host whose lease lets it work on the cluster.
+    ...(holder ? [`Holder:      ${holder.hostId}${holder.address ? ` at ${holder.address}` : ''}, since ${holder.since}`] : []),
+    ...(conflicts.length ? ['', 'Conflicts (two installations claim this cluster id):', ...conflicts] : []),
     '',
     'Plugins:',
     table(

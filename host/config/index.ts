@@ -5,3 +5,4 @@ export { ConfigError, CONFIG_INVALID, formatIssue, formatPath } from './errors.j
 export type { Anchor, DocumentPath, Position } from './locate.js';
 export * from './schema.js';
 export * from './types.js';
+export { ConfigParser } from './config-parser.js';

@@ -2,7 +2,7 @@
  * Cluster configuration: YAML (or JSON) text -> validated, flattened ClusterSpec.
  * Every problem found is collected and thrown together in one ConfigError.
  */
-import { Composer, Lexer, LineCounter, Parser, visit, type Document } from 'yaml';
+import { Composer, isScalar, Lexer, LineCounter, Parser, visit, type Document } from 'yaml';
 import type { CST } from 'yaml';
 import semver from 'semver';
 import type { Ajv, ValidateFunction } from 'ajv';
@@ -96,7 +96,9 @@ function parseYaml(text: string, file: string): { doc: Document; lineCounter: Li
   if (deep !== undefined) throw tooDeepAt(deep);
   let doc: Document | undefined;
   const extra: ConfigIssue[] = [];
-  for (const next of new Composer({ uniqueKeys: true }).compose(tokens, true, text.length)) {
+  // yaml's own unique-keys check compares each key with every earlier one (36,000 groups took 20 s
+  // before the group limit could say anything): duplicateKeys() below does it with a Set.
+  for (const next of new Composer({ uniqueKeys: false }).compose(tokens, true, text.length)) {
     if (!doc) doc = next;
     else {
       extra.push(issueAt(file, position(next.range[0]), 'YAML syntax error: a configuration is one YAML document, found a second one'));
@@ -110,7 +112,27 @@ function parseYaml(text: string, file: string): { doc: Document; lineCounter: Li
     ...extra,
   ];
   if (errors.length > 0) throw new ConfigError(errors);
+  const duplicates = duplicateKeys(doc!);
+  if (duplicates.length > 0) throw new ConfigError(duplicates.map((offset) => issueAt(file, position(offset), 'YAML syntax error: Map keys must be unique')));
   return { doc: doc!, lineCounter };
+}
+
+/** The offsets of keys that repeat an earlier key of the same map, in linear time (scalar keys by type and value, as yaml compares them). */
+function duplicateKeys(doc: Document): number[] {
+  const offsets: number[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const value = pair.key.value;
+        const id = `${typeof value}:${String(value)}`;
+        if (seen.has(id)) offsets.push(pair.key.range?.[0] ?? 0);
+        else seen.add(id);
+      }
+    },
+  });
+  return offsets;
 }
 
 /** The offset of the first collection nested deeper than MAX_YAML_DEPTH, walking the CST with a stack of our own. */

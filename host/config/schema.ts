@@ -77,6 +77,7 @@ const leafFields = {
   maxUnavailable: Type.Optional(Quantity),
   startupTimeoutSeconds: Type.Optional(Seconds),
   orphanMinAgeSeconds: Type.Optional(Seconds),
+  maxInFlight: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, expected: 'an integer from 1 to 100000: the most plugin calls of this group at once' })),
 };
 
 export const POLICY_FIELDS = [
@@ -85,6 +86,7 @@ export const POLICY_FIELDS = [
   'maxUnavailable',
   'startupTimeoutSeconds',
   'orphanMinAgeSeconds',
+  'maxInFlight',
 ] as const;
 
 export const LeafSchema = Type.Object(leafFields, { additionalProperties: false });

@@ -38,6 +38,8 @@ export interface ApplyOptions {
    * once, here, and stored absolute, so they do not move with the shell a later command runs in.
    */
   baseDir?: string;
+  /** How the text becomes a LoadedConfig: in this thread by default; the daemon parses in a worker thread (ConfigParser). */
+  loadConfig?: (text: string, file: string) => LoadedConfig | Promise<LoadedConfig>;
 }
 
 /** The properties of a plugin's schema that hold a filesystem path. */
@@ -65,7 +67,7 @@ function resolvePaths(spec: ClusterSpec, pins: Record<string, PluginPin>, schema
 /** Loads, validates and resolves a configuration without storing anything. */
 export async function prepareConfig(store: Store, plugins: PluginHost, text: string, file: string, options: ApplyOptions = {}): Promise<PreparedConfig> {
   // Every problem at once: the structure's, then the plugins' and properties' of the valid groups.
-  const loaded = loadClusterConfigPartially(text, file);
+  const loaded = await (options.loadConfig ?? loadClusterConfigPartially)(text, file);
   const { spec } = loaded;
   // The cluster holding this name; without an id in the file, that is the one being updated.
   const holder = await store.findClusterByName(spec.name);
@@ -125,6 +127,8 @@ export function draftCluster(prepared: PreparedConfig, source: { file: string; t
 
 export async function applyConfig(store: Store, plugins: PluginHost, text: string, file: string, options: ApplyOptions = {}): Promise<ApplyResult> {
   const prepared = await prepareConfig(store, plugins, text, file, options);
+  // The first pass will need these plugins' threads: start them now, while the cluster is stored.
+  plugins.warm(Object.values(prepared.pins));
   const { existing } = prepared;
   const { cluster, changed } = draftCluster(prepared, { file, text });
   if (existing && existing.name.toLowerCase() !== cluster.name.toLowerCase()) {

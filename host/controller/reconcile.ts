@@ -5,6 +5,7 @@
  * and each record change goes into the store atomically with its event.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit from 'p-limit';
 import { v7 as uuidv7 } from 'uuid';
 import { TAG_CLUSTER, TAG_GROUP, TAG_INSTALLATION, TAG_RESOURCE, TAG_SPEC, exponentialBackoff, type PluginMethod, type Resource } from '@kadende/plugin-sdk';
 import { DEFAULT_POLICY } from '../config/index.js';
@@ -214,6 +215,8 @@ export class Reconciler {
             this.event('io.kadende.reconcile.completed', {
               clusterId: cluster.id,
               cause: `reconcile took ${acted} action(s) over ${groups.length} group(s)`,
+              // When the groups' status was taken: the web UI's history charts anchor on it.
+              startedAt: new Date(started).toISOString(),
               groups: groups.map((g) => ({ path: g.path, status: g.status, error: g.error?.message })),
             }),
           ],
@@ -286,7 +289,10 @@ export class Reconciler {
     for (const action of actions) dispatch(this.handlers, action, act);
     const { batch } = act;
     if (batch.putResources.length + batch.deleteResources.length + batch.events.length > 0) await this.store.commit(batch);
-    await Promise.all(act.calls.map((call) => call()));
+    // The group's own bound (policy maxInFlight), within the plugin account's limit the pool keeps.
+    const { maxInFlight } = work.target.policy;
+    const bounded = maxInFlight === undefined ? (call: () => Promise<void>) => call() : pLimit(maxInFlight);
+    await Promise.all(act.calls.map((call) => bounded(call)));
   }
 
   /** One handler per action kind: a kind without one does not compile. */

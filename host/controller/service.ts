@@ -7,7 +7,7 @@
  */
 import type { ClusterRecord, KadendeEvent, ResourceRecord } from '../../model/index.js';
 import type { PluginHost } from '../plugins/index.js';
-import type { EventQuery, Store } from '../store/index.js';
+import type { EventQuery, Holder, HolderLookup, Store } from '../store/index.js';
 import { hasCode, kadendeError } from '../../errors/index.js';
 import { applyConfig, draftCluster, prepareConfig, type ApplyOptions, type ApplyResult } from './apply.js';
 import { deleteCluster, finishDelete, type DeleteOptions, type DeleteResult } from './delete.js';
@@ -24,16 +24,28 @@ export interface ClusterSummary {
   updatedAt: string;
 }
 
+export interface ServiceOptions extends ReconcileOptions {
+  /** How configurations are parsed (apply.ts): the daemon parses them off its event loop. */
+  loadConfig?: ApplyOptions['loadConfig'];
+  /** On a NATS store: who holds each cluster's lease (absent: one host, no leases). */
+  holders?: HolderLookup;
+}
+
 export class KadendeService {
   readonly reconciler: Reconciler;
   private readonly lastPasses = new Map<string, { report: ReconcileReport; finishedAt: string }>();
   private readonly waiting: WaitContext;
 
+  private readonly loadConfig: ApplyOptions['loadConfig'];
+  private readonly holders?: HolderLookup;
+
   constructor(
     readonly store: Store,
     readonly plugins: PluginHost,
-    options: ReconcileOptions = {},
+    options: ServiceOptions = {},
   ) {
+    this.loadConfig = options.loadConfig;
+    this.holders = options.holders;
     this.reconciler = new Reconciler(store, plugins, options);
     this.waiting = {
       store,
@@ -52,14 +64,20 @@ export class KadendeService {
     return cluster;
   }
 
+  /** The host holding the cluster's lease on a NATS store; undefined on LevelDB, or while nobody holds it. */
+  async holder(ref: string): Promise<Holder | undefined> {
+    if (!this.holders) return undefined;
+    return this.holders.holder((await this.cluster(ref)).id);
+  }
+
   /** Validates a configuration, pins each group's plugin and stores the cluster (apply.ts). */
   apply(text: string, file: string, options: ApplyOptions = {}): Promise<ApplyResult> {
-    return applyConfig(this.store, this.plugins, text, file, options);
+    return applyConfig(this.store, this.plugins, text, file, { loadConfig: this.loadConfig, ...options });
   }
 
   /** Loads, validates and resolves a configuration without storing anything. */
   prepare(text: string, file: string, options: ApplyOptions = {}) {
-    return prepareConfig(this.store, this.plugins, text, file, options);
+    return prepareConfig(this.store, this.plugins, text, file, { loadConfig: this.loadConfig, ...options });
   }
 
   /** What a reconcile would do now, without doing it: for a stored cluster, or a configuration not yet applied. */
@@ -128,7 +146,7 @@ export class KadendeService {
     // Events outlive their cluster: a deleted cluster's id still lists them.
     const cluster = (await this.store.getCluster(ref)) ?? (await this.store.findClusterByName(ref));
     const events = await this.store.listEvents(cluster?.id ?? ref, query);
-    if (events.length === 0 && !cluster && query.after === undefined) {
+    if (events.length === 0 && !cluster && query.after === undefined && query.before === undefined && query.type === undefined && query.group === undefined) {
       throw kadendeError('KADENDE_ERR_CLUSTER_NOT_FOUND', `no cluster or events for "${ref}"`);
     }
     return events;

@@ -1,13 +1,32 @@
-/** Keeps one pool per pinned plugin for the life of the process, and closes them all at the end. */
+/**
+ * Keeps one pool per pinned plugin for the life of the process, and closes them all at the end.
+ * Pools of one plugin given the same credentials share one limiter of calls in flight (limiter.ts):
+ * the provider's limits are per account, not per version or group.
+ */
 import type { PluginPin } from '../../model/index.js';
+import { CallLimiters, type LimiterStats } from './limiter.js';
 import type { PluginFolder } from './manifest.js';
-import { PluginPool } from './pool.js';
-import type { PluginResolver } from './resolve.js';
+import { effectiveLimits, hostCeilings, pluginEnv, PluginPool } from './pool.js';
+import { canonicalPluginName, type PluginResolver } from './resolve.js';
+
+export interface PluginHostOptions {
+  /** The operator's calls-in-flight limit per plugin name (its account's limit): `--plugin-max-in-flight`, KADENDE_PLUGIN_MAX_IN_FLIGHT. */
+  maxInFlight?: Record<string, number>;
+  /**
+   * Start a plugin's pool (its sandbox, every thread, the module loaded) as soon as a cluster pins
+   * it or the process starts, not at its first call: for a long-lived process (the daemon).
+   */
+  warm?: boolean;
+}
 
 export class PluginHost {
   private readonly pools = new Map<string, Promise<PluginPool>>();
+  private readonly limiters = new CallLimiters();
 
-  constructor(readonly resolver: PluginResolver) {}
+  constructor(
+    readonly resolver: PluginResolver,
+    private readonly options: PluginHostOptions = {},
+  ) {}
 
   pool(pin: PluginPin): Promise<PluginPool> {
     const key = `${pin.source}:${pin.name}@${pin.version}`;
@@ -15,7 +34,15 @@ export class PluginHost {
     if (!pool) {
       // The pool's first use loads the module: a plugin that cannot load says so once, here.
       pool = this.resolver.load(pin, { check: false }).then(async (folder: PluginFolder) => {
-        const created = new PluginPool(folder);
+        const { manifest } = folder;
+        const ceilings = hostCeilings();
+        const limiter = this.limiters.get({
+          plugin: canonicalPluginName(manifest.name),
+          env: pluginEnv(manifest.env),
+          ceiling: effectiveLimits(folder.limits, ceilings).concurrency,
+          operatorLimit: this.options.maxInFlight?.[canonicalPluginName(manifest.name)],
+        });
+        const created = new PluginPool(folder, { ceilings, limiter });
         try {
           await created.probe();
         } catch (error) {
@@ -30,8 +57,19 @@ export class PluginHost {
     return pool;
   }
 
+  /** Starts the pools of these pins in the background (with `warm`); a plugin that fails to load says so at its first call. */
+  warm(pins: Iterable<PluginPin>): void {
+    if (!this.options.warm) return;
+    for (const pin of pins) this.pool(pin).catch(() => {});
+  }
+
+  /** Every provider account's limiter: its adaptive limit, calls in flight and throttling answers, for metrics. */
+  limiterStats(): LimiterStats[] {
+    return this.limiters.all().map((limiter) => limiter.stats());
+  }
+
   /** Every pool's call counters, for metrics. */
-  async stats(): Promise<Array<{ plugin: string; calls: number; errors: number }>> {
+  async stats(): Promise<Array<{ plugin: string; calls: number; errors: number; throttled: number }>> {
     const pools = await Promise.allSettled([...this.pools.values()]);
     return pools.flatMap((p) => (p.status === 'fulfilled' ? [{ plugin: p.value.id, ...p.value.stats }] : []));
   }

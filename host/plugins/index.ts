@@ -11,3 +11,4 @@ export * from './resolve.js';
 export * from './sources.js';
 export * from './threads.js';
 export * from './verify.js';
+export * from './limiter.js';

@@ -15,7 +15,7 @@ export function checkPluginLoads(folder: PluginFolder): Promise<void> {
     check = (async () => {
       const pool = new PluginPool(folder);
       try {
-        await pool.probe();
+        await pool.probe(1);
       } finally {
         await pool.close().catch(() => {});
       }

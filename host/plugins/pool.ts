@@ -24,9 +24,12 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import pLimit, { type LimitFunction } from 'p-limit';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  backoffDelay,
+  createAjv,
   createContractValidators,
+  pluginErrorKind,
   type ContractValidators,
   type PluginLimits,
   type PluginMethod,
@@ -37,10 +40,26 @@ import type { PluginFolder } from './manifest.js';
 import { PluginOutput, type PluginLogSink } from './output.js';
 import { ThreadPool, type ThreadOutcome } from './threads.js';
 import { SandboxPool } from './sandbox.js';
+import { CallLimiters, type CallLimiter } from './limiter.js';
 import { KadendeError, errorMessage, kadendeError, type ErrorCode } from '../../errors/index.js';
 
 const workerFile = createRequire(import.meta.url).resolve('@kadende/plugin-sdk/worker');
 let sharedValidators: ContractValidators | undefined;
+
+/** RFC 3339's date-time (ranges per field, an offset required, no leap second): every match is one Date.parse reads. */
+const DATE_TIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):?[0-5]\d)$/;
+
+/**
+ * The contract's validators as the host runs them on every answer: ajv-formats' full date-time
+ * check (calendar and leap-second rules, several regexes a value) was a tenth of a describe's
+ * host time at 100 resources (transport bench profile); the host needs an instant it can read, so
+ * it checks the shape, field by field, in one regex.
+ */
+export function hostContractValidators(): ContractValidators {
+  const ajv = createAjv();
+  ajv.addFormat('date-time', DATE_TIME);
+  return createContractValidators(ajv);
+}
 
 /** The least time the load check gives a plugin's import: a slow import on a loaded machine is not a plugin that cannot load. */
 const PROBE_TIMEOUT_MS = 30_000;
@@ -81,9 +100,43 @@ function missingTags(wanted: Record<string, string>, got: Record<string, string>
     .map(([name, value]) => `${name}=${value}`);
 }
 
+/**
+ * The ids (JSON-quoted) of resources lacking a requested tag. One pass, no arrays per resource:
+ * with missingTags per resource this was most of a 100-resource describe's tag check (profile).
+ */
+function strayResources(wanted: Record<string, string>, resources: Array<{ id: string; tags: Record<string, string> }>): string[] {
+  const names = Object.keys(wanted);
+  const strays: string[] = [];
+  for (const resource of resources) {
+    for (const name of names) {
+      if (resource.tags[name] !== wanted[name]) {
+        strays.push(JSON.stringify(resource.id));
+        break;
+      }
+    }
+  }
+  return strays;
+}
+
 export interface PluginStats {
   calls: number;
   errors: number;
+  /** Answers the plugin marked as the provider's throttling (retried by the pool within the call's deadline). */
+  throttled: number;
+}
+
+/** A plugin's answer saying its provider throttled the call (the SDK's PLUGIN_ERR_THROTTLED, or a plugin's own *_ERR_THROTTLED). */
+export function isThrottled(error: unknown): boolean {
+  return error instanceof PluginCallError && error.code === 'KADENDE_ERR_PLUGIN_THREW' && pluginErrorKind(error.pluginCode) === 'THROTTLED';
+}
+
+/** A throttled call is tried again after a full-jitter pause from this base, doubling, up to the cap, while its deadline allows. */
+const THROTTLE_RETRY_BASE_MS = 50;
+const THROTTLE_RETRY_CAP_MS = 5_000;
+
+/** The environment a plugin is given: the names its manifest declares, with the host's values. */
+export function pluginEnv(names: readonly string[], env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(names.filter((name) => env[name] !== undefined).map((name) => [name, env[name]!]));
 }
 
 /** Limits no manifest can raise: the environment's KADENDE_PLUGIN_MAX_* or these defaults. */
@@ -138,11 +191,13 @@ export interface PluginPoolOptions {
   ceilings?: PluginLimits;
   /** Where the plugin's output lines go (default: JSON lines on the host's stderr). */
   log?: PluginLogSink;
+  /** The calls in flight against the plugin's provider account, shared with other pools of it (default: the pool's own, at its concurrency). */
+  limiter?: CallLimiter;
 }
 
 export class PluginPool {
   readonly id: string;
-  readonly stats: PluginStats = { calls: 0, errors: 0 };
+  readonly stats: PluginStats = { calls: 0, errors: 0, throttled: 0 };
   /** The limits in force: the manifest's within the host's ceilings. */
   readonly limits: PluginLimits;
   readonly isolation: PluginIsolation;
@@ -151,8 +206,11 @@ export class PluginPool {
   /** The sandboxes (isolation `sandbox`), by the folders they are granted. */
   readonly sandboxes = new Map<string, SandboxPool>();
   private readonly makeSandbox: (grants: string[]) => SandboxPool;
+  /** Threads each runner (in-process pool, or sandbox) starts at most. */
+  readonly maxThreads: number;
   private readonly output: PluginOutput;
-  private readonly limit: LimitFunction;
+  /** Calls in flight against the provider account (adaptive: limiter.ts). */
+  readonly limiter: CallLimiter;
   private readonly validators: ContractValidators;
   private closed = false;
 
@@ -168,14 +226,15 @@ export class PluginPool {
     const { manifest } = folder;
     this.id = `${manifest.name}@${manifest.version}`;
     this.limits = effectiveLimits(folder.limits, options.ceilings ?? hostCeilings());
-    this.validators = sharedValidators ??= createContractValidators();
-    this.limit = pLimit(this.limits.concurrency);
-    const env = Object.fromEntries(
-      manifest.env.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]!]),
-    );
+    this.validators = sharedValidators ??= hostContractValidators();
+    const env = pluginEnv(manifest.env);
+    // A pool of its own (a test, `plugin test`, a bench) starts at its full concurrency, as it always
+    // did; a PluginHost's pools share their account's adaptive limiter.
+    this.limiter = options.limiter ?? new CallLimiters().get({ plugin: manifest.name, env, ceiling: this.limits.concurrency, operatorLimit: this.limits.concurrency });
     this.output = new PluginOutput(this.id, options.log);
     // Plugins mostly wait on I/O: a few threads, each with several calls in flight.
     const maxThreads = Math.max(1, Math.min(this.limits.concurrency, availableParallelism()));
+    this.maxThreads = maxThreads;
     const onOutput = (stream: 'stdout' | 'stderr', chunk: Buffer, threadId: number) => this.output.write(stream, chunk, threadId);
     this.isolation = options.isolation ?? hostIsolation();
     this.threads = this.isolation === 'in-process' ? new ThreadPool({ file: workerFile, maxThreads, env, execArgv: [], memoryMb: this.limits.memoryMb, onOutput }) : undefined;
@@ -208,11 +267,17 @@ export class PluginPool {
    * export is a plugin, so that a plugin that cannot load (a missing module, a
    * syntax error, a default export that is not definePlugin's) is reported
    * as such, not as a failure of every call. KADENDE_ERR_PLUGIN_LOAD.
+   *
+   * It loads the module in every thread at once (`threads` loads sent together start that many
+   * threads), so the pool is warm: no call of the first pass waits for a thread to import the
+   * plugin (the aws bundle takes about half a second to import).
    */
-  async probe(): Promise<void> {
+  async probe(threads = this.maxThreads): Promise<void> {
     const timeoutMs = Math.max(this.limits.timeoutMs, PROBE_TIMEOUT_MS);
     const task: WorkerTask = { entry: this.folder.entry, method: 'describe', request: null, deadline: Date.now() + timeoutMs, probe: true };
-    const outcome = await this.runner({}).run(task, timeoutMs);
+    const runner = this.runner({});
+    const outcomes = await Promise.all(Array.from({ length: Math.max(1, threads) }, () => runner.run(task, timeoutMs)));
+    const outcome = outcomes.find((o) => 'failure' in o || !o.answer.ok) ?? outcomes[0]!;
     if ('failure' in outcome) {
       if (outcome.failure === 'timeout') throw loadError(this.id, this.folder.dir, `loading it took longer than ${timeoutMs} ms`);
       if (outcome.failure === 'closed') throw loadError(this.id, this.folder.dir, 'its pool closed while loading it');
@@ -234,13 +299,41 @@ export class PluginPool {
         new PluginCallError('KADENDE_ERR_PLUGIN_REQUEST', this.id, method, `the host built an invalid request: ${requestProblems.join('; ')}`),
       );
     }
-    // The timeout starts when the call starts, not while it waits for a slot.
-    return this.limit(() => this.run<T>(method, request));
+    return this.limited<T>(method, request);
   }
 
-  private async run<T>(method: PluginMethod, request: unknown): Promise<T> {
-    const { timeoutMs } = this.limits;
-    const task: WorkerTask = { entry: this.folder.entry, method, request, deadline: Date.now() + timeoutMs };
+  /**
+   * One call within the account's limiter. A throttled answer lowers the limit and the call waits
+   * for a slot again (at the front of the queue), after a short jittered pause, while its deadline
+   * allows: the plugin hands throttling back at once (`throttleToHost`) instead of retrying it
+   * itself, so the host learns of it while it can still slow down.
+   */
+  private async limited<T>(method: PluginMethod, request: unknown): Promise<T> {
+    let deadline: number | undefined;
+    for (let attempt = 0; ; attempt += 1) {
+      const slot = await this.limiter.acquire(method, attempt > 0);
+      // The timeout starts when the call first starts, not while it waits for a slot; its retries share it.
+      deadline ??= Date.now() + this.limits.timeoutMs;
+      try {
+        const value = await this.run<T>(method, request, deadline);
+        this.limiter.release(slot, 'answered');
+        return value;
+      } catch (error) {
+        const throttled = isThrottled(error);
+        this.limiter.release(slot, throttled ? 'throttled' : 'other');
+        if (!throttled) throw error;
+        this.stats.throttled += 1;
+        const pause = backoffDelay(attempt, THROTTLE_RETRY_BASE_MS, THROTTLE_RETRY_CAP_MS);
+        // Too little time left for another attempt to be worth sending: say the provider throttled it.
+        if (deadline - Date.now() - pause < this.limits.timeoutMs / 10) throw error;
+        await sleep(pause);
+      }
+    }
+  }
+
+  private async run<T>(method: PluginMethod, request: unknown, deadline: number): Promise<T> {
+    const timeoutMs = Math.max(1, deadline - Date.now());
+    const task: WorkerTask = { entry: this.folder.entry, method, request, deadline, throttleToHost: true };
     this.stats.calls += 1;
     const outcome = await this.runner(request).run(task, timeoutMs);
     try {
@@ -306,9 +399,7 @@ export class PluginPool {
       }
     }
     if (method === 'describe' && tags) {
-      const strays = (answer.value as { resources: Array<{ id: string; tags: Record<string, string> }> }).resources
-        .filter((resource) => missingTags(tags, resource.tags).length > 0)
-        .map((resource) => JSON.stringify(resource.id));
+      const strays = strayResources(tags, (answer.value as { resources: Array<{ id: string; tags: Record<string, string> }> }).resources);
       if (strays.length > 0) {
         return this.breach(method, `resource(s) ${strays.slice(0, 20).join(', ')}${strays.length > 20 ? ` and ${strays.length - 20} more` : ''} do not carry the requested tags`);
       }

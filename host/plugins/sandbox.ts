@@ -67,6 +67,9 @@ class Child {
   ) {}
 }
 
+/** Node 20 has the permission model as `--experimental-permission`; Node 22 has both names, Node 24 only `--permission`. */
+const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+
 export function permissionFlags(pluginDir: string, scratch: string, grants: string[] = []): string[] {
   const real = (path: string) => {
     try {
@@ -76,7 +79,7 @@ export function permissionFlags(pluginDir: string, scratch: string, grants: stri
     }
   };
   return [
-    '--experimental-permission',
+    PERMISSION_FLAG,
     `--allow-fs-read=${real(pluginDir)}`,
     `--allow-fs-read=${SANDBOX_RUNTIME_DIR}`,
     `--allow-fs-read=${scratch}`,

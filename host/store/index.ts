@@ -4,3 +4,6 @@ export * from './memory-store.js';
 export * from './types.js';
 export * from './nats-store.js';
 export * from './nats-leases.js';
+export * from './lease-holders.js';
+export * from './connection-watch.js';
+export * from './transfer.js';

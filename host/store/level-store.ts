@@ -20,7 +20,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Level } from 'level';
 import type { KadendeEvent, ClusterRecord, ResourceRecord } from '../../model/index.js';
-import type { Change, EventQuery, OutboxEntry, Store } from './types.js';
+import { eventFilter, type Change, type EventQuery, type OutboxEntry, type Store } from './types.js';
 import { kadendeError } from '../../errors/index.js';
 import { makePrivateDirAndFiles } from '../../lib/index.js';
 
@@ -63,7 +63,7 @@ export class LevelStore implements Store {
   private constructor(
     private readonly db: Level<string, unknown>,
     private readonly options: LevelStoreOptions,
-    private readonly installation: string,
+    private installation: string,
   ) {
     const sub = <V>(name: string) => db.sublevel<string, V>(name, { valueEncoding: 'json' }) as unknown as Sublevel<V>;
     this.clusters = sub('clusters');
@@ -210,10 +210,23 @@ export class LevelStore implements Store {
 
   async listEvents(clusterId: string, query: EventQuery = {}): Promise<KadendeEvent[]> {
     const prefix = `${clusterId}${SEP}`;
-    const range = query.after === undefined ? { gte: prefix } : { gt: `${prefix}${query.after}` };
-    return (await this.events
-      .values({ ...range, lt: `${prefix}${UPPER}`, limit: query.limit ?? -1, reverse: query.reverse ?? false })
-      .all()) as KadendeEvent[];
+    const range = {
+      ...(query.after === undefined ? { gte: prefix } : { gt: `${prefix}${query.after}` }),
+      lt: query.before === undefined ? `${prefix}${UPPER}` : `${prefix}${query.before}`,
+      reverse: query.reverse ?? false,
+    };
+    const limit = query.limit ?? -1;
+    const matches = eventFilter(query);
+    if (!matches) return (await this.events.values({ ...range, limit }).all()) as KadendeEvent[];
+    // Filtered: read on until the page is full, so a rare type still fills it.
+    const found: KadendeEvent[] = [];
+    if (limit === 0) return found;
+    for await (const event of this.events.values(range) as AsyncIterable<KadendeEvent>) {
+      if (!matches(event)) continue;
+      found.push(event);
+      if (found.length === limit) break;
+    }
+    return found;
   }
 
   async commit(change: Change): Promise<void> {
@@ -313,6 +326,11 @@ export class LevelStore implements Store {
 
   async installationId(): Promise<string> {
     return this.installation;
+  }
+
+  async adoptInstallationId(id: string): Promise<void> {
+    await this.db.sublevel<string, string>('meta', { valueEncoding: 'utf8' }).put('installation', id);
+    this.installation = id;
   }
 }
 

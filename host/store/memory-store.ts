@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { KadendeEvent } from '../../model/index.js';
-import type { Change, EventQuery, OutboxEntry, Store } from './types.js';
+import { eventFilter, type Change, type EventQuery, type OutboxEntry, type Store } from './types.js';
 import type { ClusterRecord, ResourceRecord } from '../../model/index.js';
 
 export interface MemoryStoreOptions {
@@ -88,14 +88,14 @@ export class MemoryStore implements Store {
 
   async listEvents(clusterId: string, query: EventQuery = {}): Promise<KadendeEvent[]> {
     this.open();
-    let events = this.state.events.get(clusterId) ?? [];
-    if (query.after !== undefined) {
-      const after = query.after;
-      events = events.filter((e) => e.id > after);
-    }
+    const { after, before } = query;
+    let events = (this.state.events.get(clusterId) ?? []).filter((e) => (after === undefined || e.id > after) && (before === undefined || e.id < before));
     if (query.reverse) events = [...events].reverse();
-    if (query.limit !== undefined && query.limit >= 0) events = events.slice(0, query.limit);
-    return events.map((e) => copy<KadendeEvent>(e.json));
+    let parsed = events.map((e) => copy<KadendeEvent>(e.json));
+    const matches = eventFilter(query);
+    if (matches) parsed = parsed.filter(matches);
+    if (query.limit !== undefined && query.limit >= 0) parsed = parsed.slice(0, query.limit);
+    return parsed;
   }
 
   async commit(change: Change): Promise<void> {
@@ -158,6 +158,10 @@ export class MemoryStore implements Store {
 
   async installationId(): Promise<string> {
     return (this.state.installation ??= randomUUID());
+  }
+
+  async adoptInstallationId(id: string): Promise<void> {
+    this.state.installation = id;
   }
 }
 

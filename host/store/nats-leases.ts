@@ -41,6 +41,17 @@ export interface LeaseOptions {
   onChange?: (gained: string[], lost: string[]) => void;
   /** This host publishes events: it competes for the fleet's publisher role. */
   publisher?: boolean;
+  /** False while the store's connection is down: the round is skipped (every write would be refused, and a refused renewal costs the lease). */
+  active?: () => boolean;
+  /** Each lease taken (`from`: the host it was taken over from, whose lease expired), lost (a renewal refused) or released. */
+  onLease?: (change: LeaseChange) => void;
+}
+
+export interface LeaseChange {
+  clusterId: string;
+  kind: 'taken' | 'lost' | 'released';
+  /** A take of an expired lease another host announced holding: a takeover. */
+  from?: string;
 }
 
 export interface HostInfo {
@@ -50,10 +61,21 @@ export interface HostInfo {
   clusters: string[];
 }
 
+/** What a host puts in KV kadende-hosts each round. */
+export interface HostAnnouncement {
+  hostId: string;
+  url?: string;
+  at: string;
+  /** Cluster id -> when this host took its lease (ISO time). */
+  leases?: Record<string, string>;
+}
+
 interface Held {
   revision: number;
   /** When the renewal that gave this revision started. */
   since: number;
+  /** When this host took the lease. */
+  takenAt: number;
 }
 
 export class LeaseKeeper {
@@ -64,6 +86,8 @@ export class LeaseKeeper {
   private readonly renewMs: number;
   private readonly held = new Map<string, Held>();
   private publisherHeld?: Held;
+  /** Cluster id -> the other host that last announced its lease, and when this host saw it. */
+  private readonly announced = new Map<string, { hostId: string; seenAt: number }>();
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
@@ -124,13 +148,18 @@ export class LeaseKeeper {
 
   /** One round: announce this host, renew what it holds, give away above its fair share, take free clusters up to it. */
   async tick(): Promise<void> {
+    if (this.options.active && !this.options.active()) return;
     const before = new Set(this.heldClusters());
-    await this.hosts.put(this.hostId, JSON.stringify({ hostId: this.hostId, url: this.url, at: new Date().toISOString() }));
+    const leases = Object.fromEntries([...this.held].map(([id, held]) => [id, new Date(held.takenAt).toISOString()]));
+    const announcement: HostAnnouncement = { hostId: this.hostId, url: this.url, at: new Date().toISOString(), leases };
+    await this.hosts.put(this.hostId, JSON.stringify(announcement));
     if (this.options.publisher && !this.stopped) await this.keepPublisher();
     const clusters = await this.options.clusters();
     const present = new Set(clusters);
-    let hostCount = 0;
-    for await (const _ of await this.hosts.keys()) hostCount += 1;
+    const hostIds: string[] = [];
+    for await (const key of await this.hosts.keys()) hostIds.push(key);
+    const hostCount = hostIds.length;
+    for (const key of hostIds) if (key !== this.hostId) await this.rememberAnnounced(key);
     const fair = Math.ceil(clusters.length / Math.max(1, hostCount));
     // Renew (and drop leases of clusters that are gone).
     await Promise.all(
@@ -138,10 +167,11 @@ export class LeaseKeeper {
         if (!present.has(id)) return this.release(id);
         const since = Date.now();
         try {
-          this.held.set(id, { revision: await this.leases.update(id, this.hostId, held.revision), since });
+          this.held.set(id, { revision: await this.leases.update(id, this.hostId, held.revision), since, takenAt: held.takenAt });
         } catch {
           // Someone wrote it since (it expired and was taken), or NATS is unreachable: not ours until taken again.
           this.held.delete(id);
+          this.options.onLease?.({ clusterId: id, kind: 'lost' });
         }
       }),
     );
@@ -151,17 +181,23 @@ export class LeaseKeeper {
     // Below it: take free clusters, starting at a point that differs per host so hosts do not all race for the same ones.
     if (this.held.size < fair && !this.stopped) {
       const free: string[] = [];
+      /** Free because the lease expired (no entry), not released (a delete marker): its last announced holder died or stalled. */
+      const expired = new Set<string>();
       for (const id of clusters) {
         if (this.held.has(id)) continue;
         const entry = await this.leases.get(id).catch(() => null);
         if (!entry || entry.operation !== 'PUT') free.push(id);
+        if (!entry) expired.add(id);
       }
       const offset = free.length ? hash(this.hostId) % free.length : 0;
       for (const id of [...free.slice(offset), ...free.slice(0, offset)]) {
         if (this.held.size >= fair) break;
         const since = Date.now();
         try {
-          this.held.set(id, { revision: await this.leases.create(id, this.hostId), since });
+          this.held.set(id, { revision: await this.leases.create(id, this.hostId), since, takenAt: since });
+          const last = expired.has(id) ? this.announced.get(id) : undefined;
+          const from = last && last.hostId !== this.hostId && Date.now() - last.seenAt < 2 * this.leaseTtlMs ? last.hostId : undefined;
+          this.options.onLease?.({ clusterId: id, kind: 'taken', ...(from ? { from } : {}) });
         } catch (error) {
           if (!isConflict(error)) throw error;
         }
@@ -180,7 +216,7 @@ export class LeaseKeeper {
       const revision = this.publisherHeld
         ? await this.roles.update(PUBLISHER_ROLE, this.hostId, this.publisherHeld.revision)
         : await this.roles.create(PUBLISHER_ROLE, this.hostId);
-      this.publisherHeld = { revision, since };
+      this.publisherHeld = { revision, since, takenAt: this.publisherHeld?.takenAt ?? since };
     } catch (error) {
       // Held by another host (or taken over after it expired), or NATS is unreachable: not ours now.
       this.publisherHeld = undefined;
@@ -191,7 +227,21 @@ export class LeaseKeeper {
   private async release(id: string): Promise<void> {
     const held = this.held.get(id);
     this.held.delete(id);
-    if (held) await this.leases.delete(id, { previousSeq: held.revision }).catch(() => {});
+    if (held) {
+      this.options.onLease?.({ clusterId: id, kind: 'released' });
+      await this.leases.delete(id, { previousSeq: held.revision }).catch(() => {});
+    }
+  }
+
+  /** Which host last announced holding each cluster: a lease that expires under it is a takeover when taken. */
+  private async rememberAnnounced(hostId: string): Promise<void> {
+    const entry = await this.hosts.get(hostId).catch(() => null);
+    if (!entry || entry.operation !== 'PUT') return;
+    const ids = new Set(Object.keys(entry.json<HostAnnouncement>().leases ?? {}));
+    // What it no longer announces it gave away (released): not a takeover when taken.
+    for (const [id, last] of this.announced) if (last.hostId === hostId && !ids.has(id)) this.announced.delete(id);
+    const seenAt = Date.now();
+    for (const id of ids) this.announced.set(id, { hostId, seenAt });
   }
 
   /** Stops renewing and releases every lease, so other hosts take over at once rather than after expiry. */
@@ -225,8 +275,8 @@ export async function listHosts(nc: NatsConnection): Promise<HostInfo[]> {
   for await (const key of await hosts.keys().catch(() => (async function* () {})())) {
     const entry = await hosts.get(key);
     if (entry && entry.operation === 'PUT') {
-      const info = entry.json<{ hostId: string; url?: string; at: string }>();
-      out.set(info.hostId, { ...info, clusters: [] });
+      const { hostId, url, at } = entry.json<HostAnnouncement>();
+      out.set(hostId, { hostId, url, at, clusters: [] });
     }
   }
   for await (const key of await leases.keys().catch(() => (async function* () {})())) {

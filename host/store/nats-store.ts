@@ -129,7 +129,7 @@ export class NatsStore implements Store {
     readonly url: string,
     private readonly options: NatsStoreOptions,
     private readonly ownsConnection: boolean,
-    private readonly installation: string,
+    private installation: string,
   ) {
     this.snapshotEvery = Math.max(1, options.snapshotEvery ?? 1000);
   }
@@ -489,6 +489,12 @@ export class NatsStore implements Store {
 
   async installationId(): Promise<string> {
     return this.installation;
+  }
+
+  /** For `kadende store import` into an empty store, with no daemon running on it (a running one keeps the id it read). */
+  async adoptInstallationId(id: string): Promise<void> {
+    await (await new Kvm(this.connection).open(META_BUCKET)).put('installation', id);
+    this.installation = id;
   }
 
   async close(): Promise<void> {

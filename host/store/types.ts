@@ -24,9 +24,27 @@ export interface OutboxEntry {
 export interface EventQuery {
   /** Only events after this event id. */
   after?: string;
+  /** Only events before this event id (with `reverse`, the page of older events). */
+  before?: string;
   limit?: number;
   /** Newest first. */
   reverse?: boolean;
+  /** Only events of this type (`io.kadende.resource.created`). */
+  type?: string;
+  /** Only events of this group or of groups under it (`workers` matches `workers/queue`). */
+  group?: string;
+}
+
+/** The test of EventQuery's `type` and `group`, or undefined when it has neither (every event matches). */
+export function eventFilter(query: EventQuery): ((event: KadendeEvent) => boolean) | undefined {
+  const { type, group } = query;
+  if (type === undefined && group === undefined) return undefined;
+  return (event) => {
+    if (type !== undefined && event.type !== type) return false;
+    if (group === undefined) return true;
+    const path = event.data.groupPath;
+    return path !== undefined && (path === group || path.startsWith(`${group}/`));
+  };
 }
 
 export interface Store {
@@ -54,6 +72,11 @@ export interface Store {
    * delete each other's resources as orphans.
    */
   installationId(): Promise<string>;
+  /**
+   * Makes this store the installation `id` (`kadende store import` into an empty store: the
+   * imported resources carry the exported installation's tag, and must stay this store's own).
+   */
+  adoptInstallationId?(id: string): Promise<void>;
 }
 
 /** A store's cluster ids: keys only where the store can, else from the records. */

@@ -16,6 +16,11 @@ export interface PluginContext {
   readonly deadline: number;
   /** Fires at the deadline: pass it to HTTP clients so retries stop in time. */
   readonly signal: AbortSignal;
+  /**
+   * The host retries throttled calls itself, under the calls-in-flight limit it adapts per
+   * provider account: withRetry then hands a throttled answer back at once instead of retrying it.
+   */
+  readonly throttleToHost?: boolean;
 }
 
 export interface PluginImplementation {

@@ -50,7 +50,13 @@ export function parseRetryAfter(value: unknown, now = Date.now()): number | unde
 }
 
 /** What bounds the retries: a plugin method's context is one. */
-export type RetryBounds = Pick<PluginContext, 'deadline' | 'signal'>;
+export type RetryBounds = Pick<PluginContext, 'deadline' | 'signal' | 'throttleToHost'>;
+
+/** Whether an error (as `translate` gives it) is the provider's throttling: THROTTLED_ERROR_CODE, or a plugin's own `*_ERR_THROTTLED`. */
+export function isThrottledError(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && (code === THROTTLED_ERROR_CODE || code.endsWith('_ERR_THROTTLED'));
+}
 
 /**
  * Capped exponential backoff, the one formula behind every retry and pause in
@@ -69,8 +75,9 @@ export function backoffDelay(n: number, baseMs: number, capMs: number, random: (
 
 /**
  * Runs `attempt` (given the attempt number, from 0) until it succeeds, fails
- * with an error `isRetryable` refuses, the signal aborts, or the next sleep
- * would end within `marginMs` of the deadline.
+ * with an error `isRetryable` refuses, the signal aborts, the next sleep
+ * would end within `marginMs` of the deadline, or (with `throttleToHost`)
+ * the provider throttles it.
  */
 export async function withRetry<T>(bounds: RetryBounds, policy: RetryPolicy, attempt: (n: number) => Promise<T>): Promise<T> {
   const base = policy.baseMs ?? 100;
@@ -83,6 +90,11 @@ export async function withRetry<T>(bounds: RetryBounds, policy: RetryPolicy, att
       return await attempt(n);
     } catch (error) {
       if (signal.aborted || !policy.isRetryable(error)) throw giveUp(error);
+      // The host slows down on throttling and retries the call itself: tell it now, not at the deadline.
+      if (bounds.throttleToHost) {
+        const translated = giveUp(error);
+        if (isThrottledError(translated)) throw translated;
+      }
       const hint = policy.retryAfterMs?.(error);
       const delay = hint !== undefined && hint >= 0 ? hint : backoffDelay(n, base, cap);
       if (Date.now() + delay >= deadline - margin) throw giveUp(error);

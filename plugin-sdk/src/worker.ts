@@ -19,6 +19,8 @@ export interface WorkerTask {
   deadline: number;
   /** Only load the plugin module and check its default export (the host's load check); no method is called. */
   probe?: boolean;
+  /** The host retries throttled calls itself, under its adaptive limit (PluginContext.throttleToHost). */
+  throttleToHost?: boolean;
 }
 
 export type WorkerAnswer =
@@ -154,6 +156,7 @@ export default async function runTask(task: WorkerTask): Promise<WorkerAnswer> {
       const value = await callPluginMethod(plugin, task.method, task.request, {
         env: process.env,
         deadline: task.deadline,
+        throttleToHost: task.throttleToHost === true,
         get signal() {
           return deadline.signal();
         },

@@ -35,8 +35,9 @@ describe('HTTP API', () => {
 
   beforeAll(async () => {
     t = await openTestService();
-    scheduler = new Scheduler(new ServicePasses(t.service, { followUpMs: 50 }), { logger, intervalMs: 60_000 });
-    api = await buildApi({ service: t.service, feed: t.store.feed, token: TOKEN, logger, scheduler, metrics: new DaemonMetrics({ store: t.store, plugins: t.plugins, outbox: false }) });
+    const metrics = new DaemonMetrics({ store: t.store, plugins: t.plugins, outbox: false });
+    scheduler = new Scheduler(new ServicePasses(t.service, { followUpMs: 50 }), { logger, intervalMs: 60_000, onPass: metrics.passObserver(t.store) });
+    api = await buildApi({ service: t.service, feed: t.store.feed, token: TOKEN, logger, scheduler, metrics });
     await api.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}`;
     scheduler.start();
@@ -187,6 +188,30 @@ describe('HTTP API', () => {
     }
     expect(pages.flat().map((e) => e.id)).toEqual(all.map((e) => e.id));
     expect(pages[0]).toHaveLength(2);
+  });
+
+  it('pages older events with before, and filters them by type and group, as the UI does', async () => {
+    const all = await t.store.listEvents((await t.service.cluster('web')).id);
+    const oldest = all.slice(0, -1);
+    const older = await json('GET', `/v1/clusters/web/events?reverse=true&limit=2&before=${all.at(-1)!.id}`);
+    expect(older.status).toBe(200);
+    expect(older.body.events.map((e: KadendeEvent) => e.id)).toEqual(oldest.slice(-2).reverse().map((e) => e.id));
+
+    const created = await json('GET', '/v1/clusters/web/events?type=io.kadende.resource.created&group=web');
+    expect(created.status).toBe(200);
+    const expected = all.filter((e) => e.type === 'io.kadende.resource.created' && e.data.groupPath === 'web');
+    expect(expected.length).toBeGreaterThan(0);
+    expect(created.body.events.map((e: KadendeEvent) => e.id)).toEqual(expected.map((e) => e.id));
+    const none = await json('GET', '/v1/clusters/web/events?group=no-such-group');
+    expect(none.body.events).toEqual([]);
+
+    const badType = await json('GET', '/v1/clusters/web/events?type=created');
+    expect(badType.status).toBe(400);
+    expect(badType.body.error.code).toBe('KADENDE_ERR_REQUEST_INVALID');
+    expect(badType.body.error.message).toContain('type');
+    const badBefore = await json('GET', '/v1/clusters/web/events?before=yesterday');
+    expect(badBefore.status).toBe(400);
+    expect(badBefore.body.error.message).toContain('before');
   });
 
   it('follows events live with Server-Sent Events, resuming after a given id', async () => {

@@ -2,16 +2,10 @@
 // the in-process KadendeService and a fake EC2 whose listing lags, whose TerminateInstances
 // answers InvalidInstanceID.NotFound for young instances, and whose endpoints are regional.
 // Time is virtual (the service's and the fake's clock), so 130 s of lag cost nothing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KadendeService } from '../../host/controller/service.js';
-import { PluginHost } from '../../host/plugins/host.js';
-import { localSources, PluginResolver } from '../../host/plugins/resolve.js';
-import { LevelStore } from '../../host/store/level-store.js';
-import { startFakeEc2, type FakeEc2, type FakeEc2Options } from './aws.js';
-import { ec2Env, FAKE_CREDENTIALS, setProcessEnv } from './env.js';
+import type { FakeEc2, FakeEc2Options } from './aws.js';
+import { ec2Host } from './ec2-host.js';
 
 let t = Date.now();
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -21,19 +15,9 @@ afterEach(async () => {
 
 async function setup(options: FakeEc2Options = {}) {
   t = Date.now();
-  const root = mkdtempSync(join(tmpdir(), 'kadende-consistency-'));
-  const ec2 = await startFakeEc2({ pendingMs: 10, ...FAKE_CREDENTIALS.ec2, now: () => t, ...options });
-  const restoreEnv = setProcessEnv(ec2Env(ec2));
-  const store = await LevelStore.open(join(root, 'store'));
-  const plugins = new PluginHost(new PluginResolver(localSources({ ...process.env, KADENDE_PLUGIN_PATH: '' })));
+  const { ec2, store, plugins, close } = await ec2Host({ ec2: { pendingMs: 10, now: () => t, ...options } });
+  cleanups.push(close);
   const service = new KadendeService(store, plugins, { now: () => new Date(t), createBackoffMs: 10 });
-  cleanups.push(async () => {
-    await plugins.close();
-    await store.close();
-    await ec2.close();
-    restoreEnv();
-    rmSync(root, { recursive: true, force: true });
-  });
   const apply = async (size: number, region = 'us-east-1') =>
     (await service.apply(`version: "1"\nname: lag\ngroups:\n  web:\n    size: ${size}\n    resourcePlugin: { name: aws }\n    resourceProperties: { instanceType: t2.small, image: debian, region: ${region} }\n`, 'lag.yaml')).cluster;
   return { ec2, service, store, apply };

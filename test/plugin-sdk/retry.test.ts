@@ -1,7 +1,7 @@
 // The SDK's retry policy, on its own: which failures it retries, and that the
 // deadline and the signal end it with the translated error.
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, PluginError, withRetry, type RetryPolicy } from '@kadende/plugin-sdk';
+import { backoffDelay, PluginError, THROTTLED_ERROR_CODE, withRetry, type RetryPolicy } from '@kadende/plugin-sdk';
 
 class Flaky extends Error {
   constructor(readonly retryable: boolean) {
@@ -30,6 +30,20 @@ function failing(...errors: Error[]) {
 }
 
 describe('withRetry', () => {
+  it('with throttleToHost, hands a throttled failure back at once (the host slows down and retries it); other retryable ones are still retried', async () => {
+    const throttling: RetryPolicy = {
+      ...policy,
+      translate: (error) => new PluginError((error as Error).message === 'throttled' ? THROTTLED_ERROR_CODE : 'TEST_ERR_UNAVAILABLE', (error as Error).message, 'Flaky'),
+    };
+    const unavailable = Object.assign(new Flaky(true), { message: 'unavailable' });
+    const { attempt, seen } = failing(unavailable, new Flaky(true), new Flaky(true));
+    await expect(withRetry({ ...bounds(), throttleToHost: true }, throttling, attempt)).rejects.toMatchObject({ code: THROTTLED_ERROR_CODE });
+    expect(seen).toEqual([0, 1]);
+    // Without it (a host that does not retry throttling itself), the plugin retries as before.
+    const again = failing(new Flaky(true), new Flaky(true));
+    expect(await withRetry(bounds(), throttling, again.attempt)).toBe(2);
+  });
+
   it('retries what the policy calls retryable until it succeeds', async () => {
     const { attempt, seen } = failing(new Flaky(true), new Flaky(true), new Flaky(true));
     expect(await withRetry(bounds(), policy, attempt)).toBe(3);

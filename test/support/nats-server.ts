@@ -120,3 +120,16 @@ export async function readStream(url: string, filter: string, count: number, opt
     await nc.close();
   }
 }
+
+/** A nats-server for one test file: started before its tests, stopped after them (then `cleanup`). */
+export function natsServerForFile(beforeAll: (fn: () => Promise<void>, timeout?: number) => void, afterAll: (fn: () => Promise<void>) => void, cleanup: () => void = () => {}): () => NatsServer {
+  let server: NatsServer | undefined;
+  beforeAll(async () => {
+    server = await NatsServer.start();
+  }, 20_000);
+  afterAll(async () => {
+    await server?.stop();
+    cleanup();
+  });
+  return () => server!;
+}

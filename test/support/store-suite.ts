@@ -101,6 +101,25 @@ export function storeSuite(name: string, open: () => Promise<OpenedStore>): void
       expect(await store.countOutbox()).toBe(2);
     });
 
+    it('pages events before an id and filters them by type and by group (a branch matches the groups under it)', async () => {
+      const kinds = ['io.kadende.resource.created', 'io.kadende.resource.deleted'] as const;
+      const groups = ['web', 'workers/queue', 'workers', 'webby', undefined];
+      const events = Array.from({ length: 10 }, (_, i) =>
+        makeEvent(kinds[i % 2]!, { clusterId: 'c1', ...(groups[i % 5] === undefined ? {} : { groupPath: groups[i % 5] }), cause: `n${i}` }),
+      );
+      await store.commit({ events });
+      const causes = async (query: Parameters<Store['listEvents']>[1]) => (await store.listEvents('c1', query)).map((e) => e.data.cause);
+      expect(await causes({ before: events[3]!.id })).toEqual(['n0', 'n1', 'n2']);
+      expect(await causes({ before: events[7]!.id, reverse: true, limit: 2 })).toEqual(['n6', 'n5']);
+      expect(await causes({ after: events[2]!.id, before: events[5]!.id })).toEqual(['n3', 'n4']);
+      expect(await causes({ type: 'io.kadende.resource.deleted' })).toEqual(['n1', 'n3', 'n5', 'n7', 'n9']);
+      expect(await causes({ group: 'workers' })).toEqual(['n1', 'n2', 'n6', 'n7']);
+      expect(await causes({ group: 'web' })).toEqual(['n0', 'n5']);
+      // A filtered page is full when enough events match, however many do not in between.
+      expect(await causes({ group: 'workers', type: 'io.kadende.resource.created', reverse: true, limit: 2 })).toEqual(['n6', 'n2']);
+      expect(await causes({ type: 'io.kadende.resource.deleted', before: events[9]!.id, reverse: true, limit: 3 })).toEqual(['n7', 'n5', 'n3']);
+    });
+
     it('orders events by id whatever order they are committed in', async () => {
       const events = Array.from({ length: 4 }, (_, i) => makeEvent('io.kadende.resource.created', { clusterId: 'c1', cause: `n${i}` }));
       await store.commit({ events: [events[2]!, events[0]!] });
@@ -141,6 +160,15 @@ export function storeSuite(name: string, open: () => Promise<OpenedStore>): void
       store = await opened.reopen();
       expect((await store.listResources('c1')).map((r) => r.id)).toEqual(['r1']);
       expect((await store.findClusterByName('SHOP'))?.id).toBe('c1');
+    });
+
+    it('adopts an installation id (store import into an empty store) and keeps it across a reopen', async () => {
+      const adopted = '0190ffff-0000-7000-8000-000000000042';
+      expect(await store.installationId()).not.toBe(adopted);
+      await store.adoptInstallationId!(adopted);
+      expect(await store.installationId()).toBe(adopted);
+      store = await opened.reopen();
+      expect(await store.installationId()).toBe(adopted);
     });
   });
 }

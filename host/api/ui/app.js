@@ -1,164 +1,186 @@
-// The Kadende web UI: clusters, per-group status, resources, and live events.
-// Plain ES module, no build step. All data is written with textContent, never
-// as HTML. The token stays in this tab's sessionStorage; it can arrive in the
-// URL fragment (#token=...), which browsers never send to a server.
+// The Kadende web UI: clusters with their health, each cluster's groups (why one is not
+// converged), history, resources and events. Plain ES modules, no build step. Routes live in the
+// fragment (#/clusters/NAME), so a link survives a reload and the back button walks them. The
+// token stays in this tab's sessionStorage; it can arrive in the fragment (#token=...), which
+// browsers never send to a server.
+import { api, authorized, enc, listEvents, token, Unauthorized } from './api.js';
+import { groupHistory, historyChart } from './chart.js';
+import { cell, el, fillTable, pill } from './dom.js';
+import { EventsPanel } from './events.js';
+import { absoluteTime, age, plural, refreshAges } from './format.js';
+
 const $ = (selector) => document.querySelector(selector);
-const TOKEN_KEY = 'kadende.token';
-const state = { token: '', selected: undefined, follow: undefined, lastEventId: undefined, refreshTimer: undefined };
+const state = { ref: undefined, clusterId: undefined, follow: undefined, lastEventId: undefined, refreshTimer: undefined, history: [] };
 
-class Unauthorized extends Error {}
+/** Pill colour by status reason; the reason and message come from the daemon's pass. */
+const REASON_KIND = { converged: 'ok', progressing: 'warn', waiting: 'warn', halted: 'bad', 'creates-failed': 'bad', 'describe-failed': 'bad' };
+const kindOf = (reason) => REASON_KIND[reason] ?? 'warn';
 
-const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const clusterPath = (name) => `#/clusters/${enc(name)}`;
 
-async function api(path, init = {}) {
-  const response = await fetch(path, { ...init, headers: { authorization: `Bearer ${state.token}`, ...(init.headers ?? {}) } });
-  if (response.status === 401) throw new Unauthorized('the token was refused');
-  const body = await response.json();
-  if (!response.ok) throw new Error(body?.error?.message ?? `${response.status} ${response.statusText}`);
-  return body;
-}
-
-function cell(text, className) {
-  const td = document.createElement('td');
-  td.textContent = text === undefined || text === null ? '-' : String(text);
-  if (className) td.className = className;
-  return td;
-}
-
-function fillTable(table, rows) {
-  const body = table.querySelector('tbody');
-  body.replaceChildren(
-    ...rows.map((cells) => {
-      const tr = document.createElement('tr');
-      tr.append(...cells);
-      return tr;
-    }),
-  );
+/** The cluster a fragment names, or undefined (the list alone). */
+function routedCluster() {
+  const match = /^#\/clusters\/([^/]+)$/.exec(location.hash);
+  return match ? decodeURIComponent(match[1]) : undefined;
 }
 
 function setConnection(text, kind) {
-  const pill = $('#connection');
-  pill.textContent = text;
-  pill.className = `pill ${kind ?? ''}`;
+  const connection = $('#connection');
+  connection.textContent = text;
+  connection.className = `pill ${kind ?? ''}`;
 }
 
 function showLogin(message) {
   state.follow?.abort();
+  state.ref = undefined;
   $('#app').hidden = true;
   $('#login').hidden = false;
   $('#login-error').textContent = message ?? '';
   setConnection('not connected', 'bad');
 }
 
+function report(error) {
+  if (error instanceof Unauthorized) return showLogin(error.message);
+  setConnection(error.message, 'bad');
+}
+
+/** A cluster's health from a pass's report: ready of desired over its current groups, and one state. */
+function clusterHealth(passReport) {
+  const groups = passReport.groups.filter((g) => !g.retired);
+  const desired = groups.reduce((sum, g) => sum + (g.status?.desired ?? 0), 0);
+  const ready = groups.reduce((sum, g) => sum + (g.status?.healthy ?? 0), 0);
+  const failing = passReport.groups.filter((g) => kindOf(g.status?.reason) === 'bad');
+  if (failing.length > 0) return { desired, ready, text: 'error', kind: 'bad', title: failing.map((g) => `${g.path}: ${g.status.message}`).join('\n') };
+  if (groups.every((g) => g.status?.reason === 'converged')) return { desired, ready, text: 'converged', kind: 'ok' };
+  return { desired, ready, text: 'progressing', kind: 'warn' };
+}
+
+/**
+ * The list's health per cluster: the daemon's last pass (no plugin call). A daemon that has run no
+ * pass of a cluster (another host holds it) answers with a live look, which calls its plugins: that
+ * answer is kept for a minute rather than asked for at every poll.
+ */
+const LIVE_STATUS_KEPT_MS = 60_000;
+const listStatus = new Map();
+
+async function statusForList(id) {
+  const kept = listStatus.get(id);
+  if (kept && kept.source === 'live' && Date.now() - kept.at < LIVE_STATUS_KEPT_MS) return kept.pass;
+  try {
+    const pass = await api(`/v1/clusters/${enc(id)}/status`);
+    listStatus.set(id, { pass, source: pass.source, at: Date.now() });
+    return pass;
+  } catch (error) {
+    if (error instanceof Unauthorized) throw error;
+    return undefined;
+  }
+}
+
 async function loadClusters() {
   const clusters = await api('/v1/clusters');
+  const passes = await Promise.all(clusters.map((c) => statusForList(c.id)));
   const list = $('#clusters');
   list.replaceChildren(
-    ...clusters.map((cluster) => {
-      const li = document.createElement('li');
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.dataset.id = cluster.id;
-      button.textContent = cluster.name;
-      const small = document.createElement('small');
-      small.textContent = `${plural(cluster.groups, 'group')}, ${plural(cluster.resources, 'resource')}${cluster.deleting ? ', deleting' : ''}`;
-      button.append(small);
-      button.setAttribute('aria-current', String(cluster.id === state.selected));
-      button.addEventListener('click', () => select(cluster.id));
-      li.append(button);
-      return li;
+    ...clusters.map((cluster, i) => {
+      const health = passes[i] ? clusterHealth(passes[i].report) : undefined;
+      const current = state.ref !== undefined && (state.ref === cluster.name || state.ref === cluster.id);
+      return el(
+        'li',
+        { 'data-id': cluster.id },
+        el(
+          'a',
+          { href: clusterPath(cluster.name), 'aria-current': current ? 'page' : undefined },
+          el('span', { class: 'name' }, cluster.name),
+          health ? pill(cluster.deleting ? 'deleting' : health.text, cluster.deleting ? 'warn' : health.kind, health.title) : undefined,
+          el('small', { class: 'health' }, [plural(cluster.groups, 'group'), health ? `${health.ready}/${health.desired} ready` : undefined].filter(Boolean).join(', ')),
+        ),
+      );
     }),
   );
-  if (clusters.length === 0) {
-    const li = document.createElement('li');
-    li.className = 'muted';
-    li.textContent = 'No clusters yet: kadende apply -f FILE --server ' + location.origin;
-    list.append(li);
-  }
+  if (clusters.length === 0) list.append(el('li', { class: 'muted' }, `No clusters yet: kadende apply -f FILE --server ${location.origin}`));
   setConnection('connected', 'ok');
 }
 
-/** Pill colour by status reason; the reason and message come from the daemon's pass. */
-const REASON_KIND = { converged: 'ok', progressing: 'warn', waiting: 'warn', halted: 'bad', 'creates-failed': 'bad', 'describe-failed': 'bad' };
+function groupRow(group) {
+  const s = group.status ?? {};
+  const reason = s.reason ?? 'progressing';
+  const why = group.error?.message ?? s.message ?? '';
+  const stateCell = el('td', { class: 'state' }, pill(reason, kindOf(reason), why));
+  return [
+    cell(group.retired ? `${group.path} (removed)` : group.path),
+    cell(group.plugin),
+    cell(s.desired),
+    cell(s.actual),
+    cell(s.healthy),
+    cell(s.unhealthy),
+    cell(s.failed),
+    cell(s.outdated),
+    stateCell,
+    cell(why, `reason wrap ${kindOf(reason)}`),
+  ];
+}
 
-function groupState(group) {
-  const reason = group.status?.reason ?? 'progressing';
-  return [reason, REASON_KIND[reason] ?? 'warn', group.status?.message ?? ''];
+function resourceRow(r) {
+  const ageCell = el('td', { class: 'age', title: absoluteTime(r.createdAt) }, el('span', { 'data-since': r.createdAt }, `${age(r.createdAt)} ago`));
+  return [cell(r.groupPath), cell(r.providerId ?? r.id, 'wrap'), cell(r.state), cell(r.status), ageCell, cell(r.address, 'wrap'), cell(r.lastError, 'wrap')];
+}
+
+function showHolder(holder) {
+  const span = $('#cluster-holder');
+  span.hidden = !holder?.hostId;
+  if (!holder?.hostId) return;
+  span.textContent = `held by ${holder.hostId}`;
+  span.title = [holder.address, holder.since ? `since ${absoluteTime(holder.since)}` : undefined].filter(Boolean).join(', ');
+}
+
+function drawHistory(pass) {
+  const history = groupHistory(state.history, pass.report, pass.finishedAt ?? new Date().toISOString());
+  const charts = [...history].map(([path, points]) => el('figure', {}, el('figcaption', {}, path), historyChart(path, points)));
+  $('#history').replaceChildren(...charts);
+}
+
+/** The history charts read the cluster's latest events, of every type (chart.js says how). */
+const HISTORY_EVENTS = 1000;
+
+async function loadHistory() {
+  const ref = state.ref;
+  const events = await listEvents(`/v1/clusters/${enc(ref)}/events?reverse=true&limit=${HISTORY_EVENTS}`);
+  if (ref === state.ref) state.history = events;
 }
 
 async function loadCluster() {
-  const id = state.selected;
-  if (!id) return;
+  const ref = state.ref;
+  if (ref === undefined) return;
   // The daemon's last pass, not a live describe: polling must not cost a cloud API call per group.
-  const [{ cluster }, { report: status }, resources] = await Promise.all([
-    api(`/v1/clusters/${id}?status=false`),
-    api(`/v1/clusters/${id}/status`),
-    api(`/v1/clusters/${id}/resources`),
+  const [{ cluster }, pass, resources] = await Promise.all([
+    api(`/v1/clusters/${enc(ref)}?status=false`),
+    api(`/v1/clusters/${enc(ref)}/status`),
+    api(`/v1/clusters/${enc(ref)}/resources`),
   ]);
-  if (id !== state.selected) return;
+  if (ref !== state.ref) return;
+  state.clusterId = cluster.id;
   $('#cluster-name').textContent = cluster.name;
   $('#cluster-id').textContent = cluster.id;
   $('#cluster-generation').textContent = String(cluster.generation);
-  const pill = $('#cluster-state');
-  pill.textContent = status.converged ? 'converged' : 'not converged';
-  pill.className = `pill ${status.converged ? 'ok' : 'warn'}`;
-  fillTable(
-    $('#groups'),
-    status.groups.map((group) => {
-      const [text, kind, message] = groupState(group);
-      const s = group.status ?? {};
-      const badge = cell('');
-      const span = document.createElement('span');
-      span.className = `pill ${kind}`;
-      span.textContent = text;
-      span.title = message;
-      badge.append(span);
-      return [cell(group.retired ? `${group.path} (removed)` : group.path), cell(group.plugin), cell(s.desired), cell(s.actual), cell(s.healthy), cell(s.unhealthy), cell(s.failed), cell(s.outdated), badge];
-    }),
-  );
-  fillTable(
-    $('#resources'),
-    resources.map((r) => [cell(r.groupPath), cell(r.providerId ?? r.id), cell(r.state), cell(r.status), cell(r.address, 'wrap'), cell(r.lastError, 'wrap')]),
-  );
-}
-
-function eventItem(event) {
-  const li = document.createElement('li');
-  li.dataset.id = event.id;
-  const time = document.createElement('time');
-  time.dateTime = event.time;
-  time.textContent = new Date(event.time).toLocaleTimeString();
-  const type = document.createElement('span');
-  type.className = 'type';
-  type.textContent = event.type.replace(/^io\.kadende\./, '');
-  const subject = document.createElement('span');
-  subject.className = 'muted';
-  subject.textContent = event.subject.split('/').slice(1).join('/');
-  const cause = document.createElement('div');
-  cause.textContent = event.data?.cause ?? '';
-  li.append(time, type, subject, cause);
-  return li;
-}
-
-function showEvent(event) {
-  const list = $('#events');
-  if (list.querySelector(`[data-id="${CSS.escape(event.id)}"]`)) return;
-  list.prepend(eventItem(event));
-  while (list.children.length > 200) list.lastElementChild.remove();
-  state.lastEventId = event.id;
+  showHolder(cluster.holder);
+  const health = clusterHealth(pass.report);
+  const statePill = $('#cluster-state');
+  statePill.textContent = `${health.text} · ${health.ready}/${health.desired} ready`;
+  statePill.className = `pill ${health.kind}`;
+  fillTable($('#groups'), pass.report.groups.map(groupRow));
+  fillTable($('#resources'), resources.map(resourceRow));
+  events.setGroups(pass.report.groups.filter((g) => !g.retired).map((g) => g.path));
+  drawHistory(pass);
 }
 
 /** Follows the SSE stream with fetch (EventSource cannot send the bearer token), reconnecting after the last event seen. */
-async function follow(id) {
+async function follow(ref) {
   const controller = new AbortController();
   state.follow = controller;
-  while (!controller.signal.aborted && state.selected === id) {
+  while (!controller.signal.aborted && state.ref === ref) {
     try {
       const after = state.lastEventId ? `?after=${state.lastEventId}` : '';
-      const response = await fetch(`/v1/clusters/${id}/events/follow${after}`, {
-        headers: { authorization: `Bearer ${state.token}`, accept: 'text/event-stream' },
-        signal: controller.signal,
-      });
+      const response = await fetch(`/v1/clusters/${enc(ref)}/events/follow${after}`, authorized({ headers: { accept: 'text/event-stream' }, signal: controller.signal }));
       if (response.status === 401) return showLogin('the token was refused');
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
@@ -171,12 +193,10 @@ async function follow(id) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-          if (!data) continue;
-          showEvent(JSON.parse(data));
-          scheduleRefresh();
+          if (data) onLiveEvent(JSON.parse(data));
         }
       }
-    } catch (error) {
+    } catch {
       if (controller.signal.aborted) return;
     }
     setConnection('reconnecting', 'warn');
@@ -184,40 +204,58 @@ async function follow(id) {
   }
 }
 
-function scheduleRefresh() {
+function onLiveEvent(event) {
+  state.lastEventId = event.id;
+  events.live(event);
+  if (!state.history.some((e) => e.id === event.id)) state.history = [event, ...state.history].slice(0, HISTORY_EVENTS);
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(() => loadCluster().catch(report), 400);
 }
 
-async function select(id) {
+/** Shows what the fragment names: a cluster, or the list alone. */
+async function route() {
+  const ref = routedCluster();
+  if (ref === state.ref) return;
   state.follow?.abort();
-  state.selected = id;
-  state.lastEventId = undefined;
-  $('#empty').hidden = true;
-  $('#detail').hidden = false;
-  $('#events').replaceChildren();
-  for (const button of document.querySelectorAll('#clusters button')) button.setAttribute('aria-current', String(button.dataset.id === id));
-  const { events } = await api(`/v1/clusters/${id}/events?limit=50&reverse=true`);
-  for (const event of [...events].reverse()) showEvent(event);
-  await loadCluster();
-  void follow(id);
+  Object.assign(state, { ref, clusterId: undefined, lastEventId: undefined, history: [] });
+  for (const item of document.querySelectorAll('#clusters a')) {
+    if (item.getAttribute('href') === location.hash) item.setAttribute('aria-current', 'page');
+    else item.removeAttribute('aria-current');
+  }
+  $('#detail').hidden = ref === undefined;
+  $('#empty').hidden = ref !== undefined;
+  $('#empty').textContent = 'Select a cluster.';
+  if (ref === undefined) return;
+  $('#cluster-name').textContent = ref;
+  try {
+    // Events first: the follow resumes after the newest one the history read.
+    await Promise.all([events.open(ref), loadHistory()]);
+    if (ref !== state.ref) return;
+    state.lastEventId = state.history[0]?.id;
+    await loadCluster();
+  } catch (error) {
+    if (ref !== state.ref) return;
+    if (error instanceof Unauthorized) return report(error);
+    $('#detail').hidden = true;
+    $('#empty').hidden = false;
+    $('#empty').textContent = `Cluster "${ref}": ${error.message}`;
+    return;
+  }
+  if (ref === state.ref) void follow(ref);
 }
 
-function report(error) {
-  if (error instanceof Unauthorized) return showLogin(error.message);
-  setConnection(error.message, 'bad');
-}
+const events = new EventsPanel({ list: $('#events'), more: $('#events-more'), type: $('#event-type'), group: $('#event-group'), onError: report });
 
 async function connect() {
   await loadClusters();
   $('#login').hidden = true;
   $('#app').hidden = false;
+  await route();
 }
 
 $('#login').addEventListener('submit', (event) => {
   event.preventDefault();
-  state.token = $('#token').value.trim();
-  sessionStorage.setItem(TOKEN_KEY, state.token);
+  token.set($('#token').value.trim());
   connect().catch(report);
 });
 
@@ -225,7 +263,7 @@ $('#reconcile').addEventListener('click', async () => {
   const button = $('#reconcile');
   button.disabled = true;
   try {
-    await api(`/v1/clusters/${state.selected}/reconcile`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    await api(`/v1/clusters/${enc(state.ref)}/reconcile`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     await loadCluster();
   } catch (error) {
     report(error);
@@ -235,19 +273,25 @@ $('#reconcile').addEventListener('click', async () => {
 });
 
 /** A token in the fragment wins over a stored one; it is then taken out of the address bar. */
-function start() {
+function takeTokenFromFragment() {
   const fromFragment = new URLSearchParams(location.hash.slice(1)).get('token');
-  if (fromFragment) {
-    sessionStorage.setItem(TOKEN_KEY, fromFragment);
-    history.replaceState(null, '', location.pathname);
-  }
-  state.token = sessionStorage.getItem(TOKEN_KEY) ?? '';
-  if (state.token) connect().catch(report);
-  else showLogin();
+  if (!fromFragment) return false;
+  token.set(fromFragment);
+  history.replaceState(null, '', location.pathname);
+  return true;
 }
-window.addEventListener('hashchange', start);
-start();
+
+window.addEventListener('hashchange', () => {
+  if (takeTokenFromFragment()) connect().catch(report);
+  else if (!$('#app').hidden) route().catch(report);
+});
+takeTokenFromFragment();
+if (token.get()) connect().catch(report);
+else showLogin();
+
 // Status also changes without events (a pass that only confirms what it created): poll it too.
 setInterval(() => {
-  if (!$('#app').hidden) Promise.all([loadClusters(), loadCluster()]).catch(report);
+  if ($('#app').hidden) return;
+  refreshAges();
+  Promise.all([loadClusters(), loadCluster()]).catch(report);
 }, 5000);

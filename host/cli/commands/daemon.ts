@@ -7,6 +7,7 @@ import { startDaemon } from '../../daemon.js';
 import { backoffFromEnv, dataDir, openLocal, storeUrl, writeDaemonFile } from '../context.js';
 import { atLeast, parsedOption } from '../flags.js';
 import { globals } from '../program.js';
+import { kadendeError } from '../../../errors/index.js';
 
 interface DaemonFlags {
   host: string;
@@ -19,6 +20,7 @@ interface DaemonFlags {
   grace: number;
   leaseTtl: number;
   hostId?: string;
+  advertise?: string;
 }
 
 export function registerDaemon(program: Command): void {
@@ -34,6 +36,7 @@ export function registerDaemon(program: Command): void {
     .addOption(parsedOption('--grace <seconds>', 'on SIGTERM/SIGINT: how long in-flight work may take to finish', atLeast(0), '10'))
     .addOption(parsedOption('--lease-ttl <seconds>', 'with --store nats://: how long a cluster lease lives unrenewed (renewed every third of it)', atLeast(0.3), '15'))
     .option('--host-id <id>', 'with --store nats://: this host\'s id in the fleet (default: hostname-pid-random)')
+    .option('--advertise <url>', 'with --store nats://: the API URL other hosts forward requests to (default: the listen address; give it with --host 0.0.0.0)')
     .action(async (flags: DaemonFlags) => {
       const options = globals();
       const directory = dataDir(options);
@@ -43,11 +46,16 @@ export function registerDaemon(program: Command): void {
       // The same plugin sources (local, registry, URL, cache) as every other command. The daemon
       // opens the store itself (with an outbox when it publishes) and closes both on stop().
       // Plugin URLs from API clients: http(s) only, unless KADENDE_ALLOW_FILE_PLUGIN_URLS=1.
-      const { plugins } = await openLocal({ ...options, ...daemonUrlPolicy() }, ['plugins']);
+      if (flags.advertise !== undefined && !/^https?:\/\/[^\s/]+\/?$/.test(flags.advertise)) {
+        throw kadendeError('KADENDE_ERR_ARGUMENT', `--advertise takes the API's URL as other hosts reach it, such as http://10.0.0.5:7461, got "${flags.advertise}"`);
+      }
+      // Warm: a cluster's plugin threads start when it is applied or the daemon starts, not at its first pass.
+      const { plugins } = await openLocal({ ...options, ...daemonUrlPolicy() }, ['plugins'], { warm: true });
       const daemon = await startDaemon({
         dataDir: directory,
         storeUrl: storeUrl(options),
         hostId: flags.hostId,
+        advertiseUrl: flags.advertise,
         leaseTtlMs: flags.leaseTtl * 1000,
         plugins,
         token,

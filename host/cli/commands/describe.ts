@@ -13,10 +13,10 @@ export function registerDescribe(program: Command): void {
     .argument('<cluster>', 'cluster id or name')
     .action(async (kind: string, ref: string) => {
       if (kind !== 'cluster') throw kadendeError('KADENDE_ERR_ARGUMENT', `describe takes "cluster", got "${kind}"`);
-      const { cluster, report } = await withService(globals(), async (s) => {
+      const { cluster, report, holder } = await withService(globals(), async (s) => {
         const found = await s.cluster(ref);
-        return { cluster: found, report: await s.plan(found.id) };
+        return { cluster: found, report: await s.plan(found.id), holder: await s.holder(found.id) };
       });
-      out({ cluster, status: report }, () => renderCluster(cluster, report));
+      out({ cluster, status: report, ...(holder ? { holder } : {}) }, () => renderCluster(cluster, report, holder));
     });
 }

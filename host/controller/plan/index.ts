@@ -5,6 +5,8 @@
  * plan.test.ts.
  *
  * Rules (ARCHITECTURE.md, "Reconcile, per group"), one phase each:
+ * - policy: a size or policy value that cannot be read halts the group
+ *   (policy.ts), never defaulting to the least safe behaviour;
  * - match: observed but unrecorded is an orphan, deleted once older than
  *   orphanMinAge, and never unless it carries this cluster's and group's tags;
  * - classify: recorded but no longer observed is lost, the record is dropped
@@ -17,11 +19,14 @@
  * - status: why the group is or is not converged (status.ts).
  */
 import { classify } from './classify.js';
-import { foreignHalt, match, orphanActions } from './match.js';
+import { foreignHalt, foreignInstallations, match, orphanActions } from './match.js';
+import { unreadablePolicy } from './policy.js';
 import { remediate } from './remediate.js';
 import { scale } from './scale.js';
 import { groupStatus } from './status.js';
-import type { Plan, PlanInput } from './types.js';
+import type { Action, Plan, PlanInput } from './types.js';
+
+const isFiniteCount = (n: number) => Number.isSafeInteger(n) && n >= 0;
 
 export { resolveAmount } from './amounts.js';
 export { CREATE_IN_FLIGHT_MS } from './scale.js';
@@ -32,13 +37,19 @@ export const DEFAULT_LOST_GRACE_MS = 120_000;
 
 export function planGroup(input: PlanInput): Plan {
   const { group, now } = input;
+  const unreadable = unreadablePolicy(group);
+  if (unreadable !== undefined) {
+    const actions: Action[] = [{ kind: 'halt', unhealthy: 0, allowed: 0, cause: unreadable }];
+    const status = groupStatus({ group, actions, live: [], pool: [], unhealthy: 0, failed: [], outdated: 0 });
+    return { actions, status: { ...status, desired: isFiniteCount(group.size) ? group.size : 0, actual: input.records.length } };
+  }
   const { matched, orphans, foreign } = match(group, input.records, input.observed, input.installation);
   if (foreign.length > 0) {
     // Never fight another installation: halt the whole group (no orphan delete, no create, no scale-in).
     const live = input.records.filter((r) => matched.has(r.id)).length;
     const actions = [foreignHalt(foreign, input.installation!)];
     const status = groupStatus({ group, actions, live: [], pool: [], unhealthy: 0, failed: [], outdated: 0 });
-    return { actions, status: { ...status, actual: live } };
+    return { actions, status: { ...status, actual: live, foreignInstallations: foreignInstallations(foreign) } };
   }
   const classified = classify(group, input.records, matched, now, input.lostGraceMs ?? DEFAULT_LOST_GRACE_MS);
   const remedy = remediate(classified.live, group);

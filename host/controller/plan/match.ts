@@ -60,9 +60,14 @@ export function orphanActions(orphans: Resource[], group: GroupTarget, now: numb
   });
 }
 
+/** The other installations the foreign resources belong to, sorted. */
+export function foreignInstallations(foreign: Resource[]): string[] {
+  return [...new Set(foreign.map((r) => r.tags[TAG_INSTALLATION]!))].sort();
+}
+
 /** The halt of a group another installation also manages: nothing is created or deleted until an operator decides. */
 export function foreignHalt(foreign: Resource[], installation: string): Action {
-  const others = [...new Set(foreign.map((r) => r.tags[TAG_INSTALLATION]!))].sort();
+  const others = foreignInstallations(foreign);
   return {
     kind: 'halt',
     unhealthy: 0,

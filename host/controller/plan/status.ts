@@ -3,8 +3,9 @@
  * so that the service, the scheduler, the CLI and the UI read the same answer.
  *
  * Reasons, the first that applies:
- *   halted          more unhealthy than maxUnhealthy: nothing is replaced until
- *                   an operator looks (the scheduler backs off);
+ *   halted          more unhealthy than maxUnhealthy, another installation's
+ *                   resources, or a policy that cannot be read: nothing is
+ *                   replaced until an operator looks (the scheduler backs off);
  *   progressing     this pass creates, deletes, drops records or confirms creates;
  *   waiting         nothing to do yet: a young orphan, a lagging describe, a
  *                   resource still starting, a rollout out of budget;
@@ -52,7 +53,7 @@ function explain({ group, actions, live, pool, failed, outdated }: StatusInput):
   const healthy = pool.filter((l) => l.ready).length;
   const ready = `${healthy} of ${group.size} ready`;
   const halt = actions.find((a) => a.kind === 'halt');
-  if (halt) return { reason: 'halted', message: `remediation halted (${halt.cause})` };
+  if (halt) return { reason: 'halted', message: halt.unhealthy > 0 ? `remediation halted (${halt.cause})` : `halted: ${halt.cause}` };
 
   // A status refresh is bookkeeping; a first observation still has to be recorded before the group counts as converged.
   const changing = actions.filter((a) => a.kind !== 'wait' && (a.kind !== 'observe' || a.record.state === 'creating' || a.record.observedAt === undefined));

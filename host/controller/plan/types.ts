@@ -75,6 +75,8 @@ export interface GroupStatus {
   halted: boolean;
   /** reason === 'converged', kept for the JSON output. */
   converged: boolean;
+  /** Other installations whose resources carry this cluster's and group's tags: the group halts until one stops. */
+  foreignInstallations?: string[];
 }
 
 /** A group that could not be observed: no counts, only why (the plugin's error message). */

@@ -1,0 +1,184 @@
+/**
+ * The calls a plugin has in flight against one provider account, over every
+ * pool (version) and group using it: a queue whose width is the AIMD policy's
+ * limit (aimd.ts). A provider's rate limits are per account, so the limiter is
+ * keyed by the plugin's name and a digest of the environment it is given (its
+ * credentials), not by pool: two groups, or two versions of a plugin, sharing
+ * an account share one limit.
+ */
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { AimdPolicy, type SentUnder } from './aimd.js';
+import { kadendeError } from '../../errors/index.js';
+
+/** Where a limit without an operator's setting starts (below the ceiling): slow start finds the rest. */
+export const INITIAL_IN_FLIGHT = 16;
+
+export interface Slot extends SentUnder {
+  released: boolean;
+  /** What the call is (its answers' usual latency is per method) and when it got its slot. */
+  method: string;
+  startedAt: number;
+}
+
+/** An answer slower than this many times its method's usual latency is queueing somewhere (in the plugin, at the provider): no reason to send more. */
+export const QUEUEING_FACTOR = 2;
+
+/**
+ * A method's usual latency: the fastest answer seen, drifting slowly towards
+ * slower ones (1% a call), so a provider that became slower for good is not
+ * compared with its best day forever.
+ */
+class UsualLatency {
+  private readonly usual = new Map<string, number>();
+
+  /** Records an answer's latency; whether it came as fast as usual. */
+  fast(method: string, ms: number): boolean {
+    const before = this.usual.get(method);
+    const usual = before === undefined ? ms : Math.min(ms, before + (ms - before) * 0.01);
+    this.usual.set(method, usual);
+    return ms <= QUEUEING_FACTOR * Math.max(usual, 1);
+  }
+}
+
+export interface LimiterStats {
+  /** The account's key: plugin name and credentials digest. */
+  key: string;
+  plugin: string;
+  limit: number;
+  ceiling: number;
+  inFlight: number;
+  queued: number;
+  throttled: number;
+}
+
+export class CallLimiter {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly latency = new UsualLatency();
+  /** Throttling answers seen, for metrics. */
+  throttledCount = 0;
+
+  constructor(
+    readonly key: string,
+    readonly plugin: string,
+    readonly policy: AimdPolicy,
+  ) {}
+
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /** A slot for one call; `retry` goes to the front of the queue (it has waited already). */
+  acquire(method: string, retry = false): Promise<Slot> {
+    return new Promise<Slot>((resolve) => {
+      const start = () => {
+        this.running += 1;
+        resolve({ inFlight: this.running, round: this.policy.round, released: false, method, startedAt: performance.now() });
+      };
+      if (this.running < this.policy.limit && this.waiting.length === 0) return start();
+      if (retry) this.waiting.unshift(start);
+      else this.waiting.push(start);
+    });
+  }
+
+  /** Ends a call: `answered` (the provider said something other than "slow down"), `throttled`, or `other` (no news of the provider: a timeout, a crash). */
+  release(slot: Slot, outcome: 'answered' | 'throttled' | 'other'): void {
+    if (slot.released) return;
+    slot.released = true;
+    // Grow only while the limit is in use (calls wait, or it is nearly full) and answers come as fast as usual.
+    const saturated = this.waiting.length > 0 || this.running >= this.policy.limit - 1;
+    this.running -= 1;
+    if (outcome === 'answered') {
+      const fast = this.latency.fast(slot.method, performance.now() - slot.startedAt);
+      this.policy.answered(saturated && fast);
+    }
+    if (outcome === 'throttled') {
+      this.throttledCount += 1;
+      this.policy.throttled(slot);
+    }
+    this.drain();
+  }
+
+  private drain(): void {
+    while (this.waiting.length > 0 && this.running < this.policy.limit) this.waiting.shift()!();
+  }
+
+  stats(): LimiterStats {
+    return {
+      key: this.key,
+      plugin: this.plugin,
+      limit: this.policy.limit,
+      ceiling: this.policy.ceiling,
+      inFlight: this.running,
+      queued: this.waiting.length,
+      throttled: this.throttledCount,
+    };
+  }
+}
+
+/** A digest of the environment names and values a plugin is given: its credentials' identity, never the values themselves. */
+export function credentialsDigest(env: Record<string, string>): string {
+  const entries = Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
+}
+
+export interface LimiterRequest {
+  /** The plugin's manifest name. */
+  plugin: string;
+  /** The environment it is given. */
+  env: Record<string, string>;
+  /** The most calls it may have in flight: the manifest's concurrency within the host's ceiling. */
+  ceiling: number;
+  /** The operator's limit for this plugin's account, if set: the limit starts there and never exceeds it. */
+  operatorLimit?: number;
+}
+
+/** One limiter per plugin name and credentials, for the life of a PluginHost. */
+export class CallLimiters {
+  private readonly limiters = new Map<string, CallLimiter>();
+
+  get({ plugin, env, ceiling, operatorLimit }: LimiterRequest): CallLimiter {
+    const key = `${plugin.toLowerCase()}:${credentialsDigest(env)}`;
+    const top = Math.min(ceiling, operatorLimit ?? Infinity);
+    let limiter = this.limiters.get(key);
+    if (limiter) {
+      limiter.policy.lowerCeiling(top);
+      return limiter;
+    }
+    const initial = operatorLimit !== undefined ? top : Math.min(top, INITIAL_IN_FLIGHT);
+    limiter = new CallLimiter(key, plugin, new AimdPolicy({ initial, ceiling: top }));
+    this.limiters.set(key, limiter);
+    return limiter;
+  }
+
+  all(): CallLimiter[] {
+    return [...this.limiters.values()];
+  }
+}
+
+/** Where the operator's limits come from, for the errors: the flag, else the variable. */
+export const IN_FLIGHT_FLAG = '--plugin-max-in-flight';
+export const IN_FLIGHT_VARIABLE = 'KADENDE_PLUGIN_MAX_IN_FLIGHT';
+
+/**
+ * The operator's calls-in-flight limits, `aws=20,gcp=8`: per plugin name (matched
+ * case-insensitively), the most calls in flight against its account. Every entry is checked;
+ * the first bad one is named with where it came from.
+ */
+export function parseMaxInFlight(raw: string | undefined, source: string): Record<string, number> {
+  const limits: Record<string, number> = {};
+  if (raw === undefined || raw.trim() === '') return limits;
+  for (const entry of raw.split(',').map((e) => e.trim())) {
+    const fail = (why: string) => kadendeError('KADENDE_ERR_PLUGIN_IN_FLIGHT_SETTING', source, entry, why);
+    const at = entry.indexOf('=');
+    if (at < 0) throw fail('has no "="');
+    const name = entry.slice(0, at).trim().toLowerCase();
+    const count = entry.slice(at + 1).trim();
+    if (!/^[a-z0-9][a-z0-9._-]{0,213}$/.test(name)) throw fail('does not start with a plugin name');
+    if (!/^[1-9][0-9]{0,5}$/.test(count)) throw fail(`has a count "${count}" that is not a whole number of at least 1`);
+    if (name in limits) throw fail(`names ${name} a second time`);
+    limits[name] = Number(count);
+  }
+  return limits;
+}
