@@ -64,7 +64,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     leases.fence(clusterId);
   };
   const inner: Store = options.storeUrl
-    ? await NatsStore.open(options.storeUrl, { outbox, fence })
+    ? await NatsStore.open(options.storeUrl, { outbox, fence, inPass: () => LeasedPasses.inPass() !== undefined, publishing: () => leases?.holdsPublisher() ?? false })
     : await LevelStore.open(join(options.dataDir, 'store'), { outbox });
   const store = new FeedStore(inner);
   const hostId = options.hostId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -89,6 +89,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       hostId,
       leaseTtlMs: options.leaseTtlMs,
       clusters: async () => (await inner.listClusters()).map((c) => c.id),
+      publisher: outbox,
       active: () => watch.connected,
       onChange: (gained, lost) => leaseLogger.info({ gained, lost, held: leases?.heldClusters().length }, 'cluster leases changed'),
       onLease: (change) => {
@@ -114,6 +115,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       feed: store.feed,
       logger: logger.child({ component: 'publisher' }),
       onPublished: (n) => metrics.eventsPublished(n),
+      // On a shared store other hosts' commits wake nothing here: the publisher looks more often.
+      ...(inner instanceof NatsStore ? { pollMs: 100 } : {}),
     });
   } else {
     logger.info('no NATS URL (--nats or KADENDE_NATS_URL): running on the embedded default, events are kept in the local store only');

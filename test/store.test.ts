@@ -8,7 +8,7 @@ import { LevelStore } from '../host/store/level-store.js';
 import { MemoryState, MemoryStore } from '../host/store/memory-store.js';
 import type { Store } from '../host/store/types.js';
 import { cluster, record, storeSuite } from './support/store-suite.js';
-import { NatsServer } from './support/nats-server.js';
+import { NatsServer, until } from './support/nats-server.js';
 import { NatsStore } from '../host/store/nats-store.js';
 import { afterAll, beforeAll } from 'vitest';
 import type { ResourceRecord } from '../model/index.js';
@@ -135,6 +135,102 @@ describe('NatsStore, two hosts on one journal', () => {
     await b.sync();
     await b.commit({ putClusters: [cluster('c3', 'store')] });
     expect((await b.findClusterByName('store'))?.id).toBe('c3');
+  });
+});
+
+describe('NatsStore, journal snapshots', () => {
+  beforeEach(emptyNats);
+  const journalCount = async () => {
+    const { connect } = await import('@nats-io/transport-node');
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    const nc = await connect({ servers: nats.url });
+    try {
+      return (await (await jetstreamManager(nc)).streams.info('KADENDE_JOURNAL')).state.messages;
+    } finally {
+      await nc.close();
+    }
+  };
+  /** `n` commits on c1: twenty records rewritten in turn, every fifth deleted, one event each. */
+  async function work(store: NatsStore, from: number, n: number): Promise<void> {
+    for (let i = from; i < from + n; i++) {
+      const id = `r${i % 20}`;
+      const event = makeEvent('io.kadende.resource.created', { clusterId: 'c1', groupPath: 'g', resourceId: id, cause: `commit ${i}` });
+      await store.commit(i % 5 === 4 ? { deleteResources: [record('c1', 'g', id)], events: [event] } : { putResources: [{ ...record('c1', 'g', id), attempts: i }], events: [event] });
+    }
+  }
+  const view = async (store: NatsStore) => JSON.stringify([await store.getCluster('c1'), await store.listResources('c1'), await store.listEvents('c1'), await store.findClusterByName('shop')]);
+
+  it('keeps the journal bounded, and a fresh open rebuilds the same state from the snapshot and the tail; fencing still holds', async () => {
+    const writer = await NatsStore.open(nats.url, { snapshotEvery: 50 });
+    await writer.commit({ putClusters: [cluster('c1', 'shop')] });
+    await work(writer, 0, 600);
+    await until(async () => (await journalCount()) <= 52, 10_000, 'the journal purged below the last snapshot');
+    const fresh = await NatsStore.open(nats.url, { snapshotEvery: 50 });
+    expect(await view(fresh)).toBe(await view(writer));
+    expect(await fresh.listEvents('c1')).toHaveLength(600);
+    // The subject's last message survived every purge: a writer that saw it is accepted, one that did not is refused.
+    await fresh.commit({ putResources: [record('c1', 'g', 'after-purge')] });
+    await expect(writer.commit({ putResources: [record('c1', 'g', 'stale')] })).rejects.toMatchObject({ code: 'KADENDE_ERR_STORE_CONFLICT' });
+    await writer.sync();
+    expect(await view(writer)).toBe(await view(fresh));
+    await fresh.close();
+    await writer.close();
+  });
+
+  it('a reader that falls behind past a purge reloads the cluster from the newest snapshot: no gap', async () => {
+    const writer = await NatsStore.open(nats.url, { snapshotEvery: 50 });
+    await writer.commit({ putClusters: [cluster('c1', 'shop')] });
+    await work(writer, 0, 30);
+    const reader = await NatsStore.open(nats.url, { snapshotEvery: 50 });
+    const internals = reader as unknown as { checkingTail: boolean; tail?: { close(): Promise<void> } };
+    // The reader's tail stops (a slow or paused host), and its watchdog with it, while the writer goes on past three snapshots.
+    internals.checkingTail = true;
+    const tail = internals.tail;
+    internals.tail = undefined;
+    await tail?.close();
+    await work(writer, 30, 170);
+    await until(async () => (await journalCount()) <= 52, 10_000, 'the journal purged');
+    internals.checkingTail = false; // the watchdog replaces the tail: the next message it reads follows a gap
+    await until(async () => (await view(reader)) === (await view(writer)), 10_000, 'the reader caught up with the writer');
+    expect(await reader.listEvents('c1')).toHaveLength(200);
+    await reader.close();
+    await writer.close();
+  });
+
+  it('stores a snapshot larger than a message in chunks, and rebuilds from it', async () => {
+    const writer = await NatsStore.open(nats.url, { snapshotEvery: 50 });
+    await writer.commit({ putClusters: [cluster('c1', 'shop')] });
+    const padding = 'x'.repeat(400);
+    for (let i = 0; i < 60; i++) {
+      const events = Array.from({ length: 50 }, (_, j) => makeEvent('io.kadende.resource.created', { clusterId: 'c1', groupPath: 'g', resourceId: `r${j}`, cause: `${i}/${j} ${padding}` }));
+      await writer.commit({ putResources: [record('c1', 'g', `r${i % 7}`)], events });
+    }
+    // 2,500 events of ~0.6 KB each at the snapshot: more than one 1 MB message holds.
+    await until(async () => (await journalCount()) <= 12, 10_000, 'the journal purged below the chunked snapshot');
+    const fresh = await NatsStore.open(nats.url);
+    expect(await view(fresh)).toBe(await view(writer));
+    expect(await fresh.listEvents('c1')).toHaveLength(3000);
+    await fresh.close();
+    await writer.close();
+  });
+
+  it('never purges events the fleet has not published yet', async () => {
+    const writer = await NatsStore.open(nats.url, { snapshotEvery: 50, outbox: true });
+    await writer.commit({ putClusters: [cluster('c1', 'shop')] });
+    await work(writer, 0, 10);
+    await writer.removeOutbox((await writer.listOutbox(5)).map((e) => e.key)); // published: five events
+    await work(writer, 10, 190);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const fresh = await NatsStore.open(nats.url, { outbox: true });
+    expect((await fresh.listOutbox(1000)).map((e) => e.event.data.cause)).toEqual(Array.from({ length: 195 }, (_, i) => `commit ${i + 5}`));
+    // Once published, a later snapshot purges them.
+    await fresh.removeOutbox((await fresh.listOutbox(1000)).map((e) => e.key));
+    await fresh.close();
+    await writer.sync();
+    await work(writer, 200, 60);
+    // Purged up to the cursor (the last published message), which is all that was before these 60.
+    await until(async () => (await journalCount()) <= 61, 10_000, 'the journal purged once the events were published');
+    await writer.close();
   });
 });
 

@@ -9,6 +9,10 @@
  *                      with a revision-checked delete. The bucket's max age (leaseTtlMs) expires a
  *                      lease its holder stopped renewing (2.9 ignores per-key TTL; bucket max age works).
  *
+ *   KV kadende-roles   publisher -> hostId: the one host that publishes the fleet's events (the
+ *                      shared outbox, host/store/nats-outbox.ts), a lease like a cluster's, taken
+ *                      only by hosts that publish (`publisher: true`).
+ *
  * A host holds a lease for `leaseTtlMs` from the renewal's start, but counts it as its own only
  * for two thirds of that (`holds`): a host whose renewals stall stops itself well before another
  * can take the cluster over. Each host takes up to its fair share ceil(clusters / hosts) and gives
@@ -17,10 +21,12 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { kadendeError } from '../../errors/index.js';
-import { isConflict } from './nats-store.js';
+import { isConflict } from './nats-errors.js';
 
 export const LEASES_BUCKET = 'kadende-leases';
 export const HOSTS_BUCKET = 'kadende-hosts';
+export const ROLES_BUCKET = 'kadende-roles';
+export const PUBLISHER_ROLE = 'publisher';
 
 export interface LeaseOptions {
   hostId: string;
@@ -33,6 +39,8 @@ export interface LeaseOptions {
   /** The clusters there are. */
   clusters: () => Promise<string[]>;
   onChange?: (gained: string[], lost: string[]) => void;
+  /** This host publishes events: it competes for the fleet's publisher role. */
+  publisher?: boolean;
   /** False while the store's connection is down: the round is skipped (every write would be refused, and a refused renewal costs the lease). */
   active?: () => boolean;
   /** Each lease taken (`from`: the host it was taken over from, whose lease expired), lost (a renewal refused) or released. */
@@ -77,6 +85,7 @@ export class LeaseKeeper {
   url?: string;
   private readonly renewMs: number;
   private readonly held = new Map<string, Held>();
+  private publisherHeld?: Held;
   /** Cluster id -> the other host that last announced its lease, and when this host saw it. */
   private readonly announced = new Map<string, { hostId: string; seenAt: number }>();
   private timer?: NodeJS.Timeout;
@@ -86,6 +95,7 @@ export class LeaseKeeper {
   private constructor(
     private readonly leases: KV,
     private readonly hosts: KV,
+    private readonly roles: KV,
     private readonly options: LeaseOptions,
   ) {
     this.hostId = options.hostId;
@@ -96,8 +106,8 @@ export class LeaseKeeper {
   }
 
   static async open(nc: NatsConnection, options: LeaseOptions): Promise<LeaseKeeper> {
-    const { leases, hosts } = await buckets(nc, options.leaseTtlMs ?? 15_000, options.hostTtlMs ?? options.leaseTtlMs ?? 15_000);
-    return new LeaseKeeper(leases, hosts, options);
+    const { leases, hosts, roles } = await buckets(nc, options.leaseTtlMs ?? 15_000, options.hostTtlMs ?? options.leaseTtlMs ?? 15_000);
+    return new LeaseKeeper(leases, hosts, roles, options);
   }
 
   start(): void {
@@ -115,7 +125,15 @@ export class LeaseKeeper {
 
   /** Whether this host may work on the cluster now: its lease is held and not close to expiring. */
   holds(clusterId: string): boolean {
-    const held = this.held.get(clusterId);
+    return this.fresh(this.held.get(clusterId));
+  }
+
+  /** Whether this host is the fleet's event publisher now (same rule as a cluster's lease). */
+  holdsPublisher(): boolean {
+    return this.fresh(this.publisherHeld);
+  }
+
+  private fresh(held: Held | undefined): boolean {
     return held !== undefined && Date.now() - held.since < (this.leaseTtlMs * 2) / 3;
   }
 
@@ -135,6 +153,7 @@ export class LeaseKeeper {
     const leases = Object.fromEntries([...this.held].map(([id, held]) => [id, new Date(held.takenAt).toISOString()]));
     const announcement: HostAnnouncement = { hostId: this.hostId, url: this.url, at: new Date().toISOString(), leases };
     await this.hosts.put(this.hostId, JSON.stringify(announcement));
+    if (this.options.publisher && !this.stopped) await this.keepPublisher();
     const clusters = await this.options.clusters();
     const present = new Set(clusters);
     const hostIds: string[] = [];
@@ -190,6 +209,21 @@ export class LeaseKeeper {
     if (gained.length + lost.length > 0) this.options.onChange?.(gained, lost);
   }
 
+  /** Renews the publisher role, or takes it when free: one publisher in the fleet keeps the events stream in journal order. */
+  private async keepPublisher(): Promise<void> {
+    const since = Date.now();
+    try {
+      const revision = this.publisherHeld
+        ? await this.roles.update(PUBLISHER_ROLE, this.hostId, this.publisherHeld.revision)
+        : await this.roles.create(PUBLISHER_ROLE, this.hostId);
+      this.publisherHeld = { revision, since, takenAt: this.publisherHeld?.takenAt ?? since };
+    } catch (error) {
+      // Held by another host (or taken over after it expired), or NATS is unreachable: not ours now.
+      this.publisherHeld = undefined;
+      if (!isConflict(error)) throw error;
+    }
+  }
+
   private async release(id: string): Promise<void> {
     const held = this.held.get(id);
     this.held.delete(id);
@@ -216,15 +250,19 @@ export class LeaseKeeper {
     clearInterval(this.timer);
     await this.running;
     await Promise.all([...this.held.keys()].map((id) => this.release(id)));
+    const publisher = this.publisherHeld;
+    this.publisherHeld = undefined;
+    if (publisher) await this.roles.delete(PUBLISHER_ROLE, { previousSeq: publisher.revision }).catch(() => {});
     await this.hosts.delete(this.hostId).catch(() => {});
   }
 }
 
-async function buckets(nc: NatsConnection, leaseTtlMs: number, hostTtlMs: number): Promise<{ leases: KV; hosts: KV }> {
+async function buckets(nc: NatsConnection, leaseTtlMs: number, hostTtlMs: number): Promise<{ leases: KV; hosts: KV; roles: KV }> {
   const kvm = new Kvm(nc);
   return {
     leases: await kvm.create(LEASES_BUCKET, { history: 1, ttl: leaseTtlMs }),
     hosts: await kvm.create(HOSTS_BUCKET, { history: 1, ttl: hostTtlMs }),
+    roles: await kvm.create(ROLES_BUCKET, { history: 1, ttl: leaseTtlMs }),
   };
 }
 
