@@ -46,6 +46,11 @@ export const CATALOGUE = {
     (name: string, renamed: string) => `cluster ${name} is being deleted and cannot be renamed to ${renamed}; apply it under its name (the delete goes on with the new configuration)`,
     409,
   ),
+  KADENDE_ERR_CLUSTER_HELD: failure(
+    (name: string, hostId: string, address?: string) =>
+      `cluster ${name} is held by host ${hostId}${address ? ` (${address})` : ''}: only the holder of its lease reconciles or deletes it; go through a daemon with --server${address ? ` ${address}` : ''}`,
+    409,
+  ),
   KADENDE_ERR_CLUSTER_DELETE_INCOMPLETE: failure((name: string, why: string) => `cluster ${name}: ${why}`),
   KADENDE_ERR_RECONCILE_STUCK: failure((name: string, reasons: string) => `cluster ${name} cannot converge without an operator: ${reasons}`),
   KADENDE_ERR_PASS_INCOMPLETE: failure((name: string, what: string) => `cluster ${name} is not reconciled: ${what}`),

@@ -120,7 +120,7 @@ export async function openLocal<N extends keyof Local>(
   const store = emptyWhenMissing ? await opening?.catch((error: unknown) => (hasCode(error, 'KADENDE_ERR_STORE_NOT_FOUND') ? new MemoryStore() : Promise.reject(error))) : await opening;
   // On a NATS store, `describe cluster` shows which host holds the cluster's lease.
   const holders = store instanceof NatsStore ? new LeaseHolders(store.connection) : undefined;
-  const service = store && plugins && wants('service') ? new KadendeService(store, plugins, { ...backoffFromEnv(), holders }) : undefined;
+  const service = store && plugins && wants('service') ? new KadendeService(store, plugins, { ...backoffFromEnv(), holders, refuseHeldClusters: true }) : undefined;
   const close = async () => {
     const stuck = (await plugins?.close()) ?? 0;
     await store?.close();

@@ -236,7 +236,8 @@ export class Reconciler {
             this.event('io.kadende.reconcile.completed', {
               clusterId: cluster.id,
               cause: `reconcile took ${acted} action(s) over ${groups.length} group(s)`,
-              // When the groups' status was taken: the web UI's history charts anchor on it.
+              // When the pass started; `groups` hold each group's status as the pass left it (after acting),
+              // which the web UI's history charts anchor on at this event's time.
               startedAt: new Date(started).toISOString(),
               groups: groups.map((g) => ({ path: g.path, status: g.status, error: g.error?.message })),
             }),
@@ -286,7 +287,10 @@ export class Reconciler {
     if (dryRun || plan.actions.every((a) => a.kind === 'wait')) return report;
     const { failures, called } = await this.act(plan.actions, work, { pool, properties }, places);
     if (failures.length > 0) report.failures = failures;
-    report.status = await this.statusAfterActing(cluster, work, seen, called, plan.status);
+    const after = await this.statusAfterActing(cluster, work, seen, called, plan.status);
+    report.status = after.status;
+    // Placements the acting emptied are dropped with this pass's report, as a converged pass would.
+    if (after.emptyPlacements) report.emptyPlacements = after.emptyPlacements;
     return report;
   }
 
@@ -321,16 +325,24 @@ export class Reconciler {
    * records after acting and, when plugins were called, a describe after acting (a create's or a
    * delete's effect is the provider's to show). Nothing is committed: the next pass does that.
    */
-  private async statusAfterActing(cluster: ClusterRecord, work: WorkGroup, before: Observation, called: boolean, planned: GroupStatus | UnobservedStatus): Promise<GroupStatus | UnobservedStatus> {
+  private async statusAfterActing(
+    cluster: ClusterRecord,
+    work: WorkGroup,
+    before: Observation,
+    called: boolean,
+    planned: GroupStatus | UnobservedStatus,
+  ): Promise<{ status: GroupStatus | UnobservedStatus; emptyPlacements?: RetiredGroup[] }> {
     let seen = before;
     if (called) {
       try {
         seen = await this.observe(cluster, work);
       } catch (error) {
-        return { ...planned, message: `${planned.message} (as planned, before acting: the describe after acting failed: ${errorMessage(error)})` };
+        return { status: { ...planned, message: `${planned.message} (as planned, before acting: the describe after acting failed: ${errorMessage(error)})` } };
       }
     }
-    return this.plan(work.target, await this.store.listResources(cluster.id, work.target.path), seen).status;
+    const records = await this.store.listResources(cluster.id, work.target.path);
+    const emptyPlacements = records.every((r) => r.specHash === work.target.specHash) ? seen.emptyPlacements : undefined;
+    return { status: this.plan(work.target, records, seen).status, emptyPlacements };
   }
 
   /** Runs the plan: returns the plugin calls that failed, and whether any call was made. */

@@ -30,6 +30,11 @@ export interface ServiceOptions extends ReconcileOptions {
   loadConfig?: ApplyOptions['loadConfig'];
   /** On a NATS store: who holds each cluster's lease (absent: one host, no leases). */
   holders?: HolderLookup;
+  /**
+   * Refuse to reconcile or delete a cluster a host holds (a command run outside the fleet's daemons,
+   * on their store): only the lease holder acts, or two reconcilers race each other's plugin calls.
+   */
+  refuseHeldClusters?: boolean;
 }
 
 export class KadendeService {
@@ -41,6 +46,7 @@ export class KadendeService {
 
   private readonly loadConfig: ApplyOptions['loadConfig'];
   private readonly holders?: HolderLookup;
+  private readonly refuseHeldClusters: boolean;
 
   constructor(
     readonly store: Store,
@@ -49,6 +55,7 @@ export class KadendeService {
   ) {
     this.loadConfig = options.loadConfig;
     this.holders = options.holders;
+    this.refuseHeldClusters = options.refuseHeldClusters ?? false;
     this.reconciler = new Reconciler(store, plugins, options);
     this.waiting = {
       store,
@@ -108,6 +115,7 @@ export class KadendeService {
    */
   async reconcile(ref: string, options: WaitOptions = {}): Promise<ReconcileReport> {
     const cluster = await this.cluster(ref);
+    await this.refuseIfHeld(cluster);
     const report = await reconcileCluster(this.waiting, cluster, options);
     if (!cluster.deleting || !report.converged) return report;
     try {
@@ -122,9 +130,17 @@ export class KadendeService {
 
   /** Deletes every resource of the cluster (its groups reconciled to zero), then the cluster (delete.ts). */
   async deleteCluster(ref: string, options: DeleteOptions = {}): Promise<DeleteResult> {
-    const result = await deleteCluster(this.waiting, await this.cluster(ref), options);
+    const cluster = await this.cluster(ref);
+    await this.refuseIfHeld(cluster);
+    const result = await deleteCluster(this.waiting, cluster, options);
     if (result.deleted) this.lastPasses.delete(result.clusterId);
     return result;
+  }
+
+  private async refuseIfHeld(cluster: ClusterRecord): Promise<void> {
+    if (!this.refuseHeldClusters || !this.holders) return;
+    const holder = await this.holders.holder(cluster.id);
+    if (holder) throw kadendeError('KADENDE_ERR_CLUSTER_HELD', cluster.name, holder.hostId, holder.address);
   }
 
   async listClusters(): Promise<ClusterSummary[]> {

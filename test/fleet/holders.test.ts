@@ -79,6 +79,26 @@ describe('the holder of a cluster, on a NATS store', () => {
     expect(viaCli.code, viaCli.stderr).toBe(0);
   });
 
+  it('is the only one to reconcile or delete it: the CLI on the store refuses, naming the holder, and calls no plugin', async () => {
+    const before = resourceFiles(directory).sort();
+    // What a refused command could have written (a pass's own reconcile.* events come from the holder's passes).
+    const written = async () =>
+      (JSON.parse((await a.get('/v1/clusters/held-shop/events?limit=1000')).body).events as Array<{ id: string; type: string }>)
+        .filter((e) => !e.type.startsWith('io.kadende.reconcile.'))
+        .map((e) => e.id);
+    const events = await written();
+    for (const args of [['reconcile', 'held-shop'], ['delete', 'cluster', 'held-shop']]) {
+      const refused = await kadende(['--store', nats.url, ...args], cli);
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toContain('KADENDE_ERR_CLUSTER_HELD');
+      expect(refused.stderr).toContain(`held by host host-a (${a.url})`);
+    }
+    expect(resourceFiles(directory).sort()).toEqual(before);
+    const after = JSON.parse((await a.get('/v1/clusters/held-shop?status=false')).body);
+    expect(after.cluster.deleting ?? false).toBe(false);
+    expect(await written()).toEqual(events);
+  });
+
   it('has an apply through the other host reconciled by the holder at once', async () => {
     const applied = await b.send('POST', '/v1/clusters?file=c.yaml', fileCluster('held-shop', directory, 3), 'application/yaml');
     expect(applied.status, applied.body).toBe(200);

@@ -1,6 +1,6 @@
 // Each group's desired and ready resources over time, as plain SVG, derived from the stored
-// events. A `reconcile.completed` event carries every group's status as its pass found it at
-// `startedAt` (desired, ready): an anchor. Between anchors the resource events move the ready count:
+// events. A `reconcile.completed` event carries every group's status as its pass left it, after
+// acting (desired, ready), at the event's time: an anchor. Between anchors the resource events move the ready count:
 // a resource created or observed active is ready, one lost, deleted or no longer active is not. The
 // series ends with the daemon's last pass, drawn up to now.
 import { absoluteTime } from './format.js';
@@ -43,31 +43,53 @@ const TRANSITIONS = {
  */
 export function groupHistory(events, report, lastPassAt) {
   const tracks = new Map();
-  for (const group of report.groups) if (!group.retired && group.status) tracks.set(group.path, { points: [], desired: undefined, ready: null, seen: new Map() });
-  const timeOf = (e) => (e.type === ANCHOR && e.data?.startedAt) || e.time;
+  for (const group of report.groups) if (!group.retired && group.status) tracks.set(group.path, { points: [], desired: undefined, ready: null, seen: new Map(), early: [] });
+  const timeOf = (e) => e.time;
+  // Event ids are time-ordered: a pass's resource events come before its reconcile.completed.
   const ordered = [...events].sort((a, b) => timeOf(a).localeCompare(timeOf(b)) || a.id.localeCompare(b.id));
+  /** Moves a track's ready count by one resource event; answers whether it changed. */
+  const apply = (track, event) => {
+    const transition = TRANSITIONS[event.type];
+    const id = event.data.resourceId;
+    const before = track.seen.get(id);
+    const wasReady = before === undefined ? transition.unseenWasReady(event.data) : before === 'ready';
+    const now = transition.to(event.data);
+    track.seen.set(id, now);
+    const ready = Math.max(0, track.ready + (now === 'ready' ? 1 : 0) - (wasReady ? 1 : 0));
+    if (ready === track.ready) return false;
+    track.ready = ready;
+    return true;
+  };
   for (const event of ordered) {
     if (event.type === ANCHOR) {
       for (const group of event.data?.groups ?? []) {
         const track = tracks.get(group.path);
         if (!track || !group.status) continue;
-        Object.assign(track, { desired: group.status.desired, ready: readyOf(group.status), seen: new Map() });
+        const ready = readyOf(group.status);
+        if (track.desired === undefined && ready !== null && event.data.startedAt) {
+          // The first anchor: the count at its pass's start is what its own resource events had not yet done.
+          const during = track.early.filter((e) => timeOf(e) >= event.data.startedAt);
+          const probe = { ready: 1_000_000, seen: new Map() };
+          for (const e of during) apply(probe, e);
+          Object.assign(track, { desired: group.status.desired, ready: Math.max(0, ready - (probe.ready - 1_000_000)), seen: new Map() });
+          track.points.push({ time: event.data.startedAt, desired: track.desired, ready: track.ready });
+          for (const e of during) if (apply(track, e)) track.points.push({ time: e.time, desired: track.desired, ready: track.ready });
+        }
+        track.early = [];
+        Object.assign(track, { desired: group.status.desired, ready, seen: new Map() });
         track.points.push({ time: timeOf(event), desired: track.desired, ready: track.ready });
       }
       continue;
     }
     const transition = TRANSITIONS[event.type];
     const track = tracks.get(event.data?.groupPath);
-    const id = event.data?.resourceId;
-    if (!transition || !track || track.desired === undefined || track.ready === null || !id || event.data.reason === 'orphan') continue;
-    const before = track.seen.get(id);
-    const wasReady = before === undefined ? transition.unseenWasReady(event.data) : before === 'ready';
-    const now = transition.to(event.data);
-    track.seen.set(id, now);
-    const ready = Math.max(0, track.ready + (now === 'ready' ? 1 : 0) - (wasReady ? 1 : 0));
-    if (ready === track.ready) continue;
-    track.ready = ready;
-    track.points.push({ time: event.time, desired: track.desired, ready });
+    if (!transition || !track || !event.data?.resourceId || event.data.reason === 'orphan') continue;
+    if (track.desired === undefined) {
+      track.early.push(event);
+      continue;
+    }
+    if (track.ready === null) continue;
+    if (apply(track, event)) track.points.push({ time: event.time, desired: track.desired, ready: track.ready });
   }
   const history = new Map();
   for (const group of report.groups) {
