@@ -19,7 +19,8 @@ export function scaffold(name: string): Record<string, string> {
     files: ['dist/plugin.js', 'README.md'],
     scripts: {
       build: 'kadende plugin build',
-      test: 'npm run build && node --test test/',
+      // The shell expands the files: Node 20 takes a folder here, Node 22 and 24 take only files or globs.
+      test: 'npm run build && node --test test/*.test.*',
       package: 'npm run build && kadende plugin pack',
     },
     devDependencies: { '@kadende/plugin-sdk': SDK_VERSION },
