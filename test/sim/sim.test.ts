@@ -21,6 +21,7 @@ const REGRESSIONS: Array<[number, string]> = [
   [2392, "event: a resource removed while a crashed controller's create of it could still land, and made again"],
   [5595, 'availability: maxSurge lowered mid-update made a scale-in delete a ready old resource'],
   [11311, 'convergence: the bound for a slow rolling update (the bound grew, Kadende was right)'],
+  [17529, "surge: a lost record whose create was retried on a non-idempotent provider was forgotten while the first attempt's resource was still unlisted, and a rolling step surged beside it"],
   [97894, "surge: a record whose lost create was retried on a non-idempotent provider was forgotten once deleted, while the first attempt's resource was still unlisted"],
 ];
 

@@ -39,10 +39,7 @@ export function classify(
           actions.push({ kind: 'delete', record, providerId: resource.id, reason: 'retry', cause: `retrying the delete of ${resource.id} (${record.deleteReason ?? 'requested'})` });
           // Issue 9: it still exists until the delete is done, so it still occupies a slot (scale.ts).
           draining.push(record);
-        } else if (record.attempts > 1 && ageMs(record.createdAt, now) < lostGraceMs) {
-          // An earlier attempt's answer was lost, and a provider that ignored the token may hold a second
-          // resource for it that describe does not list yet: it keeps the slot until the listing grace has
-          // passed (the simulator's find, seed 97894), and is forgotten then, or retried once it is listed.
+        } else if (mayHaveUnlistedTwin(record, now, lostGraceMs)) {
           actions.push({ kind: 'wait', cause: `${record.providerId ?? record.id} is gone; an earlier create attempt may still be listed` });
           draining.push(record);
         } else {
@@ -76,6 +73,10 @@ export function classify(
             actions.push({ kind: 'observe', record, resource, cause: `${resource.id} is ${resource.status}` });
           }
           live.push(assess(record, resource, group, now));
+        } else if ((record.observedAt !== undefined || ageMs(record.updatedAt, now) >= lostGraceMs) && mayHaveUnlistedTwin(record, now, lostGraceMs)) {
+          // Replaced (it left the pool), but kept until the grace has passed: see mayHaveUnlistedTwin (seed 17529).
+          actions.push({ kind: 'wait', cause: `${record.providerId ?? record.id} no longer exists; an earlier create attempt may still be listed` });
+          draining.push(record);
         } else if (record.observedAt !== undefined || ageMs(record.updatedAt, now) >= lostGraceMs) {
           actions.push({ kind: 'forget', record, reason: 'lost', cause: `${record.providerId ?? record.id} no longer exists at the provider: it will be replaced` });
         } else {
@@ -86,6 +87,17 @@ export function classify(
     }
   }
   return { actions, live, failed, draining };
+}
+
+/**
+ * A record whose create took more than one attempt, made less than the listing grace ago: an earlier
+ * attempt's answer was lost, and a provider that ignored the token may hold a second resource for it
+ * that describe does not list yet. Once its own resource is gone (deleted, lost) it keeps occupying a
+ * slot until the grace has passed (the simulator's finds, seeds 97894 and 17529), and is forgotten
+ * then, or its twin is matched to it once listed.
+ */
+function mayHaveUnlistedTwin(record: ResourceRecord, now: number, lostGraceMs: number): boolean {
+  return record.attempts > 1 && ageMs(record.createdAt, now) < lostGraceMs;
 }
 
 /** Ready when active; unhealthy when the plugin says so, or when still pending past the startup timeout. */

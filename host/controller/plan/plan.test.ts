@@ -105,6 +105,12 @@ describe('planGroup: examples', () => {
     expect(kinds(old.actions)).toEqual(['create', 'forget']);
     const once = planGroup({ group: target({ size: 1 }), records: [{ ...retried(30_000), attempts: 1 }], observed: [], now: NOW, lostGraceMs: 120_000 });
     expect(kinds(once.actions)).toEqual(['create', 'forget']);
+    // Lost rather than deleted: replaced at once, but it still occupies its slot, so no surge beside it.
+    const lost = record('l', { attempts: 2, createdAt: iso(30_000) });
+    const outdated = ['o1', 'o2'].map((id) => record(id, { specHash: 'spec-old' }));
+    const observed = ['o1', 'o2'].map((id) => resource(id, { tags: tags(id, 'spec-old') }));
+    const rolling = planGroup({ group: target({ size: 3, policy: { ...DEFAULT_POLICY, maxSurge: 1, maxUnavailable: 0 } }), records: [lost, ...outdated], observed, now: NOW, lostGraceMs: 120_000 });
+    expect(kinds(rolling.actions)).toEqual(['create', 'wait']);
   });
 
   it('resumes an unconfirmed create with the same record, and confirms one describe sees', () => {
