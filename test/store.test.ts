@@ -8,7 +8,7 @@ import { LevelStore } from '../host/store/level-store.js';
 import { MemoryState, MemoryStore } from '../host/store/memory-store.js';
 import type { Store } from '../host/store/types.js';
 import { cluster, record, storeSuite } from './support/store-suite.js';
-import { NatsServer, until } from './support/nats-server.js';
+import { natsServerForFile, until } from './support/nats-server.js';
 import { NatsStore } from '../host/store/nats-store.js';
 import { afterAll, beforeAll } from 'vitest';
 import type { ResourceRecord } from '../model/index.js';
@@ -61,18 +61,12 @@ storeSuite('MemoryStore', async () => {
 });
 
 // One nats-server for the NATS store's tests; each test gets a fresh JetStream (the streams and buckets are dropped).
-let nats: NatsServer;
-beforeAll(async () => {
-  nats = await NatsServer.start();
-}, 20_000);
-afterAll(async () => {
-  await nats?.stop();
-});
+const natsServer = natsServerForFile(beforeAll, afterAll);
 
 async function emptyNats(): Promise<void> {
   const { connect } = await import('@nats-io/transport-node');
   const { jetstreamManager } = await import('@nats-io/jetstream');
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: natsServer().url });
   const jsm = await jetstreamManager(nc);
   for await (const s of jsm.streams.list()) await jsm.streams.delete(s.config.name);
   await nc.close();
@@ -80,12 +74,12 @@ async function emptyNats(): Promise<void> {
 
 storeSuite('NatsStore', async () => {
   await emptyNats();
-  let store: Store = await NatsStore.open(nats.url, { outbox: true });
+  let store: Store = await NatsStore.open(natsServer().url, { outbox: true });
   return {
     store,
     async reopen() {
       await store.close().catch(() => {});
-      store = await NatsStore.open(nats.url, { outbox: true });
+      store = await NatsStore.open(natsServer().url, { outbox: true });
       return store;
     },
     async cleanup() {
@@ -99,8 +93,8 @@ describe('NatsStore, two hosts on one journal', () => {
   let b: NatsStore;
   beforeEach(async () => {
     await emptyNats();
-    a = await NatsStore.open(nats.url);
-    b = await NatsStore.open(nats.url);
+    a = await NatsStore.open(natsServer().url);
+    b = await NatsStore.open(natsServer().url);
   });
   afterEach(async () => {
     await a.close();
@@ -111,7 +105,7 @@ describe('NatsStore, two hosts on one journal', () => {
     await a.commit({ putClusters: [cluster('c1', 'shop')] });
     await b.sync();
     await b.commit({ putResources: [record('c1', 'g', 'r1')] });
-    const stale = await NatsStore.open(nats.url);
+    const stale = await NatsStore.open(natsServer().url);
     await b.commit({ putResources: [record('c1', 'g', 'r2')] });
     // A writer whose view lags (its tail has not delivered r2, as after a partition): the server, not the client, refuses it.
     (stale as unknown as { subjectSeq: Map<string, number> }).subjectSeq.set('kadende.journal.c1', 2);
@@ -143,7 +137,7 @@ describe('NatsStore, journal snapshots', () => {
   const journalCount = async () => {
     const { connect } = await import('@nats-io/transport-node');
     const { jetstreamManager } = await import('@nats-io/jetstream');
-    const nc = await connect({ servers: nats.url });
+    const nc = await connect({ servers: natsServer().url });
     try {
       return (await (await jetstreamManager(nc)).streams.info('KADENDE_JOURNAL')).state.messages;
     } finally {
@@ -161,11 +155,11 @@ describe('NatsStore, journal snapshots', () => {
   const view = async (store: NatsStore) => JSON.stringify([await store.getCluster('c1'), await store.listResources('c1'), await store.listEvents('c1'), await store.findClusterByName('shop')]);
 
   it('keeps the journal bounded, and a fresh open rebuilds the same state from the snapshot and the tail; fencing still holds', async () => {
-    const writer = await NatsStore.open(nats.url, { snapshotEvery: 50 });
+    const writer = await NatsStore.open(natsServer().url, { snapshotEvery: 50 });
     await writer.commit({ putClusters: [cluster('c1', 'shop')] });
     await work(writer, 0, 600);
     await until(async () => (await journalCount()) <= 52, 10_000, 'the journal purged below the last snapshot');
-    const fresh = await NatsStore.open(nats.url, { snapshotEvery: 50 });
+    const fresh = await NatsStore.open(natsServer().url, { snapshotEvery: 50 });
     expect(await view(fresh)).toBe(await view(writer));
     expect(await fresh.listEvents('c1')).toHaveLength(600);
     // The subject's last message survived every purge: a writer that saw it is accepted, one that did not is refused.
@@ -178,10 +172,10 @@ describe('NatsStore, journal snapshots', () => {
   });
 
   it('a reader that falls behind past a purge reloads the cluster from the newest snapshot: no gap', async () => {
-    const writer = await NatsStore.open(nats.url, { snapshotEvery: 50 });
+    const writer = await NatsStore.open(natsServer().url, { snapshotEvery: 50 });
     await writer.commit({ putClusters: [cluster('c1', 'shop')] });
     await work(writer, 0, 30);
-    const reader = await NatsStore.open(nats.url, { snapshotEvery: 50 });
+    const reader = await NatsStore.open(natsServer().url, { snapshotEvery: 50 });
     const internals = reader as unknown as { checkingTail: boolean; tail?: { close(): Promise<void> } };
     // The reader's tail stops (a slow or paused host), and its watchdog with it, while the writer goes on past three snapshots.
     internals.checkingTail = true;
@@ -198,7 +192,7 @@ describe('NatsStore, journal snapshots', () => {
   });
 
   it('stores a snapshot larger than a message in chunks, and rebuilds from it', async () => {
-    const writer = await NatsStore.open(nats.url, { snapshotEvery: 50 });
+    const writer = await NatsStore.open(natsServer().url, { snapshotEvery: 50 });
     await writer.commit({ putClusters: [cluster('c1', 'shop')] });
     const padding = 'x'.repeat(400);
     for (let i = 0; i < 60; i++) {
@@ -207,7 +201,7 @@ describe('NatsStore, journal snapshots', () => {
     }
     // 2,500 events of ~0.6 KB each at the snapshot: more than one 1 MB message holds.
     await until(async () => (await journalCount()) <= 12, 10_000, 'the journal purged below the chunked snapshot');
-    const fresh = await NatsStore.open(nats.url);
+    const fresh = await NatsStore.open(natsServer().url);
     expect(await view(fresh)).toBe(await view(writer));
     expect(await fresh.listEvents('c1')).toHaveLength(3000);
     await fresh.close();
@@ -215,13 +209,13 @@ describe('NatsStore, journal snapshots', () => {
   });
 
   it('never purges events the fleet has not published yet', async () => {
-    const writer = await NatsStore.open(nats.url, { snapshotEvery: 50, outbox: true });
+    const writer = await NatsStore.open(natsServer().url, { snapshotEvery: 50, outbox: true });
     await writer.commit({ putClusters: [cluster('c1', 'shop')] });
     await work(writer, 0, 10);
     await writer.removeOutbox((await writer.listOutbox(5)).map((e) => e.key)); // published: five events
     await work(writer, 10, 190);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const fresh = await NatsStore.open(nats.url, { outbox: true });
+    const fresh = await NatsStore.open(natsServer().url, { outbox: true });
     expect((await fresh.listOutbox(1000)).map((e) => e.event.data.cause)).toEqual(Array.from({ length: 195 }, (_, i) => `commit ${i + 5}`));
     // Once published, a later snapshot purges them.
     await fresh.removeOutbox((await fresh.listOutbox(1000)).map((e) => e.key));

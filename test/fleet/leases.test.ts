@@ -1,21 +1,15 @@
 // Leases on a real nats-server: taken when free, kept by one host, expired when not renewed, and the fence of a pass's commits.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseKeeper, NatsStore } from '../../host/store/index.js';
-import { NatsServer, until } from '../support/nats-server.js';
+import { natsServerForFile, until } from '../support/nats-server.js';
 import { cluster, record } from '../support/store-suite.js';
 
-let nats: NatsServer;
-beforeAll(async () => {
-  nats = await NatsServer.start();
-}, 20_000);
-afterAll(async () => {
-  await nats?.stop();
-});
+const natsServer = natsServerForFile(beforeAll, afterAll);
 
 describe('cluster leases', () => {
   it('one holder per cluster, fair shares, and a stalled holder is fenced out before another takes over', async () => {
     let a!: LeaseKeeper;
-    const store = await NatsStore.open(nats.url, { fence: (id) => a.fence(id) });
+    const store = await NatsStore.open(natsServer().url, { fence: (id) => a.fence(id) });
     await store.commit({ putClusters: [cluster('c1', 'one'), cluster('c2', 'two')] });
     const clusters = async () => (await store.listClusters()).map((c) => c.id);
     a = await LeaseKeeper.open(store.connection, { hostId: 'a', leaseTtlMs: 1500, clusters });
