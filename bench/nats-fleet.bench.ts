@@ -88,6 +88,11 @@ class SlowProvider extends MemoryProvider {
   async stats() {
     return [];
   }
+  limiterStats() {
+    return [];
+  }
+  /** The daemon warms its pinned plugins at start: nothing to start here. */
+  warm(): void {}
   async close() {
     return 0;
   }

@@ -9,9 +9,17 @@ import { CallLimiters } from '../host/plugins/limiter.js';
 import { readPluginFolder } from '../host/plugins/manifest.js';
 import { PluginPool } from '../host/plugins/pool.js';
 import { KadendeService } from '../host/controller/service.js';
-import type { PluginHostOptions } from '../host/plugins/host.js';
+import { WARM_IDLE_MS, type PluginHostOptions } from '../host/plugins/host.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PluginHost } from '../host/plugins/host.js';
+import { localSources, PluginResolver } from '../host/plugins/resolve.js';
+import { LevelStore } from '../host/store/level-store.js';
+import { startFakeDigitalOcean } from './fake-clouds/digitalocean.js';
 import { ec2Host } from './fake-clouds/ec2-host.js';
-import { heldByEc2 } from './fake-clouds/tagged.js';
+import { digitalOceanEnv, FAKE_CREDENTIALS, setProcessEnv } from './fake-clouds/env.js';
+import { heldByDigitalOcean, heldByEc2 } from './fake-clouds/tagged.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -61,6 +69,43 @@ describe('calls in flight at the cloud limit', () => {
     expect(ec2.creates.peak).toBe(5);
     expect(ec2.creates.throttled).toBe(0);
     expect(plugins.limiterStats()).toMatchObject([{ plugin: 'aws', limit: 5, ceiling: 5 }]);
+  });
+});
+
+describe("the provider's Retry-After", () => {
+  it('holds every call of the account until then: each create in flight meets one 429, and none is sent before DigitalOcean said', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kadende-retry-after-'));
+    const api = await startFakeDigitalOcean({ pendingMs: 10, ...FAKE_CREDENTIALS.digitalOcean });
+    const restoreEnv = setProcessEnv(digitalOceanEnv(api));
+    const store = await LevelStore.open(join(root, 'store'));
+    const plugins = new PluginHost(new PluginResolver(localSources({ ...process.env, KADENDE_PLUGIN_PATH: '' })));
+    cleanups.push(async () => {
+      await plugins.close();
+      await store.close();
+      await api.close();
+      restoreEnv();
+      rmSync(root, { recursive: true, force: true });
+    });
+    const service = new KadendeService(store, plugins, { createBackoffMs: 10 });
+    const { cluster } = await service.apply('version: "1"\nname: hinted\ngroups:\n  web:\n    size: 3\n    resourcePlugin: { name: digitalocean }\n', 'hinted.yaml');
+    // Every create for the next 2.5 s is refused with 429 and Retry-After (whole seconds: the window's rest, rounded up).
+    api.faults.throttleFor(2_500, { operation: 'create' });
+    const report = await service.reconcile(cluster.id, { wait: true, intervalMs: 20, timeoutMs: 60_000 });
+    expect(report.converged).toBe(true);
+    expect(heldByDigitalOcean(api, { 'kadende.cluster': cluster.id })).toHaveLength(3);
+    const creates = api.requests.filter((r) => r.operation === 'create');
+    const refused = creates.filter((r) => r.fault === 'throttle');
+    const made = creates.filter((r) => r.status >= 200 && r.status < 300);
+    // The three creates went out at once and were refused once each; then the account waited.
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused.length).toBeLessThanOrEqual(3);
+    expect(made).toHaveLength(3);
+    // None was sent again before the first refusal's Retry-After had passed (a backoff from 50 ms sent several each).
+    const first = refused.reduce((a, b) => (a.time <= b.time ? a : b));
+    const retryAfterMs = Math.ceil(first.windowLeftMs! / 1000) * 1000;
+    for (const create of made) expect(create.time - first.time).toBeGreaterThanOrEqual(retryAfterMs - 50);
+    // The host saw each throttle (the plugin handed them back with DO's hint) and counted it.
+    expect(plugins.limiterStats()[0]!.throttled).toBe(refused.length);
   });
 });
 
@@ -137,5 +182,41 @@ describe('warm pools (PluginHost warm: the daemon)', () => {
     expect(pool.stats.calls).toBe(0);
     expect(pool.threads!.started).toBe(pool.maxThreads);
     expect(pool.threads!.size).toBe(pool.maxThreads);
+  });
+
+  it('a pool whose sandbox stopped is started again, every thread loaded, when a cluster pinning it is applied', async () => {
+    const { store, plugins, close } = await ec2Host({ host: { warm: true } });
+    cleanups.push(close);
+    const service = new KadendeService(store, plugins);
+    const config = 'version: "1"\nname: rewarm\ngroups:\n  web:\n    size: 1\n    resourcePlugin: { name: aws }\n    resourceProperties: { instanceType: t2.small, image: debian }\n';
+    const { cluster } = await service.apply(config, 'rewarm.yaml');
+    const pool = await plugins.pool(cluster.pins.web!);
+    // Kept up longer than a reconcile interval: the next pass finds it warm.
+    expect(pool.idleMs).toBe(WARM_IDLE_MS);
+    const sandbox = pool.sandboxes.get('')!;
+    await expect.poll(() => sandbox.pid, { timeout: 30_000 }).toBeDefined();
+    const pid = sandbox.pid!;
+    process.kill(pid, 'SIGKILL');
+    await expect.poll(() => sandbox.pid, { timeout: 10_000 }).toBeUndefined();
+    await service.apply(config, 'rewarm.yaml');
+    await expect.poll(() => sandbox.started, { timeout: 30_000 }).toBe(2);
+    expect(sandbox.pid).not.toBe(pid);
+    expect(pool.stats.calls).toBe(0);
+  });
+
+  it("a quiet plugin's calls go round its threads, so none idles out and has to load the plugin again", async () => {
+    const folder = await readPluginFolder(new URL('./fixtures/plugins/hostile', import.meta.url).pathname);
+    const pool = new PluginPool(folder, { isolation: 'in-process', idleMs: 400, log: () => {} });
+    cleanups.push(() => pool.close());
+    const echo = () => pool.call('describe', { tags: { a: '1' }, properties: { mode: 'echo', size: 0 } });
+    await Promise.all(Array.from({ length: pool.maxThreads }, echo));
+    expect(pool.threads!.size).toBe(pool.maxThreads);
+    // One call at a time, each sooner than the idle time but, per thread, not if one thread took them all.
+    for (let i = 0; i < 8; i++) {
+      await echo();
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    expect(pool.threads!.size).toBe(pool.maxThreads);
+    expect(pool.threads!.started).toBe(pool.maxThreads);
   });
 });

@@ -109,6 +109,9 @@ interface Observation {
   emptyPlacements: RetiredGroup[];
 }
 
+/** Actions that only write down what describe showed: no plugin call. */
+const BOOKKEEPING: ReadonlySet<Action['kind']> = new Set(['observe', 'forget']);
+
 /** Where a resource was found: the pool and properties to delete it with. */
 interface Place {
   pool: PluginCaller;
@@ -323,7 +326,13 @@ export class Reconciler {
   /**
    * The group as this pass left it, which is what its report says: the planner's status over the
    * records after acting and, when plugins were called, a describe after acting (a create's or a
-   * delete's effect is the provider's to show). Nothing is committed: the next pass does that.
+   * delete's effect is the provider's to show).
+   *
+   * When that describe leaves only bookkeeping to do (creates it now lists, deletes it no longer
+   * does), the bookkeeping is committed here, as the next pass's first step would commit it: a
+   * scale-up whose creates have all answered and are listed ready reports converged from this pass,
+   * and `reconcile --wait` or the daemon does not wait another interval to confirm it. Anything
+   * else (a create, a delete) is left to the next pass.
    */
   private async statusAfterActing(
     cluster: ClusterRecord,
@@ -340,9 +349,16 @@ export class Reconciler {
         return { status: { ...planned, message: `${planned.message} (as planned, before acting: the describe after acting failed: ${errorMessage(error)})` } };
       }
     }
-    const records = await this.store.listResources(cluster.id, work.target.path);
+    let records = await this.store.listResources(cluster.id, work.target.path);
+    let plan = this.plan(work.target, records, seen);
+    const bookkeeping = plan.actions.filter((a) => a.kind !== 'wait');
+    if (called && bookkeeping.length > 0 && bookkeeping.every((a) => BOOKKEEPING.has(a.kind))) {
+      await this.act(bookkeeping, work, { pool: seen.pool, properties: work.properties }, seen.places);
+      records = await this.store.listResources(cluster.id, work.target.path);
+      plan = this.plan(work.target, records, seen);
+    }
     const emptyPlacements = records.every((r) => r.specHash === work.target.specHash) ? seen.emptyPlacements : undefined;
-    return { status: this.plan(work.target, records, seen).status, emptyPlacements };
+    return { status: plan.status, emptyPlacements };
   }
 
   /** Runs the plan: returns the plugin calls that failed, and whether any call was made. */

@@ -1,7 +1,7 @@
 // The adaptive concurrency policy on its own (aimd.ts): examples of each rule, and a provider
 // with a fixed limit driven round by round to show where the policy settles.
 import { describe, expect, it } from 'vitest';
-import { AimdPolicy } from './aimd.js';
+import { AimdPolicy, PROBE_ROUNDS } from './aimd.js';
 
 
 describe('AimdPolicy', () => {
@@ -51,15 +51,40 @@ describe('AimdPolicy', () => {
     expect(policy.limit).toBe(15);
   });
 
-  it('after a throttle it grows by one a round (1/limit per answered call), not by half a call', () => {
+  it('after a throttle it climbs back to what fit at +0.5 a call, then past it by one every PROBE_ROUNDS rounds', () => {
     const policy = new AimdPolicy({ initial: 30, ceiling: 64 });
     policy.throttled({ inFlight: 21, round: policy.round });
     expect(policy.limit).toBe(18);
-    // 1/18 + 1/18.06 + ...: the 19th answer makes it 19.
-    for (let i = 0; i < 18; i += 1) policy.answered(true);
-    expect(policy.limit).toBe(18);
+    // 20 fit: four answers take it back there, and no further.
+    for (let i = 0; i < 4; i += 1) policy.answered(true);
+    expect(policy.limit).toBe(20);
+    // Past it: 1/(limit x 4) a call, so one more after about PROBE_ROUNDS rounds of 20 calls (82).
+    for (let i = 0; i < 20 * PROBE_ROUNDS; i += 1) policy.answered(true);
+    expect(policy.limit).toBe(20);
     policy.answered(true);
-    expect(policy.limit).toBe(19);
+    policy.answered(true);
+    expect(policy.limit).toBe(21);
+  });
+
+  it('an answered call raises the level that fits to the calls in flight beside it (requests reach the provider out of order)', () => {
+    const policy = new AimdPolicy({ initial: 16, ceiling: 64 });
+    // The 5th call sent was the one refused: it reached the provider 11th.
+    policy.throttled({ inFlight: 5, round: policy.round });
+    expect(policy.limit).toBe(3);
+    // The first answer comes with 10 in flight: 10 fit, and the limit climbs back there at slow start's pace.
+    policy.answered(true, 10);
+    for (let i = 0; i < 20; i += 1) policy.answered(true, 3);
+    expect(policy.limit).toBe(10);
+  });
+
+  it('a throttle below the level that fit lowers that level too (another client now uses the account)', () => {
+    const policy = new AimdPolicy({ initial: 30, ceiling: 64 });
+    policy.throttled({ inFlight: 21, round: policy.round });
+    for (let i = 0; i < 4; i += 1) policy.answered(true);
+    policy.throttled({ inFlight: 13, round: policy.round });
+    expect(policy.limit).toBe(10);
+    for (let i = 0; i < 10; i += 1) policy.answered(true);
+    expect(policy.limit).toBe(12);
   });
 
   it('never goes below one', () => {
@@ -84,11 +109,14 @@ describe('AimdPolicy', () => {
       }
       limits.push(policy.limit);
     }
-    // 16 answered -> 24; 4 of 24 refused -> 20 x 0.9 = 18; then +1 a round to 21, refused once, 18 again.
-    expect(limits.slice(0, 6)).toEqual([24, 18, 18, 19, 20, 21]);
+    // 16 answered -> 24; 4 of 24 refused -> 20 x 0.9 = 18; back to 20 in the next round, 21 four
+    // rounds later, refused once, 18 again.
+    expect(limits.slice(0, 8)).toEqual([24, 18, 20, 20, 20, 20, 21, 18]);
     expect(Math.min(...limits.slice(1))).toBe(18);
     expect(Math.max(...limits.slice(1))).toBe(21);
-    // About 570 calls in 30 rounds; refused: the overshoot of slow start (4) and one every five rounds.
-    expect(throttles).toBe(9);
+    // Most rounds at the provider's limit: 30 rounds carry about 585 calls, 20 a round at best.
+    expect(limits.filter((limit) => limit === PROVIDER).length).toBeGreaterThanOrEqual(20);
+    // Refused: the overshoot of slow start (4) and one every six rounds.
+    expect(throttles).toBe(8);
   });
 });

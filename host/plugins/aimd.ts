@@ -6,7 +6,16 @@
  *
  * - Slow start: until the first throttle the limit grows by SLOW_START_STEP per
  *   answered call (x1.5 a round trip), so a scale-up reaches the provider's
- *   limit in a few rounds; afterwards by 1/limit per call (+1 a round trip).
+ *   limit in a few rounds.
+ * - After a throttle the policy remembers what fits: at first the calls in
+ *   flight when the refused one was sent, less one; raised by every answered
+ *   call to the calls that were in flight beside it (requests of several
+ *   threads reach the provider in another order than they were sent, so the
+ *   refused call's place can say far too little). The limit climbs back to
+ *   that level at the slow start's pace, and past it by one every PROBE_ROUNDS
+ *   round trips (1/(limit x PROBE_ROUNDS) per call). The level is CUBIC's W_max
+ *   (the AWS SDK's adaptive retry mode uses CUBIC): the limit spends its time
+ *   at what the provider allows, not in a sawtooth below it.
  * - Growth only while the limit is used and answers come as fast as usual (the
  *   limiter tells): a quiet plugin, or one whose calls queue in the plugin
  *   itself, does not drift up to the ceiling and then burst into the provider.
@@ -33,6 +42,8 @@ export interface AimdOptions {
 }
 
 export const SLOW_START_STEP = 0.5;
+/** Past the level that last fit, one more call in flight every this many round trips. */
+export const PROBE_ROUNDS = 4;
 export const DEFAULT_BACKOFF = 0.9;
 
 export class AimdPolicy {
@@ -40,6 +51,8 @@ export class AimdPolicy {
   private ceilingValue: number;
   private readonly backoff: number;
   private slowStart = true;
+  /** What fit when the provider last throttled: the calls in flight then, less one. */
+  private fit: number | undefined;
   /** Increases by one at every decrease. */
   private roundValue = 0;
 
@@ -70,12 +83,16 @@ export class AimdPolicy {
 
   /**
    * The provider answered a call. `grow`: the limit was in use and the answer came as fast as
-   * usual; otherwise the answer says nothing about a higher limit.
+   * usual; otherwise the answer says nothing about a higher limit. `inFlight`: the calls in flight
+   * as it was answered, itself included: that many fit beside each other.
    */
-  answered(grow: boolean): void {
+  answered(grow: boolean, inFlight = 0): void {
+    if (this.fit !== undefined && inFlight > this.fit) this.fit = Math.min(this.ceilingValue, inFlight);
     if (!grow) return;
-    const step = this.slowStart ? SLOW_START_STEP : 1 / this.value;
-    this.value = Math.min(this.ceilingValue, this.value + step);
+    if (this.slowStart) this.value += SLOW_START_STEP;
+    else if (this.fit !== undefined && this.value < this.fit) this.value = Math.min(this.fit, this.value + SLOW_START_STEP);
+    else this.value += 1 / (this.value * PROBE_ROUNDS);
+    this.value = Math.min(this.ceilingValue, this.value);
   }
 
   /** The provider throttled a call. Returns whether the limit was lowered. */
@@ -83,7 +100,8 @@ export class AimdPolicy {
     if (sent.round < this.roundValue) return false;
     this.slowStart = false;
     this.roundValue += 1;
-    this.value = Math.max(1, Math.min(this.value, Math.max(1, sent.inFlight - 1)) * this.backoff);
+    this.fit = Math.max(1, sent.inFlight - 1);
+    this.value = Math.max(1, Math.min(this.value, this.fit) * this.backoff);
     return true;
   }
 }

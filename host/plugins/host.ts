@@ -19,6 +19,13 @@ export interface PluginHostOptions {
   warm?: boolean;
 }
 
+/**
+ * How long a warm host keeps an unused sandbox and its threads (a cold host: the pool's 30 s):
+ * longer than any usual reconcile interval, so a group's next pass or scale-up does not start the
+ * plugin again, and short enough that a plugin no cluster uses any more (an upgraded pin) goes.
+ */
+export const WARM_IDLE_MS = 10 * 60_000;
+
 export class PluginHost {
   private readonly pools = new Map<string, Promise<PluginPool>>();
   private readonly limiters = new CallLimiters();
@@ -29,7 +36,7 @@ export class PluginHost {
   ) {}
 
   pool(pin: PluginPin): Promise<PluginPool> {
-    const key = `${pin.source}:${pin.name}@${pin.version}`;
+    const key = poolKey(pin);
     let pool = this.pools.get(key);
     if (!pool) {
       // The pool's first use loads the module: a plugin that cannot load says so once, here.
@@ -42,7 +49,7 @@ export class PluginHost {
           ceiling: effectiveLimits(folder.limits, ceilings).concurrency,
           operatorLimit: this.options.maxInFlight?.[canonicalPluginName(manifest.name)],
         });
-        const created = new PluginPool(folder, { ceilings, limiter });
+        const created = new PluginPool(folder, { ceilings, limiter, ...(this.options.warm ? { idleMs: WARM_IDLE_MS } : {}) });
         try {
           await created.probe();
         } catch (error) {
@@ -57,10 +64,19 @@ export class PluginHost {
     return pool;
   }
 
-  /** Starts the pools of these pins in the background (with `warm`); a plugin that fails to load says so at its first call. */
+  /**
+   * Starts the pools of these pins in the background (with `warm`), and brings an existing pool back
+   * to every thread if its sandbox or threads were stopped meanwhile; a plugin that fails to load
+   * says so at its first call.
+   */
   warm(pins: Iterable<PluginPin>): void {
     if (!this.options.warm) return;
-    for (const pin of pins) this.pool(pin).catch(() => {});
+    for (const pin of pins) {
+      const existing = this.pools.has(poolKey(pin));
+      const pool = this.pool(pin);
+      if (existing) pool.then((p) => p.probe()).catch(() => {});
+      else pool.catch(() => {});
+    }
   }
 
   /** Every provider account's limiter: its adaptive limit, calls in flight and throttling answers, for metrics. */
@@ -84,4 +100,8 @@ export class PluginHost {
     await Promise.all(pools.map((p) => (p.status === 'fulfilled' ? p.value.close() : undefined)));
     return pools.reduce((n, p) => n + (p.status === 'fulfilled' ? (p.value.threads?.size ?? 0) + (p.value.threads?.stuck ?? 0) : 0), 0);
   }
+}
+
+function poolKey(pin: PluginPin): string {
+  return `${pin.source}:${pin.name}@${pin.version}`;
 }

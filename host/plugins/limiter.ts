@@ -56,6 +56,9 @@ export class CallLimiter {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly latency = new UsualLatency();
+  /** No call starts before this (performance.now() time): the provider's Retry-After. */
+  private heldUntil = 0;
+  private holdTimer: NodeJS.Timeout | undefined;
   /** Throttling answers seen, for metrics. */
   throttledCount = 0;
 
@@ -76,9 +79,10 @@ export class CallLimiter {
         this.running += 1;
         resolve({ inFlight: this.running, round: this.policy.round, released: false, method, startedAt: performance.now() });
       };
-      if (this.running < this.policy.limit && this.waiting.length === 0) return start();
+      if (this.running < this.policy.limit && this.waiting.length === 0 && !this.held()) return start();
       if (retry) this.waiting.unshift(start);
       else this.waiting.push(start);
+      if (this.held()) this.drain();
     });
   }
 
@@ -88,10 +92,11 @@ export class CallLimiter {
     slot.released = true;
     // Grow only while the limit is in use (calls wait, or it is nearly full) and answers come as fast as usual.
     const saturated = this.waiting.length > 0 || this.running >= this.policy.limit - 1;
+    const inFlight = this.running;
     this.running -= 1;
     if (outcome === 'answered') {
       const fast = this.latency.fast(slot.method, performance.now() - slot.startedAt);
-      this.policy.answered(saturated && fast);
+      this.policy.answered(saturated && fast, inFlight);
     }
     if (outcome === 'throttled') {
       this.throttledCount += 1;
@@ -100,7 +105,27 @@ export class CallLimiter {
     this.drain();
   }
 
+  /**
+   * The provider asked the account to wait (a Retry-After on a throttle): no call starts for `ms`;
+   * calls in flight go on. Holds overlap to the latest end.
+   */
+  hold(ms: number): void {
+    this.heldUntil = Math.max(this.heldUntil, performance.now() + ms);
+    this.drain();
+  }
+
+  private held(): boolean {
+    return performance.now() < this.heldUntil;
+  }
+
   private drain(): void {
+    if (this.held()) {
+      // What waits starts when the hold ends (a timer may fire a little early: it checks again). The
+      // timer keeps the process up: a one-shot reconcile's calls are waiting on it.
+      clearTimeout(this.holdTimer);
+      if (this.waiting.length > 0) this.holdTimer = setTimeout(() => this.drain(), Math.ceil(this.heldUntil - performance.now()) + 1);
+      return;
+    }
     while (this.waiting.length > 0 && this.running < this.policy.limit) this.waiting.shift()!();
   }
 

@@ -86,6 +86,8 @@ export class PluginCallError extends KadendeError {
     cause?: unknown,
     /** The plugin's own error code (e.g. the SDK's PLUGIN_ERR_THROTTLED, which the host can slow down on). */
     readonly pluginCode?: string,
+    /** A throttle's hint from the provider (Retry-After, a rate-limit reset) of when to try again, ms. */
+    readonly retryAfterMs?: number,
   ) {
     super(code, `plugin ${plugin}: ${method} failed: ${boundPluginText(detail)}`);
     this.with({ cause });
@@ -133,6 +135,11 @@ export function isThrottled(error: unknown): boolean {
 /** A throttled call is tried again after a full-jitter pause from this base, doubling, up to the cap, while its deadline allows. */
 const THROTTLE_RETRY_BASE_MS = 50;
 const THROTTLE_RETRY_CAP_MS = 5_000;
+/**
+ * The longest a provider's hint (Retry-After) holds an account's calls: DigitalOcean's rate limit
+ * resets within a minute; a longer hint (or a plugin's nonsense) must not stall every group.
+ */
+export const RETRY_AFTER_CAP_MS = 60_000;
 
 /** The environment a plugin is given: the names its manifest declares, with the host's values. */
 export function pluginEnv(names: readonly string[], env: NodeJS.ProcessEnv = process.env): Record<string, string> {
@@ -193,6 +200,8 @@ export interface PluginPoolOptions {
   log?: PluginLogSink;
   /** The calls in flight against the plugin's provider account, shared with other pools of it (default: the pool's own, at its concurrency). */
   limiter?: CallLimiter;
+  /** How long an unused sandbox or thread stays up before it is stopped (default 30 s). */
+  idleMs?: number;
 }
 
 export class PluginPool {
@@ -208,6 +217,8 @@ export class PluginPool {
   private readonly makeSandbox: (grants: string[]) => SandboxPool;
   /** Threads each runner (in-process pool, or sandbox) starts at most. */
   readonly maxThreads: number;
+  /** How long an unused sandbox or thread stays up; undefined: the runners' default, 30 s. */
+  readonly idleMs: number | undefined;
   private readonly output: PluginOutput;
   /** Calls in flight against the provider account (adaptive: limiter.ts). */
   readonly limiter: CallLimiter;
@@ -237,8 +248,10 @@ export class PluginPool {
     this.maxThreads = maxThreads;
     const onOutput = (stream: 'stdout' | 'stderr', chunk: Buffer, threadId: number) => this.output.write(stream, chunk, threadId);
     this.isolation = options.isolation ?? hostIsolation();
-    this.threads = this.isolation === 'in-process' ? new ThreadPool({ file: workerFile, maxThreads, env, execArgv: [], memoryMb: this.limits.memoryMb, onOutput }) : undefined;
-    this.makeSandbox = (grants) => new SandboxPool({ pluginDir: folder.dir, env, maxThreads, memoryMb: this.limits.memoryMb, grants, onOutput });
+    this.idleMs = options.idleMs;
+    const idle = options.idleMs !== undefined ? { idleMs: options.idleMs } : {};
+    this.threads = this.isolation === 'in-process' ? new ThreadPool({ file: workerFile, maxThreads, env, execArgv: [], memoryMb: this.limits.memoryMb, onOutput, ...idle }) : undefined;
+    this.makeSandbox = (grants) => new SandboxPool({ pluginDir: folder.dir, env, maxThreads, memoryMb: this.limits.memoryMb, grants, onOutput, ...idle });
   }
 
   /** The sandbox for a request: the one granted the folders its properties name (manifest `folders`). */
@@ -323,7 +336,10 @@ export class PluginPool {
         this.limiter.release(slot, throttled ? 'throttled' : 'other');
         if (!throttled) throw error;
         this.stats.throttled += 1;
-        const pause = backoffDelay(attempt, THROTTLE_RETRY_BASE_MS, THROTTLE_RETRY_CAP_MS);
+        // The provider said when: every call of the account waits until then, this one too.
+        const hint = Math.min((error as PluginCallError).retryAfterMs ?? 0, RETRY_AFTER_CAP_MS);
+        if (hint > 0) this.limiter.hold(hint);
+        const pause = Math.max(hint, backoffDelay(attempt, THROTTLE_RETRY_BASE_MS, THROTTLE_RETRY_CAP_MS));
         // Too little time left for another attempt to be worth sending: say the provider throttled it.
         if (deadline - Date.now() - pause < this.limits.timeoutMs / 10) throw error;
         await sleep(pause);
@@ -385,7 +401,9 @@ export class PluginPool {
       if (answer.kind === 'unsendable') {
         return this.breach(method, `the answer cannot be sent to the host: ${text}`);
       }
-      throw new PluginCallError('KADENDE_ERR_PLUGIN_THREW', this.id, method, text, causeError, typeof code === 'string' ? code : undefined);
+      const { retryAfterMs } = answer.error;
+      const hint = typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0 ? retryAfterMs : undefined;
+      throw new PluginCallError('KADENDE_ERR_PLUGIN_THREW', this.id, method, text, causeError, typeof code === 'string' ? code : undefined, hint);
     }
     const problems = this.validators.response(method, answer.value);
     if (problems.length > 0) return this.breach(method, `answer breaks the contract: ${problems.join('; ')}`);

@@ -45,6 +45,7 @@ export interface SandboxOptions {
   memoryMb: number;
   /** Folders the plugin may read and write besides its scratch folder. */
   grants?: string[];
+  /** How long the sandbox, and each of its threads, stays up with nothing to do (default 30 s). */
   idleMs?: number;
   onOutput(stream: 'stdout' | 'stderr', chunk: Buffer, threadId: number): void;
 }
@@ -145,9 +146,9 @@ export class SandboxPool {
   }
 
   private start(): Child {
-    const { pluginDir, env, maxThreads, memoryMb, grants } = this.options;
+    const { pluginDir, env, maxThreads, memoryMb, grants, idleMs } = this.options;
     const scratch = realpathSync(mkdtempSync(join(tmpdir(), 'kadende-sandbox-')));
-    const config: SandboxConfig = { maxThreads, memoryMb };
+    const config: SandboxConfig = { maxThreads, memoryMb, ...(idleMs !== undefined ? { idleMs } : {}) };
     const proc = spawn(process.execPath, [...permissionFlags(pluginDir, scratch, grants), entryFile, JSON.stringify(config)], {
       // Its scratch folder is its TMPDIR; its working directory is the host's, so relative folders mean what they mean to the host.
       env: { ...env, TMPDIR: scratch },

@@ -90,12 +90,18 @@ export async function withRetry<T>(bounds: RetryBounds, policy: RetryPolicy, att
       return await attempt(n);
     } catch (error) {
       if (signal.aborted || !policy.isRetryable(error)) throw giveUp(error);
-      // The host slows down on throttling and retries the call itself: tell it now, not at the deadline.
+      const hint = policy.retryAfterMs?.(error);
+      // The host slows down on throttling and retries the call itself: tell it now, not at the deadline,
+      // with the provider's hint of when to try again (the host holds the account's calls until then).
       if (bounds.throttleToHost) {
         const translated = giveUp(error);
-        if (isThrottledError(translated)) throw translated;
+        if (isThrottledError(translated)) {
+          if (hint !== undefined && hint >= 0 && typeof translated === 'object' && translated !== null) {
+            (translated as { retryAfterMs?: number }).retryAfterMs ??= hint;
+          }
+          throw translated;
+        }
       }
-      const hint = policy.retryAfterMs?.(error);
       const delay = hint !== undefined && hint >= 0 ? hint : backoffDelay(n, base, cap);
       if (Date.now() + delay >= deadline - margin) throw giveUp(error);
       try {

@@ -14,6 +14,8 @@ import type { WorkerTask } from './worker.js';
 export interface SandboxConfig {
   maxThreads: number;
   memoryMb: number;
+  /** How long an unused thread stays up (the host's idle time for the sandbox itself). */
+  idleMs?: number;
 }
 
 export type SandboxRequest = { type: 'call'; id: number; task: WorkerTask; timeoutMs: number };
@@ -46,6 +48,7 @@ if (process.send && process.argv[2]) {
     maxThreads: config.maxThreads,
     env: { ...process.env } as Record<string, string>,
     memoryMb: config.memoryMb,
+    ...(config.idleMs !== undefined ? { idleMs: config.idleMs } : {}),
     onOutput: (stream, chunk, threadId) => send({ type: 'output', stream, chunk, threadId }),
   });
   process.on('message', (message: SandboxRequest) => {

@@ -36,6 +36,7 @@ export interface ThreadPoolOptions {
    * permission model.
    */
   execArgv?: string[];
+  /** How long a thread with nothing to do stays up (default 30 s). */
   idleMs?: number;
   /** Each chunk a thread writes to its stdout or stderr. */
   onOutput(stream: 'stdout' | 'stderr', chunk: Buffer, threadId: number): void;
@@ -51,6 +52,8 @@ class Thread {
   retiring = false;
   cause: Error | undefined;
   idle: NodeJS.Timeout | undefined;
+  /** When a call was last sent to it: ties go to the thread used longest ago, so every thread sees calls and none idles out. */
+  lastUsed = 0;
   constructor(readonly worker: Worker) {}
 }
 
@@ -91,19 +94,25 @@ export class ThreadPool {
         resolve(outcome);
       };
       thread.pending.set(id, { settle, timer });
+      thread.lastUsed = performance.now();
       clearTimeout(thread.idle);
       thread.idle = undefined;
       thread.worker.postMessage({ id, task } satisfies ThreadRequest);
     });
   }
 
-  /** The least busy live thread; a new one while there is room and every live thread is busy. */
+  /**
+   * The least busy live thread, of those the one used longest ago; a new one while there is room and
+   * every live thread is busy. Without the tie-break a quiet plugin's calls (a describe a pass) all
+   * went to the first thread, and the others idled out and had to import the plugin again for the
+   * next scale-up.
+   */
   private pick(): Thread {
     let best: Thread | undefined;
     let live = 0;
     for (const thread of this.threads) {
       live += 1;
-      if (!best || thread.pending.size < best.pending.size) best = thread;
+      if (!best || thread.pending.size < best.pending.size || (thread.pending.size === best.pending.size && thread.lastUsed < best.lastUsed)) best = thread;
     }
     if (!best || (best.pending.size > 0 && live < this.options.maxThreads)) return this.start();
     return best;

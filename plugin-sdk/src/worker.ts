@@ -29,8 +29,18 @@ export type WorkerAnswer =
       ok: false;
       /** `threw`: the plugin threw or rejected; `unsendable`: its answer cannot cross to the host (a function, a symbol). */
       kind?: 'threw' | 'unsendable';
-      error: { name: string; message: string; code?: string; cause?: string };
+      error: ThrownError;
     };
+
+/** What crosses to the host of an error a plugin threw. */
+export interface ThrownError {
+  name: string;
+  message: string;
+  code?: string;
+  cause?: string;
+  /** A throttle's hint of when to try again, ms from when it was thrown (withRetry sets it with throttleToHost). */
+  retryAfterMs?: number;
+}
 
 /** What the host posts to a worker thread, and what the thread answers. */
 export interface ThreadRequest {
@@ -75,10 +85,11 @@ function textOf(value: unknown): string {
 }
 
 /** The envelope of anything a plugin throws or rejects with. */
-export function describeThrown(caught: unknown): { name: string; message: string; code?: string; cause?: string } {
+export function describeThrown(caught: unknown): ThrownError {
   let name = 'Error';
   let code: string | undefined;
   let cause: string | undefined;
+  let retryAfterMs: number | undefined;
   try {
     const candidate = (caught as { name?: unknown } | null)?.name;
     if (typeof candidate === 'string') name = candidate;
@@ -98,8 +109,20 @@ export function describeThrown(caught: unknown): { name: string; message: string
   } catch {
     // a throwing getter
   }
+  try {
+    const candidate = (caught as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+    if (typeof candidate === 'number' && Number.isFinite(candidate) && candidate >= 0) retryAfterMs = candidate;
+  } catch {
+    // a throwing getter
+  }
   const message = boundText(textOf(caught));
-  return { name: boundText(name, 256), message, ...(code !== undefined ? { code: boundText(code, 256) } : {}), ...(cause !== undefined ? { cause } : {}) };
+  return {
+    name: boundText(name, 256),
+    message,
+    ...(code !== undefined ? { code: boundText(code, 256) } : {}),
+    ...(cause !== undefined ? { cause } : {}),
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  };
 }
 
 const loaded = new Map<string, Promise<DefinedPlugin>>();

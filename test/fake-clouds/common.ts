@@ -28,6 +28,8 @@ export interface LoggedRequest {
   status: number;
   /** The fault injected into this request, if any. */
   fault?: FaultKind;
+  /** Inside a throttling window (throttleFor): the ms left of it, which the answer's hint is made from. */
+  windowLeftMs?: number;
   /** Query (GCE, DO) or form (EC2) parameters. */
   params: Record<string, string>;
   time: number;
@@ -228,6 +230,7 @@ export async function serveCloud(dialect: CloudDialect, options: FakeCloudOption
       const window = faults.throttledFor(routed.operation);
       if (window !== undefined) {
         entry.fault = 'throttle';
+        entry.windowLeftMs = window;
         return send(dialect.throttled(window));
       }
       const fault = faults.take(routed.operation);

@@ -25,8 +25,10 @@ beforeAll(async () => {
   writeFileSync(join(box.root, 'c.yaml'), fileCluster('ready-shop', directory, 2));
   const applied = await kadende(['--store', nats.url, 'apply', '-f', join(box.root, 'c.yaml')], { KADENDE_DATA_DIR: join(box.root, 'cli'), KADENDE_CACHE_DIR: join(box.root, 'cache') });
   expect(applied.code, applied.stderr).toBe(0);
-  // A lease of 9 s: the daemon counts it as its own for 6 s after a renewal, longer than the outage below.
-  daemon = await FleetDaemon.start(nats.url, box.root, 'solo', children, { interval: 0.5, leaseTtl: 9 });
+  // A lease of 20 s: the daemon counts it as its own for 13 s after a renewal, longer than the outage
+  // below (the kill, 2.3 s, the restart and the client's reconnect). With 9 s a busy machine (the
+  // whole suite at once) sometimes let the KV entry expire in the restarted server first.
+  daemon = await FleetDaemon.start(nats.url, box.root, 'solo', children, { interval: 0.5, leaseTtl: 20 });
 }, 60_000);
 
 afterAll(async () => {

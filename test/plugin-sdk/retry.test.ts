@@ -2,6 +2,7 @@
 // deadline and the signal end it with the translated error.
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, PluginError, THROTTLED_ERROR_CODE, withRetry, type RetryPolicy } from '@kadende/plugin-sdk';
+import { describeThrown } from '../../plugin-sdk/src/worker.js';
 
 class Flaky extends Error {
   constructor(readonly retryable: boolean) {
@@ -42,6 +43,21 @@ describe('withRetry', () => {
     // Without it (a host that does not retry throttling itself), the plugin retries as before.
     const again = failing(new Flaky(true), new Flaky(true));
     expect(await withRetry(bounds(), throttling, again.attempt)).toBe(2);
+  });
+
+  it("with throttleToHost, the provider's hint of when to try again travels with the throttle, and crosses to the host", async () => {
+    const hinted: RetryPolicy = {
+      ...policy,
+      translate: (error) => new PluginError(THROTTLED_ERROR_CODE, (error as Error).message, 'Flaky'),
+      retryAfterMs: () => 1_500,
+    };
+    const thrown = await withRetry({ ...bounds(), throttleToHost: true }, hinted, failing(new Flaky(true)).attempt).catch((e: unknown) => e);
+    expect(thrown).toMatchObject({ code: THROTTLED_ERROR_CODE, retryAfterMs: 1_500 });
+    // What the worker sends the host of it.
+    expect(describeThrown(thrown)).toMatchObject({ code: THROTTLED_ERROR_CODE, retryAfterMs: 1_500 });
+    // Nonsense is not carried.
+    expect(describeThrown(Object.assign(new Error('x'), { retryAfterMs: -1 }))).not.toHaveProperty('retryAfterMs');
+    expect(describeThrown(Object.assign(new Error('x'), { retryAfterMs: 'soon' }))).not.toHaveProperty('retryAfterMs');
   });
 
   it('retries what the policy calls retryable until it succeeds', async () => {
