@@ -22,6 +22,7 @@ const REGRESSIONS: Array<[number, string]> = [
   [5595, 'availability: maxSurge lowered mid-update made a scale-in delete a ready old resource'],
   [11311, 'convergence: the bound for a slow rolling update (the bound grew, Kadende was right)'],
   [17529, "surge: a lost record whose create was retried on a non-idempotent provider was forgotten while the first attempt's resource was still unlisted, and a rolling step surged beside it"],
+  [71522, 'surge: a deleted record was forgotten while the retry of its create, sent before a host crash, could still land (non-idempotent provider), and its replacement was made beside it'],
   [97894, "surge: a record whose lost create was retried on a non-idempotent provider was forgotten once deleted, while the first attempt's resource was still unlisted"],
 ];
 

@@ -7,6 +7,7 @@
 import type { Resource } from '@kadende/plugin-sdk';
 import type { ResourceRecord } from '../../../model/index.js';
 import { ageMs, seconds } from './amounts.js';
+import { CREATE_IN_FLIGHT_MS } from './scale.js';
 import type { Action, GroupTarget, Live } from './types.js';
 
 export interface Classified {
@@ -90,13 +91,18 @@ export function classify(
 }
 
 /**
- * A record whose create took more than one attempt, made less than the listing grace ago: an earlier
- * attempt's answer was lost, and a provider that ignored the token may hold a second resource for it
- * that describe does not list yet. Once its own resource is gone (deleted, lost) it keeps occupying a
- * slot until the grace has passed (the simulator's finds, seeds 97894 and 17529), and is forgotten
- * then, or its twin is matched to it once listed.
+ * A record that may have a second resource the provider does not list yet. Once its own resource is
+ * gone (deleted, lost) it keeps occupying a slot, and is forgotten later, or the second resource is
+ * matched to it once listed (and deleted if the record is being deleted):
+ * - its create took more than one attempt, less than the listing grace ago: an earlier attempt's
+ *   answer was lost, and a provider that ignored the token may hold a second resource for it (the
+ *   simulator's finds, seeds 97894 and 17529);
+ * - a create attempt of it was sent less than CREATE_IN_FLIGHT_MS ago and never answered (a host
+ *   crashed with a retry in flight, and the next host found the first attempt's resource and
+ *   replaced it as unhealthy): that attempt may still land (seed 71522).
  */
 function mayHaveUnlistedTwin(record: ResourceRecord, now: number, lostGraceMs: number): boolean {
+  if (record.createSentAt !== undefined && ageMs(record.createSentAt, now) < CREATE_IN_FLIGHT_MS) return true;
   return record.attempts > 1 && ageMs(record.createdAt, now) < lostGraceMs;
 }
 

@@ -4,7 +4,7 @@ import { TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, type Resource } from '@kadende/pl
 import { DEFAULT_POLICY } from '../../config/index.js';
 import type { ResourceRecord } from '../../../model/index.js';
 import { planFixtures } from '../../../test/support/plan-fixtures.js';
-import { planGroup, resolveAmount, type Action, type GroupTarget, type PlanInput } from './index.js';
+import { CREATE_IN_FLIGHT_MS, planGroup, resolveAmount, type Action, type GroupTarget, type PlanInput } from './index.js';
 
 const NOW = Date.parse('2026-11-29T12:00:00Z');
 const iso = (msAgo: number) => new Date(NOW - msAgo).toISOString();
@@ -111,6 +111,20 @@ describe('planGroup: examples', () => {
     const observed = ['o1', 'o2'].map((id) => resource(id, { tags: tags(id, 'spec-old') }));
     const rolling = planGroup({ group: target({ size: 3, policy: { ...DEFAULT_POLICY, maxSurge: 1, maxUnavailable: 0 } }), records: [lost, ...outdated], observed, now: NOW, lostGraceMs: 120_000 });
     expect(kinds(rolling.actions)).toEqual(['create', 'wait']);
+  });
+
+  it('keeps a deleted record in its slot while a create attempt of it sent less than CREATE_IN_FLIGHT_MS ago may still land (seed 71522)', () => {
+    // Attempt 1's answer was lost, the retry was sent and the host crashed; the next host found the
+    // first resource, replaced it as unhealthy, and the retry has not landed yet.
+    const deleted = (sentAgo: number) => record('r', { state: 'deleting', deleteReason: 'unhealthy', attempts: 1, createSentAt: iso(sentAgo) });
+    const rolling = { ...DEFAULT_POLICY, maxSurge: 0, maxUnavailable: 1 };
+    const inFlight = planGroup({ group: target({ size: 1, policy: rolling }), records: [deleted(10_000)], observed: [], now: NOW, lostGraceMs: 0 });
+    expect(kinds(inFlight.actions)).toEqual(['wait']);
+    const landed = planGroup({ group: target({ size: 1, policy: rolling }), records: [deleted(CREATE_IN_FLIGHT_MS + 1)], observed: [], now: NOW, lostGraceMs: 0 });
+    expect(kinds(landed.actions)).toEqual(['create', 'forget']);
+    // Once the late resource is listed, it is the record's: deleted, not kept beside a replacement.
+    const late = planGroup({ group: target({ size: 1, policy: rolling }), records: [deleted(20_000)], observed: [resource('r')], now: NOW, lostGraceMs: 0 });
+    expect(kinds(late.actions)).toEqual(['delete']);
   });
 
   it('resumes an unconfirmed create with the same record, and confirms one describe sees', () => {
