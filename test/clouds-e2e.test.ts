@@ -63,10 +63,10 @@ async function ok(...args: string[]) {
 }
 
 /** Applies the sizes and reconciles until converged; answers what apply printed. */
-async function applyAndConverge(sizes: Sizes): Promise<{ id: string; pins: Record<string, { name: string }> }> {
+async function applyAndConverge(sizes: Sizes, timeoutSeconds = 60): Promise<{ id: string; pins: Record<string, { name: string }> }> {
   writeConfig(sizes);
   const applied = JSON.parse((await ok('-o', 'json', 'apply', '-f', configFile)).stdout);
-  const report = JSON.parse((await ok('-o', 'json', 'reconcile', 'clouds', '--wait', '--timeout', '60')).stdout);
+  const report = JSON.parse((await ok('-o', 'json', 'reconcile', 'clouds', '--wait', '--timeout', String(timeoutSeconds))).stdout);
   expect(report.converged).toBe(true);
   return applied;
 }
@@ -162,7 +162,9 @@ describe('kadende CLI with the aws, gcd and digitalOcean plugins against the fak
     const lastEvent = (await events()).at(-1)?.id;
     for (const cloud of clouds()) cloud.faults.add('throttle', { count: storm, operation: 'create' });
 
-    await applyAndConverge({ aws: 3, gcp: 3, digitalOcean: 4 });
+    // DigitalOcean's 429s say Retry-After: 1 s, waited out before each retry: 6 s at least,
+    // more on a busy machine (29 s seen with four copies of this file at once on 2 cores).
+    await applyAndConverge({ aws: 3, gcp: 3, digitalOcean: 4 }, 100);
 
     expect(counts()).toEqual({ aws: 3, gcp: 3, digitalOcean: 4 });
     clouds().forEach((cloud, i) => {
@@ -179,7 +181,7 @@ describe('kadende CLI with the aws, gcd and digitalOcean plugins against the fak
     // Exactly the 1 + 1 + 1 new instances were made: none extra, removed again as an orphan.
     await noExtraInstanceSince(marks, lastEvent);
     expect(all.filter((e) => lastEvent === undefined || e.id > lastEvent).filter((e) => e.type === 'io.kadende.resource.created')).toHaveLength(3);
-  });
+  }, 120_000);
 
   it('never makes an extra instance when create answers are lost', async () => {
     const seen = clouds().map((c) => creates(c).length);

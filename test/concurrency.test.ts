@@ -73,7 +73,7 @@ describe('calls in flight at the cloud limit', () => {
 });
 
 describe("the provider's Retry-After", () => {
-  it('holds every call of the account until then: each create in flight meets one 429, and none is sent before DigitalOcean said', async () => {
+  it('holds every call of the account until then: each call in flight meets one 429, and none is sent before DigitalOcean said', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kadende-retry-after-'));
     const api = await startFakeDigitalOcean({ pendingMs: 10, ...FAKE_CREDENTIALS.digitalOcean });
     const restoreEnv = setProcessEnv(digitalOceanEnv(api));
@@ -87,23 +87,26 @@ describe("the provider's Retry-After", () => {
       rmSync(root, { recursive: true, force: true });
     });
     const service = new KadendeService(store, plugins, { createBackoffMs: 10 });
-    const { cluster } = await service.apply('version: "1"\nname: hinted\ngroups:\n  web:\n    size: 3\n    resourcePlugin: { name: digitalocean }\n', 'hinted.yaml');
-    // Every create for the next 2.5 s is refused with 429 and Retry-After (whole seconds: the window's rest, rounded up).
-    api.faults.throttleFor(2_500, { operation: 'create' });
-    const report = await service.reconcile(cluster.id, { wait: true, intervalMs: 20, timeoutMs: 60_000 });
-    expect(report.converged).toBe(true);
-    expect(heldByDigitalOcean(api, { 'kadende.cluster': cluster.id })).toHaveLength(3);
-    const creates = api.requests.filter((r) => r.operation === 'create');
-    const refused = creates.filter((r) => r.fault === 'throttle');
-    const made = creates.filter((r) => r.status >= 200 && r.status < 300);
-    // The three creates went out at once and were refused once each; then the account waited.
+    // Three clusters of one account: their describes go out together.
+    const clusters = [];
+    for (const name of ['hinted-a', 'hinted-b', 'hinted-c']) {
+      clusters.push((await service.apply(`version: "1"\nname: ${name}\ngroups:\n  web:\n    size: 1\n    resourcePlugin: { name: digitalocean }\n`, `${name}.yaml`)).cluster);
+    }
+    // Every listing for the next 2.5 s is refused with 429 and Retry-After (whole seconds: the window's rest, rounded up).
+    api.faults.throttleFor(2_500, { operation: 'list' });
+    const reports = await Promise.all(clusters.map((cluster) => service.reconcile(cluster.id, { wait: true, intervalMs: 20, timeoutMs: 60_000 })));
+    expect(reports.every((report) => report.converged)).toBe(true);
+    for (const cluster of clusters) expect(heldByDigitalOcean(api, { 'kadende.cluster': cluster.id })).toHaveLength(1);
+    const lists = api.requests.filter((r) => r.operation === 'list');
+    const refused = lists.filter((r) => r.fault === 'throttle');
+    const answered = lists.filter((r) => r.status >= 200 && r.status < 300);
+    // The three describes went out at once and were refused once each; then the account waited.
     expect(refused.length).toBeGreaterThanOrEqual(1);
     expect(refused.length).toBeLessThanOrEqual(3);
-    expect(made).toHaveLength(3);
     // None was sent again before the first refusal's Retry-After had passed (a backoff from 50 ms sent several each).
     const first = refused.reduce((a, b) => (a.time <= b.time ? a : b));
     const retryAfterMs = Math.ceil(first.windowLeftMs! / 1000) * 1000;
-    for (const create of made) expect(create.time - first.time).toBeGreaterThanOrEqual(retryAfterMs - 50);
+    for (const list of answered.filter((r) => r.time > first.time)) expect(list.time - first.time).toBeGreaterThanOrEqual(retryAfterMs - 50);
     // The host saw each throttle (the plugin handed them back with DO's hint) and counted it.
     expect(plugins.limiterStats()[0]!.throttled).toBe(refused.length);
   });

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, isThrottledError, TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, withRetry, type PluginContext, type Resource, type ResourceStatus, type Tags } from '@kadende/plugin-sdk';
+import { backoffDelay, TAG_CLUSTER, TAG_GROUP, TAG_RESOURCE, withRetry, type PluginContext, type Resource, type ResourceStatus, type Tags } from '@kadende/plugin-sdk';
 import type { DoApi } from './client.js';
 import { ambiguous, DoPluginError, retryable, retryAfterMs, RETRY, status, translate } from './errors.js';
 import { DEFAULT_REGION, imageSlug, sizeSlug, type DoProperties } from './properties.js';
@@ -208,12 +208,8 @@ export async function createDroplet(api: DoApi, properties: DoProperties, tags: 
       return toResource(data.droplet as unknown as Droplet);
     } catch (error) {
       if (!ambiguous(error)) {
-        // Refused for sure (a 429, a 4xx): nothing was made. Wait as DO asks, within the deadline; a
-        // host that retries throttles itself (throttleToHost) is told at once, with DO's hint.
-        const hint = retryAfterMs(error, clock.now());
-        const translated = translate(error, context.signal);
-        if (context.throttleToHost && isThrottledError(translated)) throw Object.assign(translated, hint !== undefined ? { retryAfterMs: hint } : {});
-        const delay = hint ?? backoffDelay(attempt, 100, 5_000);
+        // Refused for sure (a 429, a 4xx): nothing was made. Wait as DO asks, within the deadline.
+        const delay = retryAfterMs(error, clock.now()) ?? backoffDelay(attempt, 100, 5_000);
         if (!retryable(error) || context.signal.aborted || clock.now() + delay + graceMs + MARGIN_MS >= context.deadline) throw translate(error, context.signal);
         await clock.sleep(delay, context.signal);
         continue;
