@@ -51,7 +51,7 @@ export class AimdPolicy {
   private ceilingValue: number;
   private readonly backoff: number;
   private slowStart = true;
-  /** What fit when the provider last throttled: the calls in flight then, less one. */
+  /** What fits, known since the first throttle: the refused call's place less one, raised by each answered call to the calls in flight beside it. */
   private fit: number | undefined;
   /** Increases by one at every decrease. */
   private roundValue = 0;
