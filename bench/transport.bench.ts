@@ -22,8 +22,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
-import { readPluginFolder } from '../host/plugins/manifest.js';
-import { PluginPool } from '../host/plugins/pool.js';
+// The pool as the CLI and the daemon run it: the build's JavaScript (npm run bench builds first), not tsx's.
+import { readPluginFolder } from '../dist/host/plugins/manifest.js';
+import { PluginPool } from '../dist/host/plugins/pool.js';
 import { round, type BenchRow } from './harness.js';
 
 const SERVER = fileURLToPath(new URL('./fixtures/transport-server.mjs', import.meta.url));

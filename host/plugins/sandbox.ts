@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { SandboxConfig, SandboxMessage, SandboxOutcome, SandboxRequest } from '@kadende/plugin-sdk/sandbox-entry';
 import type { WorkerTask } from '@kadende/plugin-sdk';
+import { IdleWatch } from '@kadende/plugin-sdk/threads';
 import type { ThreadOutcome } from './threads.js';
 
 const entryFile = realpathSync(createRequire(import.meta.url).resolve('@kadende/plugin-sdk/sandbox-entry'));
@@ -59,13 +60,18 @@ class Child {
   readonly pending = new Map<number, Pending>();
   retiring = false;
   cause: ThreadOutcome | undefined;
-  idle: NodeJS.Timeout | undefined;
+  /** Retires it after the pool's idle time with nothing to do. */
+  readonly idle: IdleWatch;
   poll: NodeJS.Timeout | undefined;
   peakRssMb = 0;
   constructor(
     readonly process: ChildProcess,
     readonly scratch: string,
-  ) {}
+    idleMs: number,
+    onIdle: (child: Child) => void,
+  ) {
+    this.idle = new IdleWatch(idleMs, () => this.pending.size > 0, () => onIdle(this));
+  }
 }
 
 /** Node 20 has the permission model as `--experimental-permission`; Node 22 has both names, Node 24 only `--permission`. */
@@ -138,8 +144,6 @@ export class SandboxPool {
           resolve(outcome);
         },
       });
-      clearTimeout(child.idle);
-      child.idle = undefined;
       child.process.channel?.ref();
       child.process.send({ type: 'call', id, task, timeoutMs } satisfies SandboxRequest);
     });
@@ -156,7 +160,7 @@ export class SandboxPool {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
     });
-    const child = new Child(proc, scratch);
+    const child = new Child(proc, scratch, this.options.idleMs ?? 30_000, (idle) => this.retire(idle));
     this.started += 1;
     proc.unref();
     proc.channel?.unref();
@@ -216,14 +220,12 @@ export class SandboxPool {
       this.kill(child);
       return;
     }
-    child.idle = setTimeout(() => {
-      if (child.pending.size === 0) this.retire(child);
-    }, this.options.idleMs ?? 30_000);
-    child.idle.unref();
+    child.idle.settled();
   }
 
   /** No new calls go to this sandbox; it is killed once the calls left on it settle or pass their deadlines. */
   private retire(child: Child): void {
+    child.idle.stop();
     if (!child.retiring) {
       child.retiring = true;
       if (this.child === child) this.child = undefined;
@@ -242,7 +244,7 @@ export class SandboxPool {
     if (this.child === child) this.child = undefined;
     this.retired.delete(child);
     clearInterval(child.poll);
-    clearTimeout(child.idle);
+    child.idle.stop();
     rmSync(child.scratch, { recursive: true, force: true });
     const cause: ThreadOutcome = child.cause ?? {
       failure: 'crashed',

@@ -17,6 +17,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { THREAD_MARK } from './constants.js';
+import { IdleWatch } from './idle.js';
 import type { ThreadAnswer, ThreadRequest, WorkerAnswer, WorkerTask } from './worker.js';
 
 export type ThreadOutcome =
@@ -51,10 +52,17 @@ class Thread {
   readonly pending = new Map<number, Pending>();
   retiring = false;
   cause: Error | undefined;
-  idle: NodeJS.Timeout | undefined;
+  /** Retires it after the pool's idle time with nothing to do. */
+  readonly idle: IdleWatch;
   /** When a call was last sent to it: ties go to the thread used longest ago, so every thread sees calls and none idles out. */
   lastUsed = 0;
-  constructor(readonly worker: Worker) {}
+  constructor(
+    readonly worker: Worker,
+    idleMs: number,
+    onIdle: (thread: Thread) => void,
+  ) {
+    this.idle = new IdleWatch(idleMs, () => this.pending.size > 0, () => onIdle(this));
+  }
 }
 
 export class ThreadPool {
@@ -95,8 +103,6 @@ export class ThreadPool {
       };
       thread.pending.set(id, { settle, timer });
       thread.lastUsed = performance.now();
-      clearTimeout(thread.idle);
-      thread.idle = undefined;
       thread.worker.postMessage({ id, task } satisfies ThreadRequest);
     });
   }
@@ -128,7 +134,7 @@ export class ThreadPool {
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: memoryMb },
     });
-    const thread = new Thread(worker);
+    const thread = new Thread(worker, this.options.idleMs ?? 30_000, (idle) => this.retire(idle));
     this.threads.add(thread);
     this.started += 1;
     const threadId = worker.threadId;
@@ -149,7 +155,7 @@ export class ThreadPool {
     worker.on('exit', (code) => {
       this.threads.delete(thread);
       this.retired.delete(thread);
-      clearTimeout(thread.idle);
+      thread.idle.stop();
       const cause = thread.cause ?? new Error(`the worker exited with code ${code}`);
       const outOfMemory = (cause as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY';
       const pending = [...thread.pending.values()];
@@ -167,16 +173,12 @@ export class ThreadPool {
       void thread.worker.terminate();
       return;
     }
-
-    const idleMs = this.options.idleMs ?? 30_000;
-    thread.idle = setTimeout(() => {
-      if (thread.pending.size === 0) this.retire(thread);
-    }, idleMs);
-    thread.idle.unref();
+    thread.idle.settled();
   }
 
   /** No new calls go to this thread; it is terminated once the calls left on it settle or time out. */
   private retire(thread: Thread): void {
+    thread.idle.stop();
     if (!thread.retiring) {
       thread.retiring = true;
       this.threads.delete(thread);
@@ -198,3 +200,5 @@ export class ThreadPool {
     clearTimeout(timer);
   }
 }
+
+export { IdleWatch } from './idle.js';
