@@ -67,7 +67,7 @@ class Child {
   constructor(
     readonly process: ChildProcess,
     readonly scratch: string,
-    idleMs: number,
+    idleMs: number | undefined,
     onIdle: (child: Child) => void,
   ) {
     this.idle = new IdleWatch(idleMs, () => this.pending.size > 0, () => onIdle(this));
@@ -160,7 +160,7 @@ export class SandboxPool {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
     });
-    const child = new Child(proc, scratch, this.options.idleMs ?? 30_000, (idle) => this.retire(idle));
+    const child = new Child(proc, scratch, this.options.idleMs, (idle) => this.retire(idle));
     this.started += 1;
     proc.unref();
     proc.channel?.unref();

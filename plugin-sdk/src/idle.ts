@@ -1,3 +1,6 @@
+/** How long a thread or sandbox with nothing to do stays up when its pool does not say. */
+export const DEFAULT_IDLE_MS = 30_000;
+
 /**
  * Stops something (a thread, a sandbox) once it has had nothing to do for `idleMs`. One timer
  * that looks again when it fires, not one set and cleared around every call: two timers a call
@@ -6,13 +9,16 @@
 export class IdleWatch {
   private timer: NodeJS.Timeout | undefined;
   private since = 0;
+  private readonly idleMs: number;
 
   constructor(
-    private readonly idleMs: number,
+    idleMs: number | undefined,
     /** Whether calls are pending: the settling of the last of them watches again. */
     private readonly busy: () => boolean,
     private readonly onIdle: () => void,
-  ) {}
+  ) {
+    this.idleMs = idleMs ?? DEFAULT_IDLE_MS;
+  }
 
   /** The last pending call settled: idle from now. */
   settled(): void {

@@ -58,7 +58,7 @@ class Thread {
   lastUsed = 0;
   constructor(
     readonly worker: Worker,
-    idleMs: number,
+    idleMs: number | undefined,
     onIdle: (thread: Thread) => void,
   ) {
     this.idle = new IdleWatch(idleMs, () => this.pending.size > 0, () => onIdle(this));
@@ -134,7 +134,7 @@ export class ThreadPool {
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: memoryMb },
     });
-    const thread = new Thread(worker, this.options.idleMs ?? 30_000, (idle) => this.retire(idle));
+    const thread = new Thread(worker, this.options.idleMs, (idle) => this.retire(idle));
     this.threads.add(thread);
     this.started += 1;
     const threadId = worker.threadId;
