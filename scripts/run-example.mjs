@@ -19,11 +19,13 @@ kadende('apply', '-f', config);
 kadende('reconcile', 'example', '--wait');
 kadende('get', 'resources', 'example');
 
-const web = join(root, '.kadende/example-resources/web');
+// The file plugin's folders are relative to the cluster file (apply resolves them there).
+const resources = join(root, 'examples/basic/.kadende/example-resources');
+const web = join(resources, 'web');
 const victim = readdirSync(web).find((name) => name.endsWith('.json'));
 process.stdout.write(`\n# Someone deletes a machine behind Kadende's back: rm ${join(web, victim)}\n`);
 rmSync(join(web, victim));
 kadende('reconcile', 'example', '--wait');
 kadende('events', 'example', '--limit', '8');
-process.stdout.write(`\nDone. The resources are files under .kadende/example-resources/; the store is in ${env.KADENDE_DATA_DIR}.\n`);
+process.stdout.write(`\nDone. The resources are files under ${resources}; the store is in ${env.KADENDE_DATA_DIR}.\n`);
 process.stdout.write(`Clean up with: node dist/host/cli/main.js --data-dir ${env.KADENDE_DATA_DIR} delete cluster example\n`);
