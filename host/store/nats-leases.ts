@@ -21,6 +21,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { kadendeError } from '../../errors/index.js';
+import { createBucket } from './nats-buckets.js';
 import { isConflict } from './nats-errors.js';
 
 export const LEASES_BUCKET = 'kadende-leases';
@@ -258,11 +259,10 @@ export class LeaseKeeper {
 }
 
 async function buckets(nc: NatsConnection, leaseTtlMs: number, hostTtlMs: number): Promise<{ leases: KV; hosts: KV; roles: KV }> {
-  const kvm = new Kvm(nc);
   return {
-    leases: await kvm.create(LEASES_BUCKET, { history: 1, ttl: leaseTtlMs }),
-    hosts: await kvm.create(HOSTS_BUCKET, { history: 1, ttl: hostTtlMs }),
-    roles: await kvm.create(ROLES_BUCKET, { history: 1, ttl: leaseTtlMs }),
+    leases: await createBucket(nc, LEASES_BUCKET, { history: 1, ttl: leaseTtlMs }),
+    hosts: await createBucket(nc, HOSTS_BUCKET, { history: 1, ttl: hostTtlMs }),
+    roles: await createBucket(nc, ROLES_BUCKET, { history: 1, ttl: leaseTtlMs }),
   };
 }
 

@@ -46,6 +46,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { ClusterRecord, KadendeEvent, ResourceRecord } from '../../model/index.js';
 import { kadendeError } from '../../errors/index.js';
 import { MemoryState, MemoryStore } from './memory-store.js';
+import { createBucket } from './nats-buckets.js';
 import { isConflict } from './nats-errors.js';
 import { OUTBOX_CURSOR_KEY, SharedOutbox, type OutboxCursor } from './nats-outbox.js';
 import {
@@ -152,8 +153,8 @@ export class NatsStore implements Store {
           await jsm.streams.info(JOURNAL_STREAM).catch(() => Promise.reject(error));
         });
       }
-      const names = await new Kvm(nc).create(NAMES_BUCKET, { history: 1 });
-      const meta = await new Kvm(nc).create(META_BUCKET, { history: 1 });
+      const names = await createBucket(nc, NAMES_BUCKET, { history: 1 });
+      const meta = await createBucket(nc, META_BUCKET, { history: 1 });
       let installation = (await meta.get('installation'))?.string();
       if (!installation) {
         try {
