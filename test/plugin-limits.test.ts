@@ -30,9 +30,12 @@ describe('host-owned limits', () => {
     try {
       expect(folder.limits).toMatchObject({ timeoutMs: 3_600_000, memoryMb: 16_384 });
       expect(pool.limits).toEqual({ timeoutMs: 800, memoryMb: 2048, concurrency: 8 });
+      // A warm thread first, so what is timed is the call, not a thread's start on a loaded machine.
+      expect(await call(pool, 'echo')).toMatchObject({ resources: [{ id: 'r0' }] });
       const started = Date.now();
       await expect(call(pool, 'mkdir-hang')).rejects.toMatchObject({ code: 'KADENDE_ERR_PLUGIN_TIMEOUT', message: expect.stringContaining('no answer within 800 ms') });
-      expect(Date.now() - started).toBeLessThan(3_000);
+      // Far below the manifest's hour, with room for a busy CI machine.
+      expect(Date.now() - started).toBeLessThan(10_000);
       // The thread is out of service at once, and a new one serves the next call. (Its termination
       // never completes: the stuck mkdir is native work that only ending the process stops.)
       expect(pool.threads!.size).toBe(0);

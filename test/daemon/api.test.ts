@@ -222,8 +222,10 @@ describe('HTTP API', () => {
 
   it('answers a wait that runs out of time 504, for reconcile and delete', async () => {
     const directory = join(t.dir, 'slow');
-    expect((await json('POST', '/v1/clusters?file=slow.yaml', { body: fileCluster('slow', directory, 2), type: 'application/yaml' })).status).toBe(201);
-    // 1 ms: the deadline passes before the first pass's plugin calls answer.
+    // 30 resources: the scheduler's own pass, started by the apply, is still creating when the
+    // request comes (with 2 it could converge first on a loaded machine, and a pass over a
+    // converged cluster may answer within 1 ms), and the 1 ms deadline passes before the plugin calls answer.
+    expect((await json('POST', '/v1/clusters?file=slow.yaml', { body: fileCluster('slow', directory, 30), type: 'application/yaml' })).status).toBe(201);
     const reconcile = await json('POST', '/v1/clusters/slow/reconcile', { body: '{"wait":true,"timeoutMs":1}', type: 'application/json' });
     expect(reconcile.status).toBe(504);
     expect(reconcile.body.error).toMatchObject({ code: 'KADENDE_ERR_RECONCILE_TIMEOUT', message: 'cluster slow did not converge within 0 s' });
