@@ -6,7 +6,9 @@
  *
  * - Slow start: until the first throttle the limit grows by SLOW_START_STEP per
  *   answered call (x1.5 a round trip), so a scale-up reaches the provider's
- *   limit in a few rounds.
+ *   limit in a few rounds. The limiter also counts a call the provider has not
+ *   refused for a while as answered (its admission clock), so the first round
+ *   grows before the first slow create answers.
  * - After a throttle the policy remembers what fits: at first the calls in
  *   flight when the refused one was sent, less one; raised by every answered
  *   call to the calls that were in flight beside it (requests of several
@@ -73,6 +75,11 @@ export class AimdPolicy {
 
   get round(): number {
     return this.roundValue;
+  }
+
+  /** Still in slow start: no throttle seen yet. */
+  get inSlowStart(): boolean {
+    return this.slowStart;
   }
 
   /** Lowers the ceiling (a pool of another version sharing the limiter allows fewer calls). */

@@ -7,7 +7,6 @@
  * an account share one limit.
  */
 import { createHash } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { AimdPolicy, type SentUnder } from './aimd.js';
 import { kadendeError } from '../../errors/index.js';
 
@@ -19,10 +18,21 @@ export interface Slot extends SentUnder {
   /** What the call is (its answers' usual latency is per method) and when it got its slot. */
   method: string;
   startedAt: number;
+  /** Counted as admitted by the provider before it answered (slow start's admission clock): its answer grows nothing more. */
+  admitted?: boolean;
 }
 
 /** An answer slower than this many times its method's usual latency is queueing somewhere (in the plugin, at the provider): no reason to send more. */
 export const QUEUEING_FACTOR = 2;
+
+/**
+ * Slow start's admission clock: a call not refused within this long of its start was admitted by
+ * the provider. Refusals come back at a round trip's pace, creates at the provider's (seconds, on
+ * a real cloud): waiting for answers before sending more leaves most of a scale-up's first round
+ * unused. At least ADMISSION_FLOOR_MS, and QUEUEING_FACTOR times the account's fastest answer, so
+ * that refusals queued behind a burst in the plugin itself still arrive first.
+ */
+export const ADMISSION_FLOOR_MS = 200;
 
 /**
  * A method's usual latency: the fastest answer seen, drifting slowly towards
@@ -31,12 +41,15 @@ export const QUEUEING_FACTOR = 2;
  */
 class UsualLatency {
   private readonly usual = new Map<string, number>();
+  /** The fastest answer of any method: the round trip to the provider, at best. */
+  fastest = Infinity;
 
   /** Records an answer's latency; whether it came as fast as usual. */
   fast(method: string, ms: number): boolean {
     const before = this.usual.get(method);
     const usual = before === undefined ? ms : Math.min(ms, before + (ms - before) * 0.01);
     this.usual.set(method, usual);
+    this.fastest = Math.min(this.fastest, ms);
     return ms <= QUEUEING_FACTOR * Math.max(usual, 1);
   }
 }
@@ -54,6 +67,9 @@ export interface LimiterStats {
 
 export class CallLimiter {
   private running = 0;
+  /** The slots in flight, oldest first (for the admission clock). */
+  private readonly slots = new Set<Slot>();
+  private admissionTimer: NodeJS.Timeout | undefined;
   private readonly waiting: Array<() => void> = [];
   private readonly latency = new UsualLatency();
   /** No call starts before this (performance.now() time): the provider's Retry-After. */
@@ -77,12 +93,15 @@ export class CallLimiter {
     return new Promise<Slot>((resolve) => {
       const start = () => {
         this.running += 1;
-        resolve({ inFlight: this.running, round: this.policy.round, released: false, method, startedAt: performance.now() });
+        const slot: Slot = { inFlight: this.running, round: this.policy.round, released: false, method, startedAt: performance.now() };
+        this.slots.add(slot);
+        resolve(slot);
       };
       if (this.running < this.policy.limit && this.waiting.length === 0 && !this.held()) return start();
       if (retry) this.waiting.unshift(start);
       else this.waiting.push(start);
       if (this.held()) this.drain();
+      else this.clockAdmissions();
     });
   }
 
@@ -94,9 +113,11 @@ export class CallLimiter {
     const saturated = this.waiting.length > 0 || this.running >= this.policy.limit - 1;
     const inFlight = this.running;
     this.running -= 1;
+    this.slots.delete(slot);
     if (outcome === 'answered') {
       const fast = this.latency.fast(slot.method, performance.now() - slot.startedAt);
-      this.policy.answered(saturated && fast, inFlight);
+      // Counted once in slow start; after a throttle its answer is news again (the limit climbs back to what fits).
+      this.policy.answered(saturated && fast && !(slot.admitted && this.policy.inSlowStart), inFlight);
     }
     if (outcome === 'throttled') {
       this.throttledCount += 1;
@@ -127,6 +148,40 @@ export class CallLimiter {
       return;
     }
     while (this.waiting.length > 0 && this.running < this.policy.limit) this.waiting.shift()!();
+    this.clockAdmissions();
+  }
+
+  /**
+   * In slow start, with calls waiting for a full limit: once the oldest call in flight has gone
+   * unrefused for the admission wait, every call that old counts as answered for growth (once:
+   * its real answer grows nothing more), and what waits is sent. A throttle ends slow start and
+   * with it this clock; an account that has answered nothing yet has no round trip to go by.
+   */
+  private clockAdmissions(): void {
+    if (this.admissionTimer || !this.policy.inSlowStart || this.waiting.length === 0 || this.latency.fastest === Infinity) return;
+    if (this.policy.limit >= this.policy.ceiling) return;
+    const oldest = this.oldestUnadmitted();
+    if (!oldest) return;
+    const waitMs = Math.max(ADMISSION_FLOOR_MS, QUEUEING_FACTOR * this.latency.fastest);
+    const round = this.policy.round;
+    this.admissionTimer = setTimeout(() => {
+      this.admissionTimer = undefined;
+      if (!this.policy.inSlowStart || this.policy.round !== round || this.waiting.length === 0) return;
+      const admittedBefore = performance.now() - waitMs;
+      for (const slot of this.slots) {
+        if (slot.admitted || slot.startedAt > admittedBefore) continue;
+        slot.admitted = true;
+        this.policy.answered(true, this.running);
+      }
+      this.drain();
+    }, Math.max(1, Math.ceil(oldest.startedAt + waitMs - performance.now())));
+    // Calls in flight keep the process up; this clock alone must not.
+    this.admissionTimer.unref();
+  }
+
+  private oldestUnadmitted(): Slot | undefined {
+    for (const slot of this.slots) if (!slot.admitted) return slot;
+    return undefined;
   }
 
   stats(): LimiterStats {
