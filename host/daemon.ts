@@ -157,6 +157,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await leases.tick().catch((error: Error) => logger.warn({ err: { message: error.message } }, 'first lease round failed; retrying'));
     leases.start();
   }
+  // The first passes read every cluster's records: one scan now instead of one read per cluster then.
+  await store.warmRecords().catch((error: Error) => logger.warn({ err: { message: error.message } }, 'could not read the records ahead; passes read them as they go'));
   scheduler.start();
   publisher?.start();
   ready = true;

@@ -30,6 +30,28 @@ storeSuite('LevelStore', async () => {
   };
 });
 
+// The same contract on a store whose records were read ahead at every open, as the daemon does.
+storeSuite('LevelStore, records read ahead', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'kadende-store-'));
+  const open = async () => {
+    const opened = await LevelStore.open(join(root, 'store'), { outbox: true });
+    await opened.warmRecords();
+    return opened;
+  };
+  let store: Store = await open();
+  return {
+    store,
+    async reopen() {
+      await store.close().catch(() => {});
+      return (store = await open());
+    },
+    async cleanup() {
+      await store.close().catch(() => {});
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+});
+
 // The same contract without LevelStore's in-memory record cache (every read from disk), and with a
 // cache too small to hold more than one cluster (evictions on every read).
 for (const [label, cachedRecords] of [['no record cache', 0], ['a one-record cache', 1]] as const) {
@@ -255,6 +277,23 @@ describe('LevelStore', () => {
     const fromDisk = await store.listResources('c1');
     expect(cached.map((r) => `${r.groupPath}/${r.id}/${r.state}`)).toEqual(['a/r1/active', 'b/r2/deleting', 'c/r3/active']);
     expect(cached).toStrictEqual(fromDisk);
+  });
+
+  it('reads every cluster ahead in one scan, up to the cache limit; a cluster a commit touches meanwhile is read on demand', async () => {
+    const record = (clusterId: string, id: string, state = 'active') =>
+      ({ id, clusterId, groupPath: 'web', state, specHash: 'h', createdAt: 't', updatedAt: 't', attempts: 0 }) as ResourceRecord;
+    await store.commit({ putResources: ['c1', 'c2', 'c3', 'c4'].flatMap((c) => [record(c, 'r1'), record(c, 'r2')]) });
+    await store.close();
+    // Room for two clusters of two: the scan stops before a third.
+    store = await LevelStore.open(join(root, 'store'), { outbox: true, cachedRecords: 4 });
+    const scanning = store.warmRecords();
+    // Committed while the scan runs: c2 must not be kept from the scan's older snapshot.
+    await store.commit({ putResources: [record('c2', 'r1', 'deleting')] });
+    await scanning;
+    const cached = (store as unknown as { cache: Map<string, unknown> }).cache;
+    expect([...cached.keys()]).toEqual(['c1', 'c3']);
+    expect((await store.listResources('c2')).map((r) => `${r.id}/${r.state}`)).toEqual(['r1/deleting', 'r2/active']);
+    expect((await store.listResources('c4')).map((r) => r.id)).toEqual(['r1', 'r2']);
   });
 
   it('refuses a second opener of the same directory with a clear, coded error', async () => {

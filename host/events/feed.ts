@@ -47,6 +47,9 @@ export class FeedStore implements Store {
   listEvents(clusterId: string, query?: EventQuery): Promise<KadendeEvent[]> {
     return this.inner.listEvents(clusterId, query);
   }
+  async warmRecords(): Promise<void> {
+    await this.inner.warmRecords?.();
+  }
 
   async commit(change: Change): Promise<void> {
     await this.inner.commit(change);

@@ -59,6 +59,11 @@ export interface Store {
    */
   listClusterIds?(): Promise<string[]>;
   listResources(clusterId: string, groupPath?: string): Promise<ResourceRecord[]>;
+  /**
+   * Reads every cluster's records into memory ahead of the passes that will read them (the daemon,
+   * at start). Optional: a store that holds them in memory anyway, or reads them cheaply, leaves it out.
+   */
+  warmRecords?(): Promise<void>;
   listEvents(clusterId: string, query?: EventQuery): Promise<KadendeEvent[]>;
   commit(change: Change): Promise<void>;
   /** Oldest first. */
