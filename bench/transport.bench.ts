@@ -6,6 +6,7 @@
  * - bare worker_threads workers (postMessage, no checks): the floor of the in-process design;
  * - child processes speaking newline-delimited JSON-RPC 2.0 on stdio (no checks);
  * - child processes serving HTTP on a unix socket (undici, keep-alive; no checks);
+ * - and, beside them with no goal, the pool as plugins run by default: its threads in a sandbox process;
  *
  * each with as many threads or processes as the pool runs (min(concurrency, cpus)), all in one
  * run, interleaved over ROUNDS rounds (the best round of each is kept: the machine may be busy).
@@ -14,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -116,6 +117,19 @@ async function httpChildren(n: number, dir: string): Promise<Transport> {
 }
 
 /** Calls per second with `inFlight` calls outstanding, after a warm-up. */
+/**
+ * The fixture as a plugin folder of its own, as an installed plugin is: a sandbox reads nothing
+ * outside its folder but the SDK, which the folder resolves through its own node_modules.
+ */
+function sandboxableCopy(dir: string): string {
+  const fixture = fileURLToPath(new URL('./fixtures/hundred-plugin/', import.meta.url));
+  const plugin = join(dir, 'hundred-plugin');
+  mkdirSync(join(plugin, 'node_modules', '@kadende'), { recursive: true });
+  for (const file of ['package.json', 'index.js', 'hundred.mjs']) copyFileSync(join(fixture, file), join(plugin, file));
+  symlinkSync(fileURLToPath(new URL('../plugin-sdk', import.meta.url)), join(plugin, 'node_modules', '@kadende', 'plugin-sdk'));
+  return plugin;
+}
+
 async function throughput(call: Call, inFlight: number): Promise<number> {
   const total = CALLS[inFlight]!;
   let next = 0;
@@ -144,7 +158,10 @@ export async function run(): Promise<BenchRow[]> {
   const threads = Math.max(1, Math.min(pool.limits.concurrency, availableParallelism()));
   const dir = mkdtempSync(join(tmpdir(), 'kadende-bench-transport-'));
   const kadende: Transport = { name: 'Kadende PluginPool (schema-checked)', call: () => pool.call('describe', request), close: () => pool.close() };
-  const transports = [kadende, await bareWorkers(threads), await stdioChildren(threads), await httpChildren(threads, dir)];
+  // The same pool as plugins run by default: its threads in a sandbox process (Node's permission model).
+  const sandboxed = new PluginPool(await readPluginFolder(sandboxableCopy(dir)), { isolation: 'sandbox' });
+  const inSandbox: Transport = { name: 'Kadende PluginPool (schema-checked), in its sandbox process', call: () => sandboxed.call('describe', request), close: () => sandboxed.close() };
+  const transports = [kadende, await bareWorkers(threads), await stdioChildren(threads), await httpChildren(threads, dir), inSandbox];
   const best = new Map<string, number>();
   const load = loadavg().map((l) => l.toFixed(1)).join(' ');
   try {
@@ -172,7 +189,12 @@ export async function run(): Promise<BenchRow[]> {
         metric: `${t.name}, ${inFlight} in flight`,
         value: Math.round(value),
         unit: 'calls/s',
-        note: t === kadende ? `${round(bare / ours, 2)}x the bare worker's time per call (goal <= 1.3x); load ${load}` : `Kadende pool ${round(ours / value, 2)}x this throughput`,
+        note:
+          t === kadende
+            ? `${round(bare / ours, 2)}x the bare worker's time per call (goal <= 1.3x); load ${load}`
+            : t === inSandbox
+              ? `no goal: the process hop a sandbox adds; ${round(value / best.get(`${transports[2]!.name}|${inFlight}`)!, 2)}x stdio's throughput`
+              : `Kadende pool ${round(ours / value, 2)}x this throughput`,
       });
     }
   }

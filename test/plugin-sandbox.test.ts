@@ -69,7 +69,13 @@ describe('fault attribution in a shared pool', () => {
     expect(await call(pool, 'echo', 1)).toMatchObject({ resources: [{ id: 'r1' }] });
   }, 120_000);
 
-  it('an answer that cannot be cloned fails that call as a bad response, not its neighbours', async () => {
+  it("an answer forged in the plugin's thread, past the SDK's worker, is a bad response, and the pool keeps serving", async () => {
+    await expect(call(pool, 'forged-object')).rejects.toMatchObject({ code: 'KADENDE_ERR_PLUGIN_BAD_RESPONSE', message: expect.stringContaining('its thread sent something other than an answer') });
+    await expect(call(pool, 'forged-text')).rejects.toMatchObject({ code: 'KADENDE_ERR_PLUGIN_BAD_RESPONSE', message: expect.stringContaining('its thread sent an answer that is not JSON') });
+    expect(await call(pool, 'echo', 2)).toMatchObject({ resources: [{ id: 'r2' }] });
+  });
+
+  it('an answer that cannot be sent as JSON fails that call as a bad response, not its neighbours', async () => {
     const results = await Promise.allSettled([call(pool, 'unclonable'), ...Array.from({ length: 6 }, (_, i) => call(pool, 'echo', 100 + i))]);
     expect(results[0]).toMatchObject({ status: 'rejected', reason: { code: 'KADENDE_ERR_PLUGIN_BAD_RESPONSE', message: expect.stringContaining('the answer cannot be sent to the host') } });
     expect(results.slice(1).map((r) => r.status)).toEqual(Array(6).fill('fulfilled'));

@@ -120,6 +120,23 @@ function strayResources(wanted: Record<string, string>, resources: Array<{ id: s
   return strays;
 }
 
+/**
+ * A thread's answer from the JSON text it sent. Plugin code shares its thread's globals and can post
+ * anything: a text the SDK's worker would not send is a breach, named, never a crash of the host.
+ */
+function parseAnswer(text: unknown): WorkerAnswer | { breach: string } {
+  if (typeof text !== 'string') return { breach: 'its thread sent something other than an answer' };
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch (error) {
+    return { breach: `its thread sent an answer that is not JSON (${errorMessage(error)})` };
+  }
+  const a = answer as { ok?: unknown; error?: unknown } | null;
+  const wellFormed = typeof a === 'object' && a !== null && (a.ok === true || (a.ok === false && typeof a.error === 'object' && a.error !== null));
+  return wellFormed ? (a as WorkerAnswer) : { breach: "its thread's answer is not one the SDK's worker sends" };
+}
+
 export interface PluginStats {
   calls: number;
   errors: number;
@@ -290,14 +307,16 @@ export class PluginPool {
     const task: WorkerTask = { entry: this.folder.entry, method: 'describe', request: null, deadline: Date.now() + timeoutMs, probe: true };
     const runner = this.runner({});
     const outcomes = await Promise.all(Array.from({ length: Math.max(1, threads) }, () => runner.run(task, timeoutMs)));
-    const outcome = outcomes.find((o) => 'failure' in o || !o.answer.ok) ?? outcomes[0]!;
+    const answers = outcomes.map((o) => ('failure' in o ? o : parseAnswer(o.answer)));
+    const outcome = answers.find((o) => 'failure' in o || 'breach' in o || !o.ok) ?? answers[0]!;
     if ('failure' in outcome) {
       if (outcome.failure === 'timeout') throw loadError(this.id, this.folder.dir, `loading it took longer than ${timeoutMs} ms`);
       if (outcome.failure === 'closed') throw loadError(this.id, this.folder.dir, 'its pool closed while loading it');
       throw loadError(this.id, this.folder.dir, `its worker died while loading it: ${errorMessage(outcome.error)}`, outcome.error);
     }
-    if (!outcome.answer.ok) {
-      const { code, name, message } = outcome.answer.error;
+    if ('breach' in outcome) throw loadError(this.id, this.folder.dir, outcome.breach);
+    if (!outcome.ok) {
+      const { code, name, message } = outcome.error;
       const hint = code === 'ERR_MODULE_NOT_FOUND' ? ' (a packed plugin must be self-contained: `kadende plugin pack` bundles its dependencies)' : '';
       throw loadError(this.id, this.folder.dir, `${code ?? name}: ${boundPluginText(String(message))}${hint}`);
     }
@@ -354,7 +373,9 @@ export class PluginPool {
     const outcome = await this.runner(request).run(task, timeoutMs);
     try {
       if ('failure' in outcome) throw this.threadFailure(method, outcome);
-      const value = this.checked(method, request, outcome.answer);
+      const answer = parseAnswer(outcome.answer);
+      if ('breach' in answer) return this.breach(method, answer.breach);
+      const value = this.checked(method, request, answer);
       return value as T;
     } catch (error) {
       this.stats.errors += 1;
@@ -362,7 +383,7 @@ export class PluginPool {
     }
   }
 
-  private threadFailure(method: PluginMethod, outcome: Exclude<ThreadOutcome, { answer: WorkerAnswer }>): PluginCallError {
+  private threadFailure(method: PluginMethod, outcome: Exclude<ThreadOutcome, { answer: string }>): PluginCallError {
     switch (outcome.failure) {
       case 'timeout':
         return new PluginCallError('KADENDE_ERR_PLUGIN_TIMEOUT', this.id, method, `no answer within ${this.limits.timeoutMs} ms; its worker is being replaced`);

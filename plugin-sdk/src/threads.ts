@@ -18,10 +18,11 @@
 import { Worker } from 'node:worker_threads';
 import { THREAD_MARK } from './constants.js';
 import { IdleWatch } from './idle.js';
-import type { ThreadAnswer, ThreadRequest, WorkerAnswer, WorkerTask } from './worker.js';
+import type { ThreadAnswer, ThreadRequest, WorkerTask } from './worker.js';
 
 export type ThreadOutcome =
-  | { answer: WorkerAnswer }
+  /** The WorkerAnswer as JSON text, parsed by the host that checks it (a sandbox relays it as it is). */
+  | { answer: string }
   | { failure: 'timeout' }
   | { failure: 'closed' }
   | { failure: 'crashed' | 'out-of-memory'; error: Error; threadId: number };
