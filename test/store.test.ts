@@ -185,7 +185,11 @@ describe('NatsStore, journal snapshots', () => {
     expect(await view(fresh)).toBe(await view(writer));
     expect(await fresh.listEvents('c1')).toHaveLength(600);
     // The subject's last message survived every purge: a writer that saw it is accepted, one that did not is refused.
+    const subjectSeq = (writer as unknown as { subjectSeq: Map<string, number> }).subjectSeq;
+    const seen = subjectSeq.get('kadende.journal.c1')!;
     await fresh.commit({ putResources: [record('c1', 'g', 'after-purge')] });
+    // The writer's tail may have delivered that commit already: its view is set back to before it (a lagging host).
+    subjectSeq.set('kadende.journal.c1', seen);
     await expect(writer.commit({ putResources: [record('c1', 'g', 'stale')] })).rejects.toMatchObject({ code: 'KADENDE_ERR_STORE_CONFLICT' });
     await writer.sync();
     expect(await view(writer)).toBe(await view(fresh));
@@ -294,6 +298,31 @@ describe('LevelStore', () => {
     expect([...cached.keys()]).toEqual(['c1', 'c3']);
     expect((await store.listResources('c2')).map((r) => `${r.id}/${r.state}`)).toEqual(['r1/deleting', 'r2/active']);
     expect((await store.listResources('c4')).map((r) => r.id)).toEqual(['r1', 'r2']);
+  });
+
+  it('keeps cluster records in memory: each read is its own copy, and what a commit writes is what the next read sees', async () => {
+    await store.commit({ putClusters: [cluster('c1', 'shop')] });
+    const first = (await store.getCluster('c1'))!;
+    first.name = 'changed by a caller';
+    expect((await store.getCluster('c1'))!.name).toBe('shop');
+    await store.commit({ putClusters: [{ ...cluster('c1', 'shop'), generation: 2 }] });
+    expect((await store.getCluster('c1'))!.generation).toBe(2);
+    // A read from disk racing a commit must not keep the record it read before the commit.
+    await store.commit({ putClusters: [{ ...cluster('c1', 'shop'), generation: 3 }] });
+    const racing = store.getCluster('c1');
+    await store.commit({ putClusters: [{ ...cluster('c1', 'shop'), generation: 4 }] });
+    await racing;
+    expect((await store.getCluster('c1'))!.generation).toBe(4);
+    expect((await store.findClusterByName('SHOP'))!.generation).toBe(4);
+    await store.commit({ deleteClusters: [cluster('c1', 'shop')] });
+    expect(await store.getCluster('c1')).toBeUndefined();
+    // Read ahead at a start, too.
+    await store.commit({ putClusters: [cluster('c2', 'web')] });
+    await store.close();
+    store = await LevelStore.open(join(root, 'store'), { outbox: true });
+    await store.warmRecords();
+    expect((store as unknown as { clusterTexts: Map<string, string> }).clusterTexts.has('c2')).toBe(true);
+    expect((await store.getCluster('c2'))!.name).toBe('web');
   });
 
   it('refuses a second opener of the same directory with a clear, coded error', async () => {

@@ -13,7 +13,8 @@
  * group, on every pass, and that was most of the daemon's steady cost. The store belongs to
  * one process at a time (LevelDB's lock), and every write goes through commit(), so the
  * cache cannot go stale; a cluster is loaded from disk on its first read, and the least
- * recently read clusters are dropped past `cachedRecords`.
+ * recently read clusters are dropped past `cachedRecords`. Cluster records are kept too, as the
+ * JSON text LevelDB holds (each read parses its own copy), dropped by every commit that writes them.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -53,6 +54,10 @@ export class LevelStore implements Store {
   private readonly outbox: Sublevel<KadendeEvent>;
   private readonly durableQueue: Array<{ ops: unknown[]; resolve: () => void; reject: (error: unknown) => void }> = [];
   private syncing = false;
+  /** Cluster id -> its ClusterRecord as JSON text, for clusters read since a commit last touched them. */
+  private readonly clusterTexts = new Map<string, string>();
+  /** Bumped by every commit that puts or deletes a cluster record: a read that raced one is not kept. */
+  private readonly clusterVersions = new Map<string, number>();
   /** Cluster id -> its records, in least-recently-read order (a Map keeps insertion order). */
   private readonly cache = new Map<string, ClusterRecords>();
   private cachedCount = 0;
@@ -109,7 +114,27 @@ export class LevelStore implements Store {
   }
 
   async getCluster(id: string): Promise<ClusterRecord | undefined> {
-    return (await this.clusters.get(id)) as ClusterRecord | undefined;
+    const text = this.clusterTexts.get(id);
+    if (text !== undefined) return JSON.parse(text) as ClusterRecord;
+    const version = this.clusterVersions.get(id) ?? 0;
+    // As stored, unparsed: the text is what is kept.
+    const stored = (await this.clusters.get(id, { valueEncoding: 'utf8' })) as string | undefined;
+    if (stored === undefined) return undefined;
+    this.keepClusterText(id, version, stored);
+    return JSON.parse(stored) as ClusterRecord;
+  }
+
+  /**
+   * Keeps a cluster record as the JSON text LevelDB holds, unless a commit touched it since the
+   * read began: every pass reads its cluster, and a LevelDB get (a trip to libuv's thread pool)
+   * was the largest item of a steady fleet pass's profile; parsing the text gives each caller its
+   * own copy, as a read from disk does.
+   */
+  private keepClusterText(id: string, version: number, text: string): void {
+    if (this.cacheLimit <= 0 || (this.clusterVersions.get(id) ?? 0) !== version) return;
+    this.clusterTexts.set(id, text);
+    // Past the limit, the record read longest ago goes first (a Map keeps insertion order).
+    if (this.clusterTexts.size > this.cacheLimit) this.clusterTexts.delete(this.clusterTexts.keys().next().value!);
   }
 
   async findClusterByName(name: string): Promise<ClusterRecord | undefined> {
@@ -155,6 +180,19 @@ export class LevelStore implements Store {
    */
   async warmRecords(): Promise<void> {
     if (this.cacheLimit <= 0) return;
+    await this.warmResources();
+    await this.warmClusterRecords();
+  }
+
+  private async warmClusterRecords(): Promise<void> {
+    const versions = new Map(this.clusterVersions);
+    for await (const [id, text] of this.clusters.iterator({ valueEncoding: 'utf8' }) as AsyncIterable<[string, string]>) {
+      if (this.clusterTexts.size >= this.cacheLimit) return;
+      if (!this.clusterTexts.has(id)) this.keepClusterText(id, versions.get(id) ?? 0, text);
+    }
+  }
+
+  private async warmResources(): Promise<void> {
     const versions = new Map(this.versions);
     let clusterId: string | undefined;
     let entries: Array<[string, ResourceRecord]> = [];
@@ -198,6 +236,14 @@ export class LevelStore implements Store {
       if (this.cachedCount <= this.cacheLimit || this.cache.size <= 1) break;
       this.cache.delete(id);
       this.cachedCount -= records.byKey.size;
+    }
+  }
+
+  /** Drops the clusters a change puts or deletes from the text cache; the next read takes them from disk. */
+  private forgetClusterTexts(change: Change): void {
+    for (const cluster of [...(change.putClusters ?? []), ...(change.deleteClusters ?? [])]) {
+      this.clusterVersions.set(cluster.id, (this.clusterVersions.get(cluster.id) ?? 0) + 1);
+      this.clusterTexts.delete(cluster.id);
     }
   }
 
@@ -283,16 +329,19 @@ export class LevelStore implements Store {
       if (this.options.outbox) ops.push({ type: 'put', sublevel: this.outbox, key: event.id, value: event });
     }
     if (ops.length === 0) return;
-    // A load of a touched cluster that is reading now must not keep what it read (loadCluster).
+    // A load of a touched cluster that is reading now must not keep what it read (loadCluster, getCluster).
     this.bumpVersions(change);
+    this.forgetClusterTexts(change);
     try {
       if (change.durable) await this.writeDurable(ops);
       else await this.db.batch(ops as never);
     } catch (error) {
       // What is in memory may be ahead of or behind a batch that failed midway: read those clusters again.
       this.dropFromCache(change);
+      this.forgetClusterTexts(change);
       throw error;
     }
+    this.forgetClusterTexts(change);
     this.applyToCache(change);
   }
 
