@@ -39,6 +39,8 @@ export interface DaemonOptions {
   /** How long stop() waits for in-flight reconciles and requests. */
   graceMs?: number;
   reconcile?: ReconcileOptions;
+  /** Called with the API's URL once it listens and before the daemon logs "ready": whoever reads that line finds what this did (the CLI writes daemon.json). */
+  onListening?: (url: string) => void;
 }
 
 export interface Daemon {
@@ -152,6 +154,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   const address = api.app.server.address() as { address: string; port: number };
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+  options.onListening?.(url);
   if (leases) {
     leases.url = options.advertiseUrl ?? url;
     await leases.tick().catch((error: Error) => logger.warn({ err: { message: error.message } }, 'first lease round failed; retrying'));

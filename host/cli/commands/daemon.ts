@@ -51,6 +51,9 @@ export function registerDaemon(program: Command): void {
       }
       // Warm: a cluster's plugin threads start when it is applied or the daemon starts, not at its first pass.
       const { plugins } = await openLocal({ ...options, ...daemonUrlPolicy() }, ['plugins'], { warm: true });
+      // Other commands on this data dir find the daemon by it (a locked store's error names its URL);
+      // written before the daemon says ready, so a command started on that line finds it.
+      let removeDaemonFile = () => {};
       const daemon = await startDaemon({
         dataDir: directory,
         storeUrl: storeUrl(options),
@@ -67,9 +70,10 @@ export function registerDaemon(program: Command): void {
         concurrency: flags.concurrency,
         graceMs: flags.grace * 1000,
         reconcile: backoffFromEnv(),
+        onListening: (url) => {
+          removeDaemonFile = writeDaemonFile(directory, url);
+        },
       });
-      // Other commands on this data dir find the daemon by it (a locked store's error names its URL).
-      const removeDaemonFile = writeDaemonFile(directory, daemon.url);
       await new Promise<void>((resolve) => {
         const onSignal = (signal: NodeJS.Signals) => {
           logger.info({ signal }, 'signal received');
