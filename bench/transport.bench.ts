@@ -9,8 +9,12 @@
  * - and, beside them with no goal, the pool as plugins run by default: its threads in a sandbox process;
  *
  * each with as many threads or processes as the pool runs (min(concurrency, cpus)), all in one
- * run, interleaved over ROUNDS rounds (the best round of each is kept: the machine may be busy).
- * TRANSPORT_ROUNDS (3) and TRANSPORT_CALLS (300 at 1 in flight, 3x that at 32) size it.
+ * run. The transports take turns in short blocks of calls, in an order rotated every block, and
+ * each one's figure is its calls over its time summed across all its blocks: a shared 2-core VM's
+ * speed drifts by 10-50% within seconds (CPU steal), and a transport measured in one long stretch
+ * (or the best of a few) is compared with the others at another speed; in blocks of a fraction of
+ * a second every transport meets the same drift. TRANSPORT_ROUNDS (3) x TRANSPORT_CALLS (300 at 1
+ * in flight, 3x that at 32) calls per transport size it.
  * Goal: the checked pool within 1.3x of the bare worker and ahead of both out-of-process transports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -116,7 +120,6 @@ async function httpChildren(n: number, dir: string): Promise<Transport> {
   };
 }
 
-/** Calls per second with `inFlight` calls outstanding, after a warm-up. */
 /**
  * The fixture as a plugin folder of its own, as an installed plugin is: a sandbox reads nothing
  * outside its folder but the SDK, which the folder resolves through its own node_modules.
@@ -130,24 +133,43 @@ function sandboxableCopy(dir: string): string {
   return plugin;
 }
 
-async function throughput(call: Call, inFlight: number): Promise<number> {
-  const total = CALLS[inFlight]!;
+/**
+ * Calls of a block at each load: tens of milliseconds, so that each transport meets the machine at
+ * the same speed; at 32 in flight, 8 calls a lane, so that filling and draining the lanes is a small part.
+ */
+const BLOCK: Record<number, number> = { 1: 30, 32: 256 };
+
+/** The time `calls` calls take with `inFlight` of them outstanding, ms. */
+async function timed(call: Call, inFlight: number, calls: number): Promise<number> {
   let next = 0;
-  const drive = async (n: number) => {
-    next = 0;
-    await Promise.all(
-      Array.from({ length: inFlight }, async () => {
-        while (next < n) {
-          next += 1;
-          await call();
-        }
-      }),
-    );
-  };
-  await drive(Math.min(100, total));
   const start = performance.now();
-  await drive(total);
-  return total / ((performance.now() - start) / 1000);
+  await Promise.all(
+    Array.from({ length: Math.min(inFlight, calls) }, async () => {
+      while (next < calls) {
+        next += 1;
+        await call();
+      }
+    }),
+  );
+  return performance.now() - start;
+}
+
+/**
+ * Calls per second of each transport at `inFlight`, measured in interleaved blocks (the order
+ * rotated every block) after a warm-up of each: calls summed over time summed.
+ */
+async function interleaved(transports: Transport[], inFlight: number): Promise<Map<Transport, number>> {
+  const block = BLOCK[inFlight]!;
+  const blocks = Math.max(1, Math.round((ROUNDS * CALLS[inFlight]!) / block));
+  const spent = new Map(transports.map((t) => [t, 0]));
+  for (const t of transports) await timed(t.call, inFlight, Math.max(100, block));
+  for (let b = 0; b < blocks; b += 1) {
+    for (let i = 0; i < transports.length; i += 1) {
+      const t = transports[(b + i) % transports.length]!;
+      spent.set(t, spent.get(t)! + (await timed(t.call, inFlight, block)));
+    }
+  }
+  return new Map(transports.map((t) => [t, (blocks * block) / (spent.get(t)! / 1000)]));
 }
 
 export async function run(): Promise<BenchRow[]> {
@@ -162,28 +184,22 @@ export async function run(): Promise<BenchRow[]> {
   const sandboxed = new PluginPool(await readPluginFolder(sandboxableCopy(dir)), { isolation: 'sandbox' });
   const inSandbox: Transport = { name: 'Kadende PluginPool (schema-checked), in its sandbox process', call: () => sandboxed.call('describe', request), close: () => sandboxed.close() };
   const transports = [kadende, await bareWorkers(threads), await stdioChildren(threads), await httpChildren(threads, dir), inSandbox];
-  const best = new Map<string, number>();
+  const measured = new Map<number, Map<Transport, number>>();
   const load = loadavg().map((l) => l.toFixed(1)).join(' ');
   try {
-    for (let r = 0; r < ROUNDS; r += 1) {
-      for (const inFlight of [1, 32]) {
-        for (const t of transports) {
-          const key = `${t.name}|${inFlight}`;
-          best.set(key, Math.max(best.get(key) ?? 0, await throughput(t.call, inFlight)));
-        }
-      }
-    }
+    for (const inFlight of [1, 32]) measured.set(inFlight, await interleaved(transports, inFlight));
   } finally {
     for (const t of transports) await t.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  const name = `plugin transport: describe -> 100 resources, ${threads} threads/processes each, best of ${ROUNDS}`;
+  const name = `plugin transport: describe -> 100 resources, ${threads} threads/processes each, interleaved blocks`;
   const rows: BenchRow[] = [];
   for (const inFlight of [1, 32]) {
-    const bare = best.get(`${transports[1]!.name}|${inFlight}`)!;
-    const ours = best.get(`${kadende.name}|${inFlight}`)!;
+    const at = measured.get(inFlight)!;
+    const bare = at.get(transports[1]!)!;
+    const ours = at.get(kadende)!;
     for (const t of transports) {
-      const value = best.get(`${t.name}|${inFlight}`)!;
+      const value = at.get(t)!;
       rows.push({
         benchmark: name,
         metric: `${t.name}, ${inFlight} in flight`,
@@ -193,7 +209,7 @@ export async function run(): Promise<BenchRow[]> {
           t === kadende
             ? `${round(bare / ours, 2)}x the bare worker's time per call (goal <= 1.3x); load ${load}`
             : t === inSandbox
-              ? `no goal: the process hop a sandbox adds; ${round(value / best.get(`${transports[2]!.name}|${inFlight}`)!, 2)}x stdio's throughput`
+              ? `no goal: the process hop a sandbox adds; ${round(value / at.get(transports[2]!)!, 2)}x stdio's throughput`
               : `Kadende pool ${round(ours / value, 2)}x this throughput`,
       });
     }
