@@ -12,8 +12,8 @@
  * run. The transports take turns in short blocks of calls, in an order rotated every block, and
  * each one's figure is its calls over its time summed across all its blocks: a shared 2-core VM's
  * speed drifts by 10-50% within seconds (CPU steal), and a transport measured in one long stretch
- * (or the best of a few) is compared with the others at another speed; in blocks of a fraction of
- * a second every transport meets the same drift. TRANSPORT_ROUNDS (3) x TRANSPORT_CALLS (300 at 1
+ * (or the best of a few) is compared with the others at another speed; in blocks of tens of
+ * milliseconds every transport meets the same drift. TRANSPORT_ROUNDS (3) x TRANSPORT_CALLS (300 at 1
  * in flight, 3x that at 32) calls per transport size it.
  * Goal: the checked pool within 1.3x of the bare worker and ahead of both out-of-process transports.
  */
